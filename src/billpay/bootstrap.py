@@ -1,0 +1,40 @@
+"""Composition root: builds the engine, vault, storage and clock once, for serve/worker/CLI/tests."""
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings
+from .crypto import Vault
+from .db.engine import make_engine, make_sessionmaker
+from .services.context import Actor, Ctx, transaction, utcnow
+from .storage import LocalStorage
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    vault: Vault
+    storage: LocalStorage
+    now: Callable[[], dt.datetime] = utcnow
+    # platform -> callable(connection_row, container) -> AccountingConnector; tests may replace it
+    connector_overrides: dict = field(default_factory=dict)
+
+    @contextmanager
+    def tx(self, actor: Actor) -> Iterator[Ctx]:
+        with transaction(self.sessionmaker, actor, self.vault, self.now) as ctx:
+            yield ctx
+
+
+def build(settings: Settings | None = None) -> Container:
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url)
+    return Container(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+                     vault=Vault(settings.resolved_secret_key), storage=LocalStorage(settings.files_dir))

@@ -1,0 +1,144 @@
+"""The ``billpay`` command."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="billpay: open-source Bill Pay with two-way accounting sync.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+
+
+def _container():
+    from .bootstrap import build
+
+    return build()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from .db.migrate import upgrade
+
+    c = _container()
+    upgrade(c.settings.resolved_database_url)
+    typer.echo("database is up to date")
+
+
+@org_app.command("create")
+def org_create(name: str = typer.Option(..., "--name"), admin_email: str = typer.Option(..., "--admin-email"),
+               admin_password: Optional[str] = typer.Option(None, "--admin-password")) -> None:
+    """Create an organization and its first admin; prints {"organization_id", "user_id", "api_key"}."""
+    from .domain.errors import BillPayError
+    from .services.orgs import create_organization
+
+    c = _container()
+    try:
+        with c.sessionmaker() as s, s.begin():
+            out = create_organization(s, c.vault, name=name, admin_email=admin_email, admin_password=admin_password)
+    except BillPayError as e:
+        typer.echo(json.dumps({"code": e.code, "detail": e.detail}), err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps({"organization_id": out.organization_id, "user_id": out.user_id, "api_key": out.api_key}))
+
+
+def _serve(host: str, port: int, *, jobs: bool) -> None:
+    import uvicorn
+
+    from .web.app import create_app
+
+    c = _container()
+    start_jobs = jobs and c.settings.inprocess_worker
+    if c.settings.smtp_enabled:
+        try:
+            from .capture.inbox import start_smtp_receiver
+            start_smtp_receiver(c)
+        except ImportError:
+            pass
+    uvicorn.run(create_app(c, start_jobs=start_jobs), host=host, port=port, log_level="info",
+                proxy_headers=False)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web app and API; jobs run in-process unless BILLPAY_INPROCESS_WORKER=false."""
+    _serve(host, port, jobs=True)
+
+
+@app.command()
+def worker(threads: int = typer.Option(2, help="worker threads")) -> None:
+    """Run a background worker (any number may run; with BILLPAY_REDIS_URL, on any machine)."""
+    from .jobs import run_worker
+
+    run_worker(_container(), workers=threads)
+
+
+@app.command()
+def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Option(True, "--serve/--no-serve")) -> None:
+    """Migrate, seed the demo organization (connected to the built-in QuickBooks sandbox), then serve."""
+    from .db.migrate import upgrade
+    from .demo import seed_demo
+
+    c = _container()
+    upgrade(c.settings.resolved_database_url)
+    info = seed_demo(c, public_url=f"http://{host}:{port}")
+    typer.echo("")
+    typer.echo("  billpay demo is ready")
+    typer.echo(f"  open      http://{host}:{port}/")
+    typer.echo(f"  sign in   {info['email']}  /  {info['password']}")
+    typer.echo(f"  API key   {info['api_key']}")
+    typer.echo(f"  try       curl -H 'Authorization: Bearer {info['api_key']}' http://{host}:{port}/api/v1/bills")
+    typer.echo("")
+    if serve_after:
+        _serve(host, port, jobs=True)
+
+
+@app.command()
+def extract(file: Path = typer.Argument(..., exists=False), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Run extraction on one file and print the fields with their confidence."""
+    from .capture.extraction import cli_payload, extract_document
+
+    if not file.is_file():
+        typer.echo(f"error: {file} is not a readable file", err=True)
+        raise typer.Exit(2)
+    result = extract_document(file.read_bytes(), file.name)
+    payload = cli_payload(result)
+    if as_json:
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for k, v in payload.items():
+            if isinstance(v, dict) and "value" in v:
+                typer.echo(f"{k:16} {str(v['value']):40} {v.get('confidence', '')}")
+            elif k == "lines":
+                typer.echo(f"{'lines':16} {len(v)} item(s)")
+            else:
+                typer.echo(f"{k:16} {v}")
+    if result.status == "rejected":
+        raise typer.Exit(1)
+
+
+@app.command()
+def sandbox(platform: str = typer.Argument(..., help="quickbooks | netsuite | intacct | business_central"),
+            port: int = typer.Option(0, help="port (0 picks a free one)"), host: str = "127.0.0.1") -> None:
+    """Run one platform's sandbox as its own server; the first stdout line is the JSON to connect to it."""
+    if platform != "quickbooks":
+        typer.echo(json.dumps({"error": "sandbox_not_available",
+                               "detail": f"The {platform} sandbox is not built yet; quickbooks is."}), err=True)
+        raise typer.Exit(2)
+    from .sandboxes.quickbooks.server import run
+
+    run(host=host, port=port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Settings from ``BILLPAY_*`` environment variables, with safe defaults."""
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLPAY_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    # Encrypts secrets at rest and signs sessions. When unset, a random key is
+    # created once in the data dir (never a built-in constant).
+    secret_key: str | None = Field(default=None, repr=False)
+    # Jobs run inside ``serve`` unless a separate worker is configured.
+    inprocess_worker: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_enabled: bool = True
+    inbox_domain: str = "inbox.billpay.localhost"
+    public_url: str = "http://127.0.0.1:8000"
+    max_upload_bytes: int = 25 * 1024 * 1024
+    login_rate_limit: int = 10  # failed attempts per 15 minutes per email+IP
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, v: str | None) -> str | None:
+        if v is not None and len(v) < 32:
+            raise ValueError("BILLPAY_SECRET_KEY must be at least 32 characters")
+        return v
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'billpay.sqlite3').resolve()}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def files_dir(self) -> Path:
+        p = self.data_dir / "files"
+        p.mkdir(parents=True, exist_ok=True)
+        return p

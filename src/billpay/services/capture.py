@@ -1,0 +1,164 @@
+"""Capture: files in (upload, e-mail), stored unchanged, bills created at once, extraction in the background."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from ..db import tables as t
+from ..domain.bills import BillStatus
+from ..domain.errors import ValidationError
+from ..ids import new_id
+from ..storage import LocalStorage
+from . import bills as bill_services
+from . import coding
+from .context import Ctx
+
+log = logging.getLogger("billpay.capture")
+
+_MAGIC = [(b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+          (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff")]
+
+
+def sniff(data: bytes) -> str:
+    head = data[:1024]
+    for magic, mime in _MAGIC:
+        if head.startswith(magic) or (mime == "application/pdf" and magic in head):
+            return mime
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc"):
+        return "image/heic"
+    return "application/octet-stream"
+
+
+def store_document(ctx: Ctx, storage: LocalStorage, filename: str, data: bytes,
+                   message_id: str | None = None) -> t.Document:
+    key, sha = storage.put(ctx.org_id, data)
+    doc = t.Document(id=new_id("doc"), org_id=ctx.org_id, sha256=sha, filename=(filename or "document")[:300],
+                     mime_type=sniff(data), size=len(data), storage_key=key, message_id=message_id,
+                     created_at=ctx.now())
+    ctx.session.add(doc)
+    ctx.session.flush()
+    return doc
+
+
+def bill_from_document(ctx: Ctx, doc: t.Document, *, source: str, sender: str | None = None) -> t.Bill:
+    """A bill in review for a stored document; fields are filled by the extraction job."""
+    bill = bill_services.create_bill(ctx, {}, source=source, document=doc,
+                                     extraction={"sender": sender} if sender else None)
+    bill.extraction_status = "pending"
+    ctx.enqueue("extract", bill.id)
+    return bill
+
+
+def ingest_uploads(ctx: Ctx, storage: LocalStorage, files: list[tuple[str, bytes]], *, max_bytes: int) -> list[t.Bill]:
+    ctx.require("bills.write")
+    for name, data in files:
+        if not data:
+            raise ValidationError(f"'{name}' is empty (0 bytes).", code="empty_file", field="file")
+        if len(data) > max_bytes:
+            raise ValidationError(f"'{name}' is larger than the {max_bytes // (1024 * 1024)} MiB limit.",
+                                  code="file_too_large", status=413, field="file")
+    out = []
+    for name, data in files:
+        doc = store_document(ctx, storage, name, data)
+        out.append(bill_from_document(ctx, doc, source="upload"))
+    return out
+
+
+def _dec(value) -> Decimal | None:  # noqa: ANN001
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _fields_to_bill(ctx: Ctx, bill: t.Bill, result: dict) -> None:
+    """Copy extracted values into fields nobody has set yet."""
+    f = {k: (v or {}).get("value") for k, v in (result.get("fields") or {}).items()}
+    data: dict = {}
+    if f.get("currency") and bill.amount is None:
+        data["currency"] = f["currency"]
+    if f.get("total") and bill.amount is None and _dec(f["total"]) and _dec(f["total"]) > 0:
+        data["amount"] = str(_dec(f["total"]))
+    if f.get("invoice_number") and not bill.invoice_number:
+        data["invoice_number"] = str(f["invoice_number"])[:100]
+    if f.get("invoice_date") and not bill.invoice_date:
+        data["invoice_date"] = f["invoice_date"]
+    if f.get("due_date") and not bill.due_date:
+        data["due_date"] = f["due_date"]
+    if f.get("payment_terms") and not bill.payment_terms:
+        data["payment_terms"] = f["payment_terms"]
+    for key in list(data):
+        try:
+            bill_services._apply_fields(ctx, bill, {key: data[key]} if key != "amount" else
+                                        {"amount": data["amount"], **({"currency": data["currency"]} if "currency" in data else {})})
+        except ValidationError as e:
+            bill.warnings = [*(bill.warnings or []), {"code": "extracted_value_refused", "field": key,
+                                                     "message": e.detail}]
+            if key == "due_date":
+                bill.due_date = None
+
+
+def run_extraction(ctx: Ctx, storage: LocalStorage, bill_id: str) -> None:
+    """The background half of capture: read the document, fill the bill, match the vendor, code it."""
+    from ..capture import extraction as ex
+
+    bill = ctx.get(t.Bill, bill_id)
+    if bill.document_id is None or bill.status != BillStatus.IN_REVIEW:
+        return
+    doc = ctx.get(t.Document, bill.document_id)
+    vendors = ctx.session.scalars(select(t.Vendor).where(t.Vendor.org_id == ctx.org_id,
+                                                         t.Vendor.active.is_(True))).all()
+    from .vendors import bank_details
+
+    candidates = [ex.VendorCandidate(id=v.id, name=v.name, tax_id=v.tax_id, iban=bank_details(ctx, v).iban,
+                                     email_domain=(v.email or "").partition("@")[2] or None) for v in vendors]
+    data = storage.get(doc.storage_key)
+    result = ex.extract_document(data, doc.filename)
+    match = ex.match_vendor(result, candidates) if result.status != "rejected" else None
+    profile = None
+    if match is not None:
+        row = ctx.session.scalars(select(t.VendorProfile).where(
+            t.VendorProfile.org_id == ctx.org_id, t.VendorProfile.vendor_id == match.vendor_id)).first()
+        if row is not None and row.profile:
+            profile = ex.VendorProfile.from_dict(row.profile)
+            result = ex.extract_document(data, doc.filename, profile=profile)
+    payload = result.to_dict()
+    sender = (bill.extraction or {}).get("sender")
+    if sender:
+        payload["sender"] = sender
+    if match is not None:
+        payload["vendor_match"] = {"vendor_id": match.vendor_id, "score": match.score, "reason": match.reason}
+    bill.extraction = payload
+    bill.extraction_status = result.status
+    warnings = list(bill.warnings or [])
+    if result.status == "rejected":
+        warnings.append({"code": result.reason_code, "message": result.reason})
+    for w in result.warnings:
+        warnings.append({"code": "extraction_warning", "message": str(w)})
+    bill.warnings = warnings
+    if result.status != "rejected":
+        if match is not None and not bill.vendor_id:
+            bill.vendor_id = match.vendor_id
+        elif match is None and (payload.get("fields", {}).get("vendor_name") or {}).get("value"):
+            payload["proposed_vendor"] = {k: (payload["fields"].get(k) or {}).get("value") for k in
+                                          ("vendor_name", "vendor_email", "vendor_tax_id", "iban", "bic",
+                                           "routing_number", "account_number", "remit_to_address")}
+        _fields_to_bill(ctx, bill, payload)
+        lines = bill_services.lines_of(ctx, bill)
+        if not lines and bill.amount is not None:
+            ctx.session.add_all(bill_services._single_line(ctx, bill))
+            ctx.session.flush()
+        settings = (ctx.session.get(t.Organization, ctx.org_id).settings or {})
+        if settings.get("automated_bill_splitting") and payload.get("lines") and bill.amount is not None:
+            try:
+                bill_services.split_by_line_items(ctx, bill.id)
+            except ValidationError as e:
+                bill.warnings = [*(bill.warnings or []), {"code": e.code, "message": e.detail}]
+        coding.apply_rules(ctx, bill, bill_services.lines_of(ctx, bill))
+        bill_services.flag_duplicates(ctx, bill, sha256=doc.sha256)
+    bill.updated_at = ctx.now()
+    ctx.audit("bill.extracted", "bill", bill.id, after={"status": result.status,
+                                                        "layer": payload.get("layer_used")})

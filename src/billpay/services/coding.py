@@ -1,0 +1,92 @@
+"""Accounting attributes on bills and lines: validation against reference data, rules, provenance."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..db import tables as t
+from ..domain import rules as rules_domain
+from ..domain.attributes import ATTRIBUTE_KINDS, ATTRIBUTE_NAMES, clean
+from ..domain.errors import ValidationError
+from .context import Ctx
+
+
+def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attributes") -> dict:
+    """Known names; values that exist and are active in the platform's reference data (when loaded)."""
+    if attrs is None:
+        return {}
+    if not isinstance(attrs, dict):
+        raise ValidationError(f"{where} must be an object.", code="attributes_invalid", field=where)
+    unknown = set(attrs) - ATTRIBUTE_NAMES
+    if unknown:
+        raise ValidationError(f"Unknown attribute(s) {', '.join(sorted(unknown))}; use "
+                              f"{', '.join(sorted(ATTRIBUTE_NAMES))}.", code="attribute_unknown", field=where)
+    attrs = clean(attrs)
+    for name, kind in ATTRIBUTE_KINDS.items():
+        value = attrs.get(name)
+        if value is None:
+            continue
+        items = ctx.session.scalars(select(t.ReferenceItem).where(
+            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == kind)).all()
+        if not items:
+            continue  # no platform connected or nothing of that kind: free text is accepted
+        match = next((i for i in items if i.external_id == value), None)
+        if match is None:
+            raise ValidationError(f"{name.replace('_', ' ')} '{value}' is not in the accounting platform's "
+                                  f"{kind}. Refresh reference data if it was just added there.",
+                                  code="attribute_value_unknown", field=f"{where}.{name}")
+        if not match.active:
+            raise ValidationError(f"{name.replace('_', ' ')} '{match.name}' is inactive in the accounting "
+                                  "platform.", code="attribute_value_inactive", field=f"{where}.{name}")
+    return attrs
+
+
+def user_sources(attrs: dict, user_id: str | None, previous: dict | None = None) -> dict:
+    out = dict(previous or {})
+    for k, v in attrs.items():
+        if k == "custom":
+            for ck in v:
+                out[f"custom.{ck}"] = {"source": "user", "user_id": user_id}
+        else:
+            out[k] = {"source": "user", "user_id": user_id}
+    return out
+
+
+def active_rules(ctx: Ctx) -> list[rules_domain.Rule]:
+    rows = ctx.session.scalars(select(t.MappingRule).where(t.MappingRule.org_id == ctx.org_id,
+                                                           t.MappingRule.active.is_(True))).all()
+    return [rules_domain.Rule(r.id, r.priority, r.conditions, r.attributes) for r in rows]
+
+
+def facts_for(ctx: Ctx, bill: t.Bill, lines: list[t.BillLine]) -> rules_domain.BillFacts:
+    vendor = ctx.session.get(t.Vendor, bill.vendor_id) if bill.vendor_id else None
+    sender = (bill.extraction or {}).get("sender")
+    text = " ".join(filter(None, [bill.invoice_number, bill.memo, vendor.name if vendor else None,
+                                  (bill.extraction or {}).get("text")]))
+    return rules_domain.BillFacts(vendor_id=bill.vendor_id, sender=sender, amount=bill.amount,
+                                  currency=bill.currency, text=text,
+                                  line_descriptions=[ln.description or "" for ln in lines])
+
+
+def apply_rules(ctx: Ctx, bill: t.Bill, lines: list[t.BillLine], *, overwrite_manual: bool = False,
+                dry_run: bool = False, rules: list[rules_domain.Rule] | None = None) -> dict:
+    """Code a bill and its lines by the organization's rules. Returns what changed (or would)."""
+    coding = rules_domain.evaluate(rules if rules is not None else active_rules(ctx), facts_for(ctx, bill, lines))
+    attrs, srcs, changes = rules_domain.merge(bill.attributes or {}, bill.attribute_sources or {},
+                                              coding.bill, overwrite_manual=overwrite_manual)
+    line_changes = []
+    new_lines = []
+    for line, proposed in zip(lines, coding.lines):
+        la, ls, lc = rules_domain.merge(line.attributes or {}, line.attribute_sources or {}, proposed,
+                                        overwrite_manual=overwrite_manual)
+        new_lines.append((line, la, ls))
+        if lc:
+            line_changes.append({"line_id": line.id, "changes": _fmt(lc)})
+    if not dry_run:
+        bill.attributes, bill.attribute_sources = attrs, srcs
+        for line, la, ls in new_lines:
+            line.attributes, line.attribute_sources = la, ls
+    return {"bill_id": bill.id, "changes": _fmt(changes), "lines": line_changes}
+
+
+def _fmt(changes: dict) -> dict:
+    return {k: {"from": old, "to": new} for k, (old, new) in changes.items()}

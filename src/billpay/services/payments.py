@@ -1,0 +1,299 @@
+"""Payment use cases: edit, schedule, approvals, cancel, release, settlement and returns."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..db import tables as t
+from ..domain import bills as bill_rules
+from ..domain import payments as rules
+from ..domain.errors import BillPayError, Conflict, InvalidTransition, ValidationError
+from ..domain.money import Money
+from ..domain.payments import PaymentStatus
+from ..ids import new_id
+from ..payments import approvals, calendar
+from ..payments.errors import PaymentRuleError
+from . import sync_records
+from .context import Ctx
+from .orgs import get_settings
+from .vendors import bank_details, pending_bank_details
+
+_RULE_STATUS = {"approval_duplicate": 409, "approval_complete": 409, "approval_rejected": 409,
+                "approval_not_allowed": 403, "approval_self_only": 403}
+
+
+def rule_error(e: PaymentRuleError) -> BillPayError:
+    return BillPayError(e.detail, code=e.code, status=_RULE_STATUS.get(e.code, 422), extra=e.data)
+
+
+def today(ctx: Ctx) -> dt.date:
+    tz = ZoneInfo(get_settings(ctx).get("timezone") or "America/New_York")
+    return ctx.now().astimezone(tz).date()
+
+
+def check_method(ctx: Ctx, vendor: t.Vendor, method: str) -> None:
+    details = bank_details(ctx, vendor)
+    if not details.supports(method, has_address=bool(vendor.address)):
+        pending = pending_bank_details(ctx, vendor)
+        if pending is not None and pending.supports(method, has_address=bool(vendor.address)):
+            raise ValidationError(
+                f"{vendor.name}'s new bank details are waiting for a second person's verification; "
+                "no payment can go to them until then.", code="bank_details_unverified",
+                extra={"vendor_id": vendor.id})
+        need = {"ach": "a routing and account number", "wire": "an IBAN and BIC (or US routing and account)",
+                "check": "a mailing address"}[method]
+        raise ValidationError(f"To pay {vendor.name} by {method.upper() if method != 'check' else 'check'}, "
+                              f"the vendor needs {need}.", code="vendor_payment_details_missing",
+                              extra={"vendor_id": vendor.id, "method": method})
+
+
+def _open_balance(bill: t.Bill) -> Decimal:
+    return (bill.amount or Decimal(0)) - (bill.paid_amount or Decimal(0))
+
+
+def update_payment(ctx: Ctx, payment_id: str, changes: dict) -> t.Payment:
+    ctx.require("payments.write")
+    p = ctx.get(t.Payment, payment_id, lock=True)
+    if p.status != PaymentStatus.DRAFT:
+        raise InvalidTransition("payment", "edited", p.status,
+                                "Only draft payments can be edited; reject or unschedule it first.")
+    before = {"method": p.method, "pay_date": str(p.pay_date) if p.pay_date else None, "amount": str(p.amount)}
+    bill = ctx.get(t.Bill, p.bill_id)
+    if changes.get("method"):
+        check_method(ctx, ctx.get(t.Vendor, p.vendor_id), changes["method"])
+        p.method = changes["method"]
+    if changes.get("pay_date"):
+        p.pay_date = _pay_date(ctx, changes["pay_date"])
+    if changes.get("amount") is not None:
+        amount = Money.parse(changes["amount"], p.currency).amount
+        if amount > _open_balance(bill):
+            raise ValidationError(f"{amount} is more than the bill's open balance of {_open_balance(bill)}.",
+                                  code="amount_exceeds_open_balance", field="amount")
+        p.amount = amount
+    p.version += 1
+    ctx.audit("payment.updated", "payment", p.id, before=before,
+              after={"method": p.method, "pay_date": str(p.pay_date) if p.pay_date else None, "amount": str(p.amount)})
+    return p
+
+
+def _pay_date(ctx: Ctx, value: str | dt.date) -> dt.date:
+    try:
+        d = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"'{value}' is not a date (YYYY-MM-DD).", code="date_invalid", field="pay_date") from None
+    try:
+        calendar.validate_pay_date(d, today(ctx))
+    except PaymentRuleError as e:
+        raise rule_error(e) from None
+    return d
+
+
+def _policy(ctx: Ctx) -> approvals.ApprovalPolicy:
+    org = ctx.session.get(t.Organization, ctx.org_id)
+    return approvals.ApprovalPolicy.from_dict(org.approval_policy or {"steps": []})
+
+
+def _users_roles(ctx: Ctx) -> dict[str, frozenset[str]]:
+    return {u.id: frozenset(u.roles or []) for u in ctx.session.scalars(
+        select(t.User).where(t.User.org_id == ctx.org_id, t.User.active.is_(True)))}
+
+
+def _creators(bill: t.Bill) -> set[str]:
+    return {x for x in (bill.created_by, bill.confirmed_by) if x}
+
+
+def schedule(ctx: Ctx, payment_id: str, *, pay_date: str, method: str) -> t.Payment:
+    ctx.require("payments.write")
+    p = ctx.get(t.Payment, payment_id, lock=True)
+    if p.status != PaymentStatus.DRAFT:
+        rules.transition("schedule", p.status)
+    bill = ctx.get(t.Bill, p.bill_id)
+    if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
+        raise InvalidTransition("payment", "scheduled", p.status, f"The bill is {bill.status}.")
+    if p.amount > _open_balance(bill):
+        raise ValidationError(f"{p.amount} is more than the bill's open balance of {_open_balance(bill)}.",
+                              code="amount_exceeds_open_balance", field="amount")
+    check_method(ctx, ctx.get(t.Vendor, p.vendor_id), method)
+    p.pay_date, p.method = _pay_date(ctx, pay_date), method
+    policy = _policy(ctx)
+    if approvals.requires_approval(policy, p.amount):
+        deadline = calendar.approval_deadline(p.pay_date)
+        if deadline < today(ctx):
+            raise ValidationError(
+                f"This payment needs approval, which is due the business day before the pay date "
+                f"({deadline.isoformat()}); choose a later pay date.", code="approval_deadline_passed",
+                field="pay_date")
+        p.status = rules.transition("submit_for_approval", p.status)
+        p.approval_snapshot = {**policy.to_dict(), "round": ((p.approval_snapshot or {}).get("round", 0) + 1),
+                               "deadline": deadline.isoformat()}
+    else:
+        p.status = rules.transition("schedule", p.status)
+        p.approval_snapshot = None
+    p.status_reason = None
+    p.version += 1
+    ctx.audit("payment.scheduled" if p.status == PaymentStatus.SCHEDULED else "payment.sent_for_approval",
+              "payment", p.id, after={"pay_date": p.pay_date.isoformat(), "method": method, "status": p.status})
+    return p
+
+
+def _decisions(ctx: Ctx, p: t.Payment) -> list[t.PaymentDecision]:
+    rnd = (p.approval_snapshot or {}).get("round", 1)
+    return list(ctx.session.scalars(select(t.PaymentDecision).where(
+        t.PaymentDecision.payment_id == p.id, t.PaymentDecision.org_id == ctx.org_id,
+        t.PaymentDecision.round == rnd).order_by(t.PaymentDecision.created_at, t.PaymentDecision.id)))
+
+
+def approval_state(ctx: Ctx, p: t.Payment) -> approvals.ApprovalState | None:
+    if not p.approval_snapshot:
+        return None
+    bill = ctx.get(t.Bill, p.bill_id)
+    return approvals.evaluate(p.approval_snapshot, p.amount,
+                              [approvals.Decision(d.user_id, d.decision) for d in _decisions(ctx, p)],
+                              creator_ids=_creators(bill), users_roles=_users_roles(ctx))
+
+
+def decide(ctx: Ctx, payment_id: str, decision: str, reason: str | None = None) -> t.Payment:
+    ctx.require("payments.approve")
+    p = ctx.get(t.Payment, payment_id, lock=True)
+    if p.status != PaymentStatus.PENDING_APPROVAL:
+        raise InvalidTransition("payment", "approved" if decision == "approve" else "rejected", p.status)
+    if decision == "reject" and not (reason or "").strip():
+        raise ValidationError("Say why the payment is rejected.", code="reason_required", field="reason")
+    deadline = dt.date.fromisoformat(p.approval_snapshot["deadline"])
+    if decision == "approve" and today(ctx) > deadline:
+        raise Conflict(f"Approval was due by {deadline.isoformat()}; the payment is overdue and will not be "
+                       "sent. Reschedule it with a later pay date.", code="approval_overdue")
+    bill = ctx.get(t.Bill, p.bill_id)
+    check = approvals.check_can_approve if decision == "approve" else approvals.check_can_reject
+    try:
+        state = check(p.approval_snapshot, p.amount,
+                      [approvals.Decision(d.user_id, d.decision) for d in _decisions(ctx, p)],
+                      ctx.actor.user_id, creator_ids=_creators(bill), users_roles=_users_roles(ctx))
+    except PaymentRuleError as e:
+        raise rule_error(e) from None
+    ctx.session.add(t.PaymentDecision(id=new_id("dec"), org_id=ctx.org_id, payment_id=p.id,
+                                      round=p.approval_snapshot.get("round", 1), user_id=ctx.actor.user_id,
+                                      decision=decision, reason=reason, created_at=ctx.now()))
+    if decision == "reject":
+        p.status = rules.transition("reject", p.status)
+        p.status_reason = f"Rejected: {reason}"
+    elif state.done:
+        p.status = rules.transition("approve_final", p.status)
+    p.version += 1
+    ctx.audit(f"payment.{'approved' if decision == 'approve' else 'rejected'}", "payment", p.id,
+              after={"status": p.status, "reason": reason, "approval_status": state.status})
+    return p
+
+
+def cancel(ctx: Ctx, payment_id: str, reason: str | None = None) -> t.Payment:
+    ctx.require("payments.write")
+    p = ctx.get(t.Payment, payment_id, lock=True)
+    p.status = rules.transition("cancel", p.status)
+    p.status_reason = reason or "Cancelled."
+    p.version += 1
+    ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
+    return p
+
+
+def list_payments(ctx: Ctx, *, status: str | None = None, bill_id: str | None = None, limit: int = 50,
+                  cursor: str | None = None) -> list[t.Payment]:
+    stmt = select(t.Payment).where(t.Payment.org_id == ctx.org_id)
+    if status:
+        statuses = status.split(",")
+        bad = [s for s in statuses if s not in PaymentStatus._value2member_map_]
+        if bad:
+            raise ValidationError(f"Unknown payment status '{bad[0]}'.", code="status_unknown", field="status")
+        stmt = stmt.where(t.Payment.status.in_(statuses))
+    if bill_id:
+        stmt = stmt.where(t.Payment.bill_id == bill_id)
+    if cursor:
+        stmt = stmt.where(t.Payment.id < cursor)
+    return list(ctx.session.scalars(stmt.order_by(t.Payment.id.desc()).limit(limit + 1)))
+
+
+def decisions_of(ctx: Ctx, p: t.Payment) -> list[t.PaymentDecision]:
+    return list(ctx.session.scalars(select(t.PaymentDecision).where(
+        t.PaymentDecision.payment_id == p.id, t.PaymentDecision.org_id == ctx.org_id)
+        .order_by(t.PaymentDecision.created_at)))
+
+
+# --- release and settlement (driven by the scheduler and the rail) -------------------------------
+
+def release_due(ctx: Ctx) -> list[str]:
+    """Send scheduled payments whose release time (pay date, 4 AM org time by default) has come."""
+    settings = get_settings(ctx)
+    now = ctx.now()
+    released = []
+    rows = ctx.session.scalars(select(t.Payment).where(
+        t.Payment.org_id == ctx.org_id, t.Payment.status == PaymentStatus.SCHEDULED,
+        t.Payment.pay_date <= today(ctx)).with_for_update()).all()
+    for p in rows:
+        if now < calendar.release_at(p.pay_date, settings["timezone"], settings["payment_release_hour"]):
+            continue
+        bill = ctx.get(t.Bill, p.bill_id)
+        vendor = ctx.get(t.Vendor, p.vendor_id)
+        try:
+            check_method(ctx, vendor, p.method)
+        except ValidationError as e:
+            p.status = rules.transition("unschedule", p.status)
+            p.status_reason = f"Not sent: {e.detail}"
+            ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
+            continue
+        if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
+            p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
+            continue
+        from . import rails
+
+        rails.submit(ctx, p, settings)
+        released.append(p.id)
+    for p in ctx.session.scalars(select(t.Payment).where(
+            t.Payment.org_id == ctx.org_id, t.Payment.status == PaymentStatus.PENDING_APPROVAL)).all():
+        deadline = (p.approval_snapshot or {}).get("deadline")
+        if deadline and dt.date.fromisoformat(deadline) < today(ctx) and not (p.status_reason or "").startswith("Overdue"):
+            p.status_reason = f"Overdue: approval was due by {deadline}; the payment will not be sent."
+            ctx.audit("payment.approval_overdue", "payment", p.id, after={"deadline": deadline})
+    return released
+
+
+def record_settlement(ctx: Ctx, p: t.Payment) -> None:
+    p.status = rules.transition("settle", p.status)
+    p.settled_at = ctx.now()
+    p.version += 1
+    bill = ctx.get(t.Bill, p.bill_id)
+    p.attributes = dict(bill.attributes or {})  # the bill payment inherits its bill's coding
+    ctx.audit("payment.settled", "payment", p.id, after={"bank_reference": p.bank_reference})
+    from .bills import connection_of
+
+    if connection_of(ctx) is None:
+        mark_bill_paid(ctx, bill, p.amount)
+    else:
+        rec = sync_records.get_or_create(ctx, "payment", p.id)
+        rec.state = "not_synced"  # ready to sync
+        if get_settings(ctx).get("auto_sync_payments"):
+            sync_records.mark_pending(ctx, "payment", p.id)
+            ctx.enqueue("push_payment", p.id)
+
+
+def mark_bill_paid(ctx: Ctx, bill: t.Bill, amount: Decimal) -> None:
+    if bill.status == bill_rules.BillStatus.PAID:
+        return
+    bill.paid_amount = (bill.paid_amount or Decimal(0)) + amount
+    action = "pay" if bill.paid_amount >= (bill.amount or 0) else "pay_partially"
+    bill.status = bill_rules.transition(action, bill.status)
+    bill.version += 1
+    ctx.audit("bill.paid" if action == "pay" else "bill.partially_paid", "bill", bill.id,
+              after={"paid_amount": str(bill.paid_amount)})
+
+
+def record_return(ctx: Ctx, p: t.Payment, return_code: str) -> None:
+    from ..payments.returns import describe_return
+
+    rc = describe_return(return_code)
+    p.status = rules.transition("fail", p.status)
+    p.return_code = rc.code
+    p.status_reason = f"Returned by the bank ({rc.code}: {rc.title}). {rc.description}"
+    p.version += 1
+    ctx.audit("payment.returned", "payment", p.id, after={"return_code": rc.code, "reason": p.status_reason})

@@ -1,0 +1,166 @@
+"""Vendors, their payment details (encrypted at rest) and the bank-detail safety rule.
+
+A change of bank details by one person is held as *pending* until a second
+person verifies it; payments keep going to the verified details (or are held
+when there are none) until then. This blocks the most common AP fraud: a
+forged "our bank details changed" e-mail acted on by one clerk.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..db import tables as t
+from ..domain.errors import Conflict, PermissionDenied, ValidationError
+from ..domain.money import exponent
+from ..domain.terms import parse_terms
+from ..domain.vendors import BANK_DETAIL_FIELDS, PaymentDetails, mask
+from ..ids import new_id
+from .context import Ctx
+
+VENDOR_FIELDS = {"name", "email", "tax_id", "address", "default_terms", "default_currency",
+                 "accounting_vendor_id", "active", *BANK_DETAIL_FIELDS}
+
+
+def bank_details(ctx: Ctx, vendor: t.Vendor) -> PaymentDetails:
+    return PaymentDetails(**ctx.vault.decrypt_json(vendor.bank_details_enc))
+
+
+def pending_bank_details(ctx: Ctx, vendor: t.Vendor) -> PaymentDetails | None:
+    if not vendor.pending_bank_details_enc:
+        return None
+    return PaymentDetails(**ctx.vault.decrypt_json(vendor.pending_bank_details_enc))
+
+
+def _details_dict(d: PaymentDetails) -> dict:
+    return {k: getattr(d, k) for k in BANK_DETAIL_FIELDS if getattr(d, k)}
+
+
+def _masked(d: PaymentDetails | None) -> dict | None:
+    if d is None:
+        return None
+    return {"routing_number": d.routing_number, "account_number": mask(d.account_number),
+            "iban": mask(d.iban), "bic": d.bic}
+
+
+def _check_fields(ctx: Ctx, data: dict) -> None:
+    unknown = set(data) - VENDOR_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown vendor field(s): {', '.join(sorted(unknown))}.",
+                              code="field_unknown")
+    if "name" in data and not (data["name"] or "").strip():
+        raise ValidationError("The vendor needs a name.", code="name_required", field="name")
+    if data.get("default_terms"):
+        parse_terms(data["default_terms"])
+    if data.get("default_currency"):
+        exponent(data["default_currency"])
+    if data.get("accounting_vendor_id"):
+        ref = ctx.session.scalars(select(t.ReferenceItem).where(
+            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == "vendors",
+            t.ReferenceItem.external_id == data["accounting_vendor_id"])).first()
+        has_reference = ctx.session.scalars(select(t.ReferenceItem.id).where(
+            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == "vendors").limit(1)).first()
+        if has_reference and ref is None:
+            raise ValidationError(
+                f"'{data['accounting_vendor_id']}' is not a vendor of the connected accounting platform. "
+                "Refresh reference data if it was just created there.", code="accounting_vendor_unknown",
+                field="accounting_vendor_id")
+        if ref is not None and not ref.active:
+            raise ValidationError(f"The platform vendor '{ref.name}' is inactive.",
+                                  code="accounting_vendor_inactive", field="accounting_vendor_id")
+
+
+def create_vendor(ctx: Ctx, data: dict) -> t.Vendor:
+    ctx.require("vendors.write")
+    _check_fields(ctx, data)
+    if not data.get("name"):
+        raise ValidationError("The vendor needs a name.", code="name_required", field="name")
+    details = PaymentDetails.validated(**{k: data.get(k) for k in BANK_DETAIL_FIELDS})
+    v = t.Vendor(id=new_id("ven"), org_id=ctx.org_id, name=data["name"].strip(), email=data.get("email"),
+                 tax_id=data.get("tax_id"), address=data.get("address"),
+                 default_terms=data.get("default_terms"),
+                 default_currency=data.get("default_currency") or "USD",
+                 accounting_vendor_id=data.get("accounting_vendor_id"), active=data.get("active", True))
+    # First bank details of a new vendor are taken as entered (there is nothing to divert from);
+    # every later change needs a second person.
+    dd = _details_dict(details)
+    v.bank_details_enc = ctx.vault.encrypt(dd) if dd else None
+    ctx.session.add(v)
+    ctx.audit("vendor.created", "vendor", v.id, after=vendor_view(ctx, v, audit=True))
+    return v
+
+
+def update_vendor(ctx: Ctx, vendor_id: str, data: dict) -> t.Vendor:
+    ctx.require("vendors.write")
+    v = ctx.get(t.Vendor, vendor_id)
+    _check_fields(ctx, data)
+    before = vendor_view(ctx, v, audit=True)
+    for k in ("name", "email", "tax_id", "address", "default_terms", "default_currency",
+              "accounting_vendor_id", "active"):
+        if k in data:
+            setattr(v, k, data[k].strip() if k == "name" else data[k])
+    bank_changes = {k: data[k] for k in BANK_DETAIL_FIELDS if k in data}
+    if bank_changes:
+        current = _details_dict(bank_details(ctx, v))
+        proposed = {**current, **{k: val for k, val in bank_changes.items()}}
+        proposed = {k: val for k, val in proposed.items() if val}
+        details = PaymentDetails.validated(**{k: proposed.get(k) for k in BANK_DETAIL_FIELDS})
+        new = _details_dict(details)
+        if new != current:
+            v.pending_bank_details_enc = ctx.vault.encrypt(new)
+            v.bank_details_changed_by = ctx.actor.user_id
+            v.bank_details_changed_at = ctx.now()
+            ctx.audit("vendor.bank_details_changed", "vendor", v.id,
+                      before={"bank_details": _masked(PaymentDetails(**current))},
+                      after={"pending_bank_details": _masked(details)})
+            from . import notifications
+
+            notifications.notify_admins(ctx, "vendor_bank_details_changed",
+                                        f"Bank details of vendor {v.name} were changed and await a second "
+                                        "person's verification before any payment uses them.", v.id)
+    ctx.audit("vendor.updated", "vendor", v.id, before=before, after=vendor_view(ctx, v, audit=True))
+    return v
+
+
+def verify_bank_details(ctx: Ctx, vendor_id: str, *, approve: bool = True) -> t.Vendor:
+    ctx.require("vendors.verify_bank")
+    v = ctx.get(t.Vendor, vendor_id)
+    if not v.pending_bank_details_enc:
+        raise Conflict("This vendor has no bank-detail change waiting for verification.",
+                       code="bank_details_not_pending")
+    if v.bank_details_changed_by == ctx.actor.user_id:
+        raise PermissionDenied("The person who changed the bank details cannot verify them; a second "
+                               "person must.", code="bank_details_self_verification")
+    pending = pending_bank_details(ctx, v)
+    if approve:
+        v.bank_details_enc = v.pending_bank_details_enc
+    v.pending_bank_details_enc = None
+    ctx.audit("vendor.bank_details_verified" if approve else "vendor.bank_details_rejected", "vendor", v.id,
+              after={"bank_details": _masked(pending)})
+    return v
+
+
+def list_vendors(ctx: Ctx, *, q: str | None = None, limit: int = 50, cursor: str | None = None) -> list[t.Vendor]:
+    stmt = select(t.Vendor).where(t.Vendor.org_id == ctx.org_id)
+    if q:
+        stmt = stmt.where(t.Vendor.name.ilike(f"%{q}%"))
+    if cursor:
+        stmt = stmt.where(t.Vendor.id < cursor)
+    return list(ctx.session.scalars(stmt.order_by(t.Vendor.id.desc()).limit(limit + 1)))
+
+
+def vendor_view(ctx: Ctx, v: t.Vendor, *, audit: bool = False) -> dict:
+    details = bank_details(ctx, v)
+    pending = pending_bank_details(ctx, v)
+    out = {
+        "id": v.id, "name": v.name, "email": v.email, "tax_id": v.tax_id, "address": v.address,
+        "default_terms": v.default_terms, "default_currency": v.default_currency,
+        "accounting_vendor_id": v.accounting_vendor_id, "active": v.active,
+        "payment_details": _masked(details),
+        "bank_details_status": "pending_verification" if pending else ("verified" if _details_dict(details) else "none"),
+        "pending_payment_details": _masked(pending),
+        "payment_methods": [m for m in ("ach", "wire", "check")
+                            if details.supports(m, has_address=bool(v.address))],
+    }
+    if not audit:
+        out["created_at"] = v.created_at.isoformat() if v.created_at else None
+    return out

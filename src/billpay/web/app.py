@@ -1,0 +1,58 @@
+"""The ASGI application: JSON API under /api/v1, web pages at /, the built-in sandboxes under /sandbox."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from ..bootstrap import Container
+from .api import errors
+from .api.routes import bills, resources
+from .idempotency import IdempotencyMiddleware
+
+log = logging.getLogger("billpay")
+
+
+def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs: bool = False) -> FastAPI:
+    app = FastAPI(title="billpay", version="0.1.0", openapi_url="/openapi.json", docs_url="/api/docs",
+                  redoc_url=None, description="Bill Pay with two-way accounting sync. "
+                  "Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json "
+                  "with a stable `code`. POSTs accept `Idempotency-Key`.")
+    app.state.container = container
+    errors.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+    for router in (bills.router, resources.router):
+        app.include_router(router, prefix="/api/v1")
+    try:
+        from .api.routes import accounting
+        app.include_router(accounting.router, prefix="/api/v1")
+    except ImportError:
+        pass
+    try:
+        from .api.routes import inbound
+        app.include_router(inbound.router, prefix="/api/v1")
+    except ImportError:
+        pass
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return JSONResponse({"status": "ok"})
+
+    try:
+        from .ui import install as install_ui
+        install_ui(app, container)
+    except ImportError:
+        pass
+    if mount_sandboxes:
+        try:
+            from ..sandboxes.quickbooks import builtin_app
+            app.mount("/sandbox/quickbooks", builtin_app(container))
+        except ImportError:
+            pass
+    if start_jobs:
+        @app.on_event("startup")
+        def _jobs() -> None:
+            from .. import jobs
+            jobs.start_in_process(container)
+    return app
