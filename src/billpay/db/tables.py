@@ -211,6 +211,9 @@ class Connection(Base):
     config: Mapped[dict] = mapped_column(JSONType, default=dict)  # base_url, token_url, realm_id, client_id
     secrets_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # client secret, tokens
     health: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Lease that serializes one connection's sync work across workers.
+    lock_owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    lock_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reference_refreshed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

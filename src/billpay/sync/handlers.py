@@ -1,11 +1,43 @@
-"""Job kinds and what runs them."""
+"""Job kinds and what runs them. Sync kinds are batched per organization by the worker."""
 from __future__ import annotations
 
 from ..services import capture
-from .worker import handler, system_actor
+from . import engine, pull
+from .worker import Retry, batch_handler, handler, system_actor
 
 
 @handler("extract")
 def extract(container, job) -> None:  # noqa: ANN001
     with container.tx(system_actor(job.org_id)) as ctx:
         capture.run_extraction(ctx, container.storage, job.record_id)
+
+
+@batch_handler("push_bill")
+def push_bill(container, org_id: str, record_ids: list[str]) -> list[str]:  # noqa: ANN001
+    return engine.push_bills(container, org_id, record_ids)
+
+
+@batch_handler("push_payment")
+def push_payment(container, org_id: str, record_ids: list[str]) -> list[str]:  # noqa: ANN001
+    return engine.push_payments(container, org_id, record_ids)
+
+
+@handler("void_bill")
+def void_bill(container, job) -> None:  # noqa: ANN001
+    engine.void_bill(container, job.org_id, job.record_id)
+
+
+@handler("pull_bills")
+def pull_bills(container, job) -> None:  # noqa: ANN001
+    try:
+        pull.pull_bills(container, job.org_id, full=bool((job.payload or {}).get("full")))
+    except LookupError:
+        return  # disconnected meanwhile: nothing to pull
+
+
+@handler("refresh_reference")
+def refresh_reference(container, job) -> None:  # noqa: ANN001
+    try:
+        engine.refresh_reference(container, job.org_id)
+    except LookupError:
+        return

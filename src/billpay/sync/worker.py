@@ -27,11 +27,20 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 Handler = Callable[[object, t.Outbox], None]
 HANDLERS: dict[str, Handler] = {}
+# kind -> fn(container, org_id, record_ids) -> record ids to retry; many jobs, one platform call batch
+BATCH_HANDLERS: dict[str, Callable] = {}
 
 
 def handler(kind: str):  # noqa: ANN201
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        return fn
+    return register
+
+
+def batch_handler(kind: str):  # noqa: ANN201
+    def register(fn: Callable) -> Callable:
+        BATCH_HANDLERS[kind] = fn
         return fn
     return register
 
@@ -85,6 +94,9 @@ def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
 
 
 def run_job(container, job: t.Outbox, worker_id: str = WORKER_ID) -> None:  # noqa: ANN001
+    if job.kind in BATCH_HANDLERS:
+        run_batch(container, job.kind, job.org_id, [job], worker_id)
+        return
     fn = HANDLERS.get(job.kind)
     if fn is None:
         _finish(container, job, worker_id, error=f"no handler for job kind {job.kind!r}")
@@ -100,17 +112,44 @@ def run_job(container, job: t.Outbox, worker_id: str = WORKER_ID) -> None:  # no
         _finish(container, job, worker_id)
 
 
-def run_until_idle(container, max_jobs: int = 10_000, worker_id: str = WORKER_ID,  # noqa: ANN001
-                   kinds: list[str] | None = None) -> int:
+def run_batch(container, kind: str, org_id: str, jobs: list[t.Outbox], worker_id: str = WORKER_ID) -> None:  # noqa: ANN001
+    """Run jobs of one batchable kind for one organization with one handler call."""
+    fn = BATCH_HANDLERS[kind]
+    try:
+        retry_ids = set(fn(container, org_id, [j.record_id for j in jobs]))
+    except Retry as e:
+        for j in jobs:
+            _finish(container, j, worker_id, error=str(e), retry_in=e.delay or backoff(j.attempts))
+        return
+    except Exception as e:  # noqa: BLE001
+        log.exception("batch of %d %s jobs failed", len(jobs), kind)
+        for j in jobs:
+            _finish(container, j, worker_id, error=f"{type(e).__name__}: {e}", retry_in=backoff(j.attempts))
+        return
+    for j in jobs:
+        if j.record_id in retry_ids:
+            _finish(container, j, worker_id, error="platform asked to retry", retry_in=backoff(j.attempts))
+        else:
+            _finish(container, j, worker_id)
+
+
+def run_until_idle(container, max_jobs: int = 100_000, worker_id: str = WORKER_ID,  # noqa: ANN001
+                   kinds: list[str] | None = None, batch: int = 300) -> int:
     _load_handlers()
     done = 0
     while done < max_jobs:
-        rows = claim(container, worker_id=worker_id, kinds=kinds)
+        rows = claim(container, limit=batch, worker_id=worker_id, kinds=kinds)
         if not rows:
             break
+        groups: dict[tuple[str, str], list[t.Outbox]] = {}
         for job in rows:
-            run_job(container, job, worker_id)
-            done += 1
+            if job.kind in BATCH_HANDLERS:
+                groups.setdefault((job.kind, job.org_id), []).append(job)
+            else:
+                run_job(container, job, worker_id)
+        for (kind, org_id), jobs in groups.items():
+            run_batch(container, kind, org_id, jobs, worker_id)
+        done += len(rows)
     return done
 
 

@@ -46,8 +46,8 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
         pass
     if mount_sandboxes:
         try:
-            from ..sandboxes.quickbooks import builtin_app
-            app.mount("/sandbox/quickbooks", builtin_app(container))
+            from ..sync import builtin_sandbox
+            app.mount("/sandbox/quickbooks", builtin_sandbox.app(container))
         except ImportError:
             pass
     if start_jobs:

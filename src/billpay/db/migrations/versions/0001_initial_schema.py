@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:39:02.676089
+Create Date: 2026-11-25 15:49:49.759933
 """
 from alembic import op
 import sqlalchemy as sa
@@ -55,6 +55,8 @@ def upgrade() -> None:
     sa.Column('config', sa.JSON().with_variant(sa.JSON(), 'sqlite'), nullable=False),
     sa.Column('secrets_enc', sa.Text(), nullable=True),
     sa.Column('health', sa.JSON().with_variant(sa.JSON(), 'sqlite'), nullable=False),
+    sa.Column('lock_owner', sa.String(length=80), nullable=True),
+    sa.Column('lock_until', billpay.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', billpay.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reference_refreshed_at', billpay.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], ),

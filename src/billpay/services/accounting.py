@@ -1,0 +1,190 @@
+"""Accounting connection, reference data, the Bill Pay dashboard and sync triggers."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from ..db import tables as t
+from ..domain.errors import Conflict, NotFound, ValidationError
+from ..ids import new_id
+from ..sync.ports import REFERENCE_KINDS
+from . import sync_records
+from .context import Ctx
+
+PLATFORMS = ("quickbooks", "netsuite", "intacct", "business_central")
+BUILT = ("quickbooks",)
+
+
+def get_connection(ctx: Ctx) -> t.Connection | None:
+    return ctx.session.scalars(select(t.Connection).where(t.Connection.org_id == ctx.org_id)).first()
+
+
+def connection_view(conn: t.Connection | None) -> dict:
+    if conn is None or conn.status == "disconnected":
+        return {"status": "not_connected", "platform": None}
+    cfg = conn.config or {}
+    return {"platform": conn.platform, "status": conn.status, "sandbox": conn.sandbox,
+            "company_id": cfg.get("company_id"), "base_url": cfg.get("base_url"),
+            "health": conn.health or {}, "connected_at": conn.created_at.isoformat() if conn.created_at else None,
+            "reference_refreshed_at": conn.reference_refreshed_at.isoformat() if conn.reference_refreshed_at else None}
+
+
+def connect(ctx: Ctx, container, body: dict) -> t.Connection:  # noqa: ANN001
+    """``{"platform", "sandbox": true}`` for the built-in sandbox, or platform credentials (+ base_url)."""
+    ctx.require("connection.write")
+    platform = body.get("platform")
+    if platform not in PLATFORMS:
+        raise ValidationError(f"platform is one of {', '.join(PLATFORMS)}.", code="platform_unknown", field="platform")
+    if platform not in BUILT:
+        raise ValidationError(f"The {platform} connector is not available yet; QuickBooks Online is.",
+                              code="platform_not_available", field="platform")
+    allowed = {"platform", "sandbox", "base_url", "token_url", "authorize_url", "discovery_url", "client_id",
+               "client_secret", "realm_id", "company_id", "refresh_token", "redirect_uri", "options"}
+    unknown = set(body) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
+    if body.get("sandbox"):
+        from ..sync import builtin_sandbox
+
+        creds = builtin_sandbox.company(container)
+        base = container.settings.public_url.rstrip("/") + "/sandbox/quickbooks"
+        cfg = {"base_url": base, "token_url": base + "/oauth2/v1/tokens/bearer", "company_id": creds["realm_id"],
+               "client_id": creds["client_id"], "options": body.get("options") or {}}
+        secrets = {"client_secret": creds["client_secret"], "tokens": {"refresh_token": creds["refresh_token"]}}
+    else:
+        missing = [k for k in ("base_url", "token_url", "client_id", "client_secret", "refresh_token")
+                   if not body.get(k)]
+        company = body.get("realm_id") or body.get("company_id")
+        if not company:
+            missing.append("realm_id")
+        if missing:
+            raise ValidationError(f"Missing: {', '.join(missing)}.", code="connection_incomplete",
+                                  extra={"missing": missing})
+        cfg = {"base_url": body["base_url"], "token_url": body["token_url"], "company_id": company,
+               "client_id": body["client_id"], "options": body.get("options") or {}}
+        secrets = {"client_secret": body["client_secret"], "tokens": {"refresh_token": body["refresh_token"]}}
+    conn = get_connection(ctx)
+    if conn is None:
+        conn = t.Connection(id=new_id("con"), org_id=ctx.org_id, created_at=ctx.now())
+        ctx.session.add(conn)
+    conn.platform, conn.sandbox, conn.status, conn.config = platform, bool(body.get("sandbox")), "connected", cfg
+    conn.secrets_enc = ctx.vault.encrypt(secrets)
+    conn.health = {"status": "connecting", "message": "Loading reference data…"}
+    ctx.audit("connection.connected", "connection", conn.id,
+              after={"platform": platform, "sandbox": conn.sandbox, "company_id": cfg["company_id"]})
+    ctx.enqueue("refresh_reference", None)
+    return conn
+
+
+def disconnect(ctx: Ctx) -> None:
+    ctx.require("connection.write")
+    conn = get_connection(ctx)
+    if conn is None or conn.status == "disconnected":
+        raise Conflict("No accounting platform is connected.", code="not_connected")
+    conn.status, conn.secrets_enc = "disconnected", None
+    ctx.audit("connection.disconnected", "connection", conn.id)
+
+
+def _require_connection(ctx: Ctx) -> t.Connection:
+    conn = get_connection(ctx)
+    if conn is None or conn.status == "disconnected":
+        raise Conflict("No accounting platform is connected. Connect one on the Connections page.",
+                       code="not_connected")
+    return conn
+
+
+def refresh_reference_data(ctx: Ctx) -> t.Outbox:
+    ctx.require("sync.run")
+    _require_connection(ctx)
+    return ctx.enqueue("refresh_reference", None)
+
+
+def reference_items(ctx: Ctx, kind: str, q: str | None = None) -> list[t.ReferenceItem]:
+    if kind not in REFERENCE_KINDS:
+        raise NotFound(f"Unknown reference data kind '{kind}'; kinds are {', '.join(REFERENCE_KINDS)}.",
+                       code="reference_kind_unknown")
+    stmt = select(t.ReferenceItem).where(t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == kind)
+    if q:
+        stmt = stmt.where(t.ReferenceItem.name.ilike(f"%{q}%"))
+    return list(ctx.session.scalars(stmt.order_by(t.ReferenceItem.name)))
+
+
+def sync_payments(ctx: Ctx, payment_ids: list[str] | None = None) -> list[str]:
+    """Queue settled bill payments for sync (all ready ones when no ids are given)."""
+    ctx.require("sync.run")
+    _require_connection(ctx)
+    if payment_ids is None:
+        payment_ids = [p.id for p in ready_payments(ctx)]
+    for pid in payment_ids:
+        p = ctx.get(t.Payment, pid)
+        if p.status != "settled":
+            raise ValidationError(f"Payment {pid} is {p.status}; only settled payments are synced.",
+                                  code="payment_not_settled", extra={"payment_id": pid})
+        sync_records.mark_pending(ctx, "payment", pid)
+        ctx.enqueue("push_payment", pid)
+    ctx.audit("accounting.sync_requested", "organization", ctx.org_id, after={"payments": len(payment_ids)})
+    return payment_ids
+
+
+def sync_bills_now(ctx: Ctx, *, full: bool = False) -> t.Outbox:
+    ctx.require("sync.run")
+    _require_connection(ctx)
+    job = ctx.enqueue("pull_bills", None, {"reason": "manual", "full": full})
+    ctx.audit("accounting.sync_bills_requested", "organization", ctx.org_id)
+    return job
+
+
+def job_status(ctx: Ctx, job_id: str) -> dict:
+    job = ctx.get(t.Outbox, job_id, what="job")
+    return {"id": job.id, "kind": job.kind, "status": job.status, "attempts": job.attempts,
+            "error": job.last_error, "created_at": job.created_at.isoformat(),
+            "done_at": job.done_at.isoformat() if job.done_at else None}
+
+
+def ready_payments(ctx: Ctx) -> list[t.Payment]:
+    rows = ctx.session.execute(select(t.Payment, t.SyncRecord).outerjoin(
+        t.SyncRecord, (t.SyncRecord.record_id == t.Payment.id) & (t.SyncRecord.org_id == t.Payment.org_id)
+        & (t.SyncRecord.record_type == "payment")).where(
+        t.Payment.org_id == ctx.org_id, t.Payment.status == "settled")).all()
+    return [p for p, rec in rows if rec is None or rec.state in ("not_synced",)]
+
+
+def dashboard(ctx: Ctx, limit: int = 100) -> dict:
+    from ..sync.engine import FIXES
+    from ..sync.pull import STREAM
+
+    ready = ready_payments(ctx)
+    synced = ctx.session.execute(select(t.Payment, t.SyncRecord).join(
+        t.SyncRecord, (t.SyncRecord.record_id == t.Payment.id) & (t.SyncRecord.record_type == "payment")
+        & (t.SyncRecord.org_id == t.Payment.org_id)).where(
+        t.Payment.org_id == ctx.org_id, t.SyncRecord.state == "synced")
+        .order_by(t.SyncRecord.last_synced_at.desc()).limit(limit)).all()
+    pending = ctx.session.scalar(select(func.count()).select_from(t.SyncRecord).where(
+        t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.state == "pending"))
+    errs = ctx.session.scalars(select(t.SyncRecord).where(t.SyncRecord.org_id == ctx.org_id,
+                                                          t.SyncRecord.state == "error")).all()
+    groups: dict[str, dict] = defaultdict(lambda: {"records": []})
+    for rec in errs:
+        g = groups[rec.error_code or "unknown"]
+        g.update(code=rec.error_code, message=rec.error_message,
+                 fix=FIXES.get(rec.error_code or "", "Open the record, fix what the message says, then re-sync."))
+        g["records"].append({"record_type": rec.record_type, "record_id": rec.record_id,
+                             "message": rec.error_message, "attempts": rec.attempts})
+    st = ctx.session.scalars(select(t.SyncState).where(t.SyncState.org_id == ctx.org_id,
+                                                       t.SyncState.stream == STREAM)).first()
+    running = ctx.session.scalars(select(t.Outbox).where(
+        t.Outbox.org_id == ctx.org_id, t.Outbox.kind == "pull_bills",
+        t.Outbox.status.in_(["pending", "running"]))).first()
+    from ..web.api.views import payment_view
+
+    return {
+        "connection": connection_view(get_connection(ctx)),
+        "ready": [payment_view(p, None) for p in ready],
+        "synced": [payment_view(p, rec) for p, rec in synced],
+        "pending": pending,
+        "errors": [{**g, "count": len(g["records"])} for g in groups.values()],
+        "last_pull": {"at": st.last_run_at.isoformat() if st and st.last_run_at else None,
+                      "result": st.last_result if st else None,
+                      "running": running is not None, "job_id": running.id if running else None},
+    }

@@ -1,0 +1,67 @@
+"""/api/v1/accounting: connection, reference data, dashboard, sync triggers; /jobs for progress."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Body
+
+from ....services import accounting as svc
+from ..deps import ActorDep, ContainerDep
+
+router = APIRouter(tags=["accounting"])
+
+
+@router.get("/accounting/connection")
+def get_connection(c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        return svc.connection_view(svc.get_connection(ctx))
+
+
+@router.put("/accounting/connection")
+def put_connection(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+    with c.tx(actor) as ctx:
+        return svc.connection_view(svc.connect(ctx, c, body))
+
+
+@router.delete("/accounting/connection", status_code=204)
+def delete_connection(c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        svc.disconnect(ctx)
+
+
+@router.post("/accounting/connection/refresh", status_code=202)
+def refresh(c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        job = svc.refresh_reference_data(ctx)
+        return {"job_id": job.id}
+
+
+@router.get("/accounting/reference-data/{kind}")
+def reference_data(kind: str, c: ContainerDep, actor: ActorDep, q: str | None = None):
+    with c.tx(actor) as ctx:
+        return {"data": [{"id": r.external_id, "name": r.name, "active": r.active, "extra": r.extra}
+                         for r in svc.reference_items(ctx, kind, q)], "next_cursor": None}
+
+
+@router.get("/accounting/dashboard")
+def dashboard(c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        return svc.dashboard(ctx)
+
+
+@router.post("/accounting/sync", status_code=202, summary="Sync ready bill payments (all, or payment_ids)")
+def sync(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+    with c.tx(actor) as ctx:
+        ids = svc.sync_payments(ctx, (body or {}).get("payment_ids"))
+        return {"queued": ids}
+
+
+@router.post("/accounting/sync-bills", status_code=202, summary="Pull bills from the platform now")
+def sync_bills(c: ContainerDep, actor: ActorDep, full: bool = False):
+    with c.tx(actor) as ctx:
+        job = svc.sync_bills_now(ctx, full=full)
+        return {"job_id": job.id}
+
+
+@router.get("/jobs/{job_id}")
+def job(job_id: str, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        return svc.job_status(ctx, job_id)
