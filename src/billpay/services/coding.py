@@ -40,13 +40,23 @@ def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attribute
     return attrs
 
 
-def user_sources(attrs: dict, user_id: str | None, previous: dict | None = None) -> dict:
-    out = dict(previous or {})
-    for k, v in attrs.items():
-        if k == "custom":
-            for ck in v:
-                out[f"custom.{ck}"] = {"source": "user", "user_id": user_id}
-        else:
+def _flat(attrs: dict) -> dict:
+    out = {k: v for k, v in attrs.items() if k != "custom"}
+    out.update({f"custom.{ck}": cv for ck, cv in (attrs.get("custom") or {}).items()})
+    return out
+
+
+def user_sources(attrs: dict, user_id: str | None, previous: dict | None = None,
+                 previous_attrs: dict | None = None) -> dict:
+    """Provenance after a person saved ``attrs``: values they changed become ``user``; others keep theirs.
+
+    A form that sends back every attribute unchanged must not turn rule-set
+    values into hand-set ones (that would stop rules from ever updating them).
+    """
+    old, new = _flat(previous_attrs or {}), _flat(attrs)
+    out = {k: v for k, v in (previous or {}).items() if k in new}
+    for k, v in new.items():
+        if k not in out or old.get(k) != v:
             out[k] = {"source": "user", "user_id": user_id}
     return out
 

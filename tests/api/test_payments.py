@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from billpay.payments.calendar import is_business_day, next_business_day
+
+from .conftest import bill_body, problem
+
+
+def future_business_day(days: int = 10) -> str:
+    return next_business_day(dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
+def next_weekend_day() -> str:
+    d = dt.date.today() + dt.timedelta(days=7)
+    while d.weekday() != 5:
+        d += dt.timedelta(days=1)
+    return d.isoformat()
+
+
+@pytest.fixture
+def draft(org, vendor):
+    bill = org.post("/bills", bill_body(vendor["id"], amount="8000.00")).json()
+    org.post(f"/bills/{bill['id']}/confirm")
+    return org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
+
+
+def _policy(org, approver_ids, required="any", min_amount="5000"):
+    r = org.put("/approval-policy", {"steps": [{"name": "Large", "min_amount": min_amount,
+                                                "approvers": [{"user_id": u} for u in approver_ids],
+                                                "required": required}]})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_schedule_without_policy_goes_straight_to_scheduled(org, draft):
+    r = org.post(f"/payments/{draft['id']}/schedule", {"pay_date": future_business_day(), "method": "ach"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "scheduled" and r.json()["method"] == "ach"
+
+
+def test_bad_pay_dates_and_methods(org, draft):
+    body = problem(org.post(f"/payments/{draft['id']}/schedule", {"pay_date": next_weekend_day(), "method": "ach"}),
+                   422, "pay_date_not_business_day")
+    assert is_business_day(dt.date.fromisoformat(body["next_business_day"]))
+    problem(org.post(f"/payments/{draft['id']}/schedule", {"pay_date": "2020-01-02", "method": "ach"}),
+            422, "pay_date_in_past")
+    bare = org.post("/vendors", {"name": "No Details Inc"}).json()
+    b2 = org.post("/bills", bill_body(bare["id"], amount="10.00")).json()
+    org.post(f"/bills/{b2['id']}/confirm")
+    p2 = org.post(f"/bills/{b2['id']}/send-to-payments").json()["payment"]
+    for method in ("ach", "wire", "check"):
+        problem(org.post(f"/payments/{p2['id']}/schedule", {"pay_date": future_business_day(), "method": method}),
+                422, "vendor_payment_details_missing")
+    problem(org.post(f"/payments/{draft['id']}/schedule", {"pay_date": future_business_day(), "method": "cash"}),
+            422, "value_invalid")
+    problem(org.patch(f"/payments/{draft['id']}", {"amount": "9000.00"}), 422, "amount_exceeds_open_balance")
+
+
+def test_approval_policy_with_segregation_of_duties(org, draft):
+    approver = org.add_user("appr@acme.test", ["approver"])
+    clerk = org.add_user("clerk@acme.test", ["ap_clerk"])
+    _policy(org, [approver.user_id, org.user_id], required="all")
+    r = org.post(f"/payments/{draft['id']}/schedule", {"pay_date": future_business_day(), "method": "ach"})
+    assert r.json()["status"] == "pending_approval", r.text
+    problem(clerk.post(f"/payments/{draft['id']}/approve"), 403, "forbidden")
+    # the admin created and confirmed the bill: they may approve, but never as the only approver
+    r = org.post(f"/payments/{draft['id']}/approve")
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "pending_approval"
+    problem(org.post(f"/payments/{draft['id']}/approve"), 409, "approval_duplicate")
+    r = approver.post(f"/payments/{draft['id']}/approve")
+    assert r.json()["status"] == "scheduled", r.text
+    assert [d["decision"] for d in r.json()["decisions"]] == ["approve", "approve"]
+    actions = [e["action"] for e in org.get("/audit-events", params={"record_id": draft["id"]}).json()["data"]]
+    assert actions.count("payment.approved") == 2
+
+
+def test_creator_alone_cannot_approve(org, draft):
+    _policy(org, [org.user_id])
+    org.post(f"/payments/{draft['id']}/schedule", {"pay_date": future_business_day(), "method": "ach"})
+    problem(org.post(f"/payments/{draft['id']}/approve"), 403, "approval_self_only")
+
+
+def test_reject_sends_back_to_draft_with_reason_and_policy_change_does_not_touch_it(org, draft):
+    approver = org.add_user("appr@acme.test", ["approver"])
+    _policy(org, [approver.user_id])
+    org.post(f"/payments/{draft['id']}/schedule", {"pay_date": future_business_day(), "method": "ach"})
+    _policy(org, [approver.user_id], min_amount="100000")  # later policy change
+    assert org.get(f"/payments/{draft['id']}").json()["approval"]["steps"][0]["min_amount"] == "5000"
+    problem(approver.post(f"/payments/{draft['id']}/reject", {}), 422, "reason_required")
+    r = approver.post(f"/payments/{draft['id']}/reject", {"reason": "wrong cost centre"})
+    assert r.json()["status"] == "draft" and "wrong cost centre" in r.json()["status_reason"]
+    # rescheduled under the new policy: no approval needed any more
+    r = org.post(f"/payments/{draft['id']}/schedule", {"pay_date": future_business_day(), "method": "ach"})
+    assert r.json()["status"] == "scheduled"
+
+
+def test_release_settle_and_return(org, container, draft):
+    from billpay.services import payments as svc
+    from billpay.services.context import Actor
+
+    pay_date = dt.date.fromisoformat(future_business_day(3))
+    org.post(f"/payments/{draft['id']}/schedule", {"pay_date": pay_date.isoformat(), "method": "ach"})
+    problem(org.post("/sandbox-bank/settle", {"payment_id": draft["id"], "outcome": "settled"}), 409,
+            "invalid_transition")
+    # the release happens at 4 AM New York time on the pay date
+    container.now = lambda: dt.datetime(pay_date.year, pay_date.month, pay_date.day, 8, 30, tzinfo=dt.timezone.utc)
+    with container.tx(Actor.system(org.id)) as ctx:
+        assert svc.release_due(ctx) == []  # 03:30 in New York: not yet
+    container.now = lambda: dt.datetime(pay_date.year, pay_date.month, pay_date.day, 9, 5, tzinfo=dt.timezone.utc)
+    with container.tx(Actor.system(org.id)) as ctx:
+        assert svc.release_due(ctx) == [draft["id"]]
+    p = org.get(f"/payments/{draft['id']}").json()
+    assert p["status"] == "processing" and p["bank_reference"]
+    problem(org.post(f"/payments/{draft['id']}/cancel"), 409, "invalid_transition")
+    r = org.post("/sandbox-bank/settle", {"payment_id": draft["id"], "outcome": "returned", "return_code": "R03"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "failed" and r.json()["return_code"] == "R03"
+    assert "R03" in r.json()["status_reason"]
+    assert org.get(f"/bills/{p['bill_id']}").json()["status"] == "open"
+
+
+def test_settlement_marks_bill_paid_without_a_connection(org, container, vendor):
+    bill = org.post("/bills", bill_body(vendor["id"], amount="100.00")).json()
+    org.post(f"/bills/{bill['id']}/confirm")
+    pay = org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
+    day = dt.date.fromisoformat(future_business_day(2))
+    org.post(f"/payments/{pay['id']}/schedule", {"pay_date": day.isoformat(), "method": "ach"})
+    container.now = lambda: dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.timezone.utc)
+    from billpay.sync.worker import tick
+
+    tick(container)
+    assert org.get(f"/payments/{pay['id']}").json()["status"] == "processing"
+    r = org.post("/sandbox-bank/settle", {"payment_id": pay["id"], "outcome": "settled"})
+    assert r.json()["status"] == "settled"
+    assert org.get(f"/bills/{bill['id']}").json()["status"] == "paid"
+    problem(org.patch(f"/bills/{bill['id']}", {"attributes": {"class": "x"}}), 409, "invalid_transition")
+
+
+def test_approval_policy_validation(org):
+    problem(org.put("/approval-policy", {"steps": [{"min_amount": "10", "approvers": [], "required": "any"}]}),
+            422, "policy_step_no_approvers")
+    problem(org.put("/approval-policy", {"steps": [{"min_amount": "10", "approvers": [{"role": "boss"}]}]}),
+            422, "policy_unknown_role")
+    problem(org.put("/approval-policy", {"steps": [{"min_amount": "10", "approvers": [{"user_id": "usr_x"}]}]}),
+            422, "user_not_found")
