@@ -1,0 +1,80 @@
+"""A real stack: the API, the outbox worker, the QuickBooks connector and the QuickBooks sandbox in-process."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+
+from billpay.services.orgs import create_organization
+from billpay.sync import builtin_sandbox
+from billpay.sync.connections import connection_row, connector_for
+from billpay.sync.worker import run_until_idle
+from billpay.web.app import create_app
+
+from ..api.conftest import Org
+
+
+class Stack:
+    def __init__(self, container, org: Org):
+        self.container, self.org = container, org
+
+    @property
+    def sandbox(self):
+        return builtin_sandbox.state(self.container)
+
+    def work(self) -> int:
+        return run_until_idle(self.container)
+
+    def connector(self):
+        with self.container.sessionmaker() as s:
+            conn = connection_row(s, self.org.id)
+        return connector_for(self.container, conn, sleep=lambda _s: None)
+
+    def platform_bills(self) -> list:
+        return list(self.connector().pull_bills(None, dt.date(2000, 1, 1)).bills)
+
+    def ref(self, kind: str) -> list[dict]:
+        return self.org.get(f"/accounting/reference-data/{kind}").json()["data"]
+
+
+@pytest.fixture
+def stack(container):
+    client = TestClient(create_app(container), raise_server_exceptions=False)
+    with container.sessionmaker() as s, s.begin():
+        out = create_organization(s, container.vault, name="Acme", admin_email="admin@acme.test")
+    org = Org(out.organization_id, out.user_id, out.api_key, client)
+    r = org.put("/accounting/connection", {"platform": "quickbooks", "sandbox": True})
+    assert r.status_code == 200, r.text
+    st = Stack(container, org)
+    st.work()  # loads reference data
+    assert org.get("/accounting/connection").json()["health"]["status"] == "ok"
+    return st
+
+
+def mapped_vendor(stack: Stack, index: int = 0) -> dict:
+    ext = stack.ref("vendors")[index]
+    r = stack.org.post("/vendors", {"name": ext["name"], "routing_number": "021000021", "account_number": "123456789",
+                                    "accounting_vendor_id": ext["id"]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def expense_account(stack: Stack) -> str:
+    accts = [a for a in stack.ref("accounts") if a["active"] and "xpense" in str(a["extra"])]
+    assert accts, stack.ref("accounts")
+    return accts[0]["id"]
+
+
+def open_bill(stack: Stack, vendor: dict, number: str = "INV-1", amount: str = "150.00", **extra) -> dict:
+    org = stack.org
+    body = {"vendor_id": vendor["id"], "invoice_number": number, "invoice_date": dt.date.today().isoformat(),
+            "payment_terms": "Net 30", "amount": amount, "attributes": {"gl_account": expense_account(stack)}}
+    body.update(extra)
+    bill = org.post("/bills", body)
+    assert bill.status_code == 201, bill.text
+    bill = bill.json()
+    assert org.post(f"/bills/{bill['id']}/confirm").status_code == 200
+    r = org.post(f"/bills/{bill['id']}/send-to-payments", {"method": "ach"})
+    assert r.status_code == 200, r.text
+    return r.json()
