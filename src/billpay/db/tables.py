@@ -184,6 +184,8 @@ class PaymentDecision(Base):
     round: Mapped[int] = mapped_column(Integer, default=1)
     user_id: Mapped[str] = mapped_column(String(40))
     decision: Mapped[str] = mapped_column(String(10))  # approve | reject
+    # The roles the person held when deciding, so a later role change does not undo a recorded approval.
+    roles: Mapped[list] = mapped_column(JSONType, default=list)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

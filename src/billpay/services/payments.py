@@ -146,12 +146,16 @@ def _decisions(ctx: Ctx, p: t.Payment) -> list[t.PaymentDecision]:
         t.PaymentDecision.round == rnd).order_by(t.PaymentDecision.created_at, t.PaymentDecision.id)))
 
 
+def _replay(ctx: Ctx, p: t.Payment) -> list[approvals.Decision]:
+    return [approvals.Decision(d.user_id, d.decision, roles=frozenset(d.roles or [])) for d in _decisions(ctx, p)]
+
+
 def approval_state(ctx: Ctx, p: t.Payment) -> approvals.ApprovalState | None:
     if not p.approval_snapshot:
         return None
     bill = ctx.get(t.Bill, p.bill_id)
     return approvals.evaluate(p.approval_snapshot, p.amount,
-                              [approvals.Decision(d.user_id, d.decision) for d in _decisions(ctx, p)],
+                              _replay(ctx, p),
                               creator_ids=_creators(bill), users_roles=_users_roles(ctx))
 
 
@@ -170,13 +174,14 @@ def decide(ctx: Ctx, payment_id: str, decision: str, reason: str | None = None) 
     check = approvals.check_can_approve if decision == "approve" else approvals.check_can_reject
     try:
         state = check(p.approval_snapshot, p.amount,
-                      [approvals.Decision(d.user_id, d.decision) for d in _decisions(ctx, p)],
+                      _replay(ctx, p),
                       ctx.actor.user_id, creator_ids=_creators(bill), users_roles=_users_roles(ctx))
     except PaymentRuleError as e:
         raise rule_error(e) from None
     ctx.session.add(t.PaymentDecision(id=new_id("dec"), org_id=ctx.org_id, payment_id=p.id,
                                       round=p.approval_snapshot.get("round", 1), user_id=ctx.actor.user_id,
-                                      decision=decision, reason=reason, created_at=ctx.now()))
+                                      decision=decision, reason=reason, roles=sorted(ctx.actor.roles),
+                                      created_at=ctx.now()))
     if decision == "reject":
         p.status = rules.transition("reject", p.status)
         p.status_reason = f"Rejected: {reason}"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:49:49.759933
+Create Date: 2026-11-25 15:54:16.661789
 """
 from alembic import op
 import sqlalchemy as sa
@@ -377,6 +377,7 @@ def upgrade() -> None:
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.String(length=40), nullable=False),
     sa.Column('decision', sa.String(length=10), nullable=False),
+    sa.Column('roles', sa.JSON().with_variant(sa.JSON(), 'sqlite'), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('created_at', billpay.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], ),

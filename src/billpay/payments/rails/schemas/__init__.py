@@ -1,0 +1,1 @@
+"""Official XML schemas the rails validate their output against (data only)."""
