@@ -29,7 +29,7 @@ class Container:
 
     @contextmanager
     def tx(self, actor: Actor) -> Iterator[Ctx]:
-        with transaction(self.sessionmaker, actor, self.vault, self.now) as ctx:
+        with transaction(self.sessionmaker, actor, self.vault, self.now, self.storage) as ctx:
             yield ctx
 
 

@@ -147,3 +147,55 @@ def test_approval_policy_validation(org):
             422, "policy_unknown_role")
     problem(org.put("/approval-policy", {"steps": [{"min_amount": "10", "approvers": [{"user_id": "usr_x"}]}]}),
             422, "user_not_found")
+
+
+def _release(container, org, pay, day):
+    from billpay.sync.worker import tick
+
+    org.post(f"/payments/{pay['id']}/schedule", {"pay_date": day.isoformat(), "method": "ach"})
+    container.now = lambda: dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.timezone.utc)
+    tick(container)
+
+
+def test_nacha_bank_file_rail(org, container, draft):
+    problem(org.patch("/settings", {"payment_rail": "nacha_file"}), 422, "originator_missing")
+    r = org.patch("/settings", {"payment_rail": "nacha_file", "originator": {
+        "company_name": "Acme Corp", "company_id": "1234567890", "odfi_routing": "021000021",
+        "account_number": "987654321"}})
+    assert r.status_code == 200, r.text
+    day = dt.date.fromisoformat(future_business_day(2))
+    _release(container, org, draft, day)
+    p = org.get(f"/payments/{draft['id']}").json()
+    assert p["status"] == "processing"
+    files = org.get("/bank-files").json()["data"]
+    assert len(files) == 1 and files[0]["payment_ids"] == [draft["id"]] and files[0]["total"] == "8000.00"
+    content = org.get(f"/bank-files/{files[0]['id']}/download").content.decode()
+    lines = content.splitlines()
+    assert all(len(line) == 94 for line in lines) and len(lines) % 10 == 0
+    entry = next(line for line in lines if line.startswith("6"))
+    assert entry[29:39] == "0000800000"  # $8,000.00 in cents
+    # the sandbox bank does not settle bank-file payments; the bank's report is recorded instead
+    tick_day = day + dt.timedelta(days=7)
+    container.now = lambda: dt.datetime(tick_day.year, tick_day.month, tick_day.day, 12, tzinfo=dt.timezone.utc)
+    from billpay.sync.worker import tick
+
+    tick(container)
+    assert org.get(f"/payments/{draft['id']}").json()["status"] == "processing"
+
+
+def test_sandbox_bank_simulates_a_return_from_the_account_number(org, container):
+    v = org.post("/vendors", {"name": "Returns Inc", "routing_number": "021000021",
+                              "account_number": "12399903"}).json()
+    bill = org.post("/bills", bill_body(v["id"], amount="75.00")).json()
+    org.post(f"/bills/{bill['id']}/confirm")
+    pay = org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
+    day = dt.date.fromisoformat(future_business_day(2))
+    _release(container, org, pay, day)
+    later = next_business_day(next_business_day(next_business_day(day)))
+    container.now = lambda: dt.datetime(later.year, later.month, later.day, 12, tzinfo=dt.timezone.utc)
+    from billpay.sync.worker import tick
+
+    tick(container)
+    p = org.get(f"/payments/{pay['id']}").json()
+    assert p["status"] == "failed" and p["return_code"] == "R03"
+    assert "bank details look wrong" in p["status_reason"]

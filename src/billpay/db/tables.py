@@ -167,12 +167,30 @@ class Payment(Base):
     bank_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
     expected_settlement: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     return_code: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    pending_return_code: Mapped[str | None] = mapped_column(String(4), nullable=True)  # sandbox bank simulation
+    bank_file_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BankFile(Base):
+    """A payment file made for the bank (NACHA ACH or ISO 20022 pain.001), kept unchanged."""
+
+    __tablename__ = "bank_files"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    rail: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str] = mapped_column(String(64))
+    payment_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    total: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PaymentDecision(Base):

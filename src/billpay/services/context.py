@@ -46,6 +46,7 @@ class Ctx:
     actor: Actor
     vault: Vault
     now: Callable[[], dt.datetime] = utcnow
+    storage: object | None = None  # LocalStorage: original files, bank files
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -98,10 +99,10 @@ class Ctx:
 
 
 @contextmanager
-def transaction(sessionmaker, actor: Actor, vault: Vault, now: Callable[[], dt.datetime] = utcnow
-                ) -> Iterator[Ctx]:
+def transaction(sessionmaker, actor: Actor, vault: Vault, now: Callable[[], dt.datetime] = utcnow,
+                storage: object | None = None) -> Iterator[Ctx]:
     session = sessionmaker()
-    ctx = Ctx(session, actor, vault, now)
+    ctx = Ctx(session, actor, vault, now, storage)
     try:
         yield ctx
         session.commit()

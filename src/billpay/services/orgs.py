@@ -24,6 +24,7 @@ DEFAULT_SETTINGS = {
     "payment_release_hour": 4,
     "sandbox_bank_settle_days": 2,
     "payment_rail": "sandbox_bank",
+    "originator": None,
 }
 
 
@@ -134,7 +135,7 @@ def authenticate_password(session: Session, email: str, password: str) -> t.User
 SETTING_TYPES = {
     "automated_bill_splitting": bool, "pull_bills_enabled": bool, "auto_sync_payments": bool,
     "pull_start_date": (str, type(None)), "timezone": str, "payment_release_hour": int,
-    "sandbox_bank_settle_days": int, "payment_rail": str,
+    "sandbox_bank_settle_days": int, "payment_rail": str, "originator": (dict, type(None)),
 }
 
 
@@ -176,6 +177,24 @@ def update_settings(ctx: Ctx, changes: dict) -> dict:
     if not 0 <= after["sandbox_bank_settle_days"] <= 10:
         raise ValidationError("sandbox_bank_settle_days is 0 to 10 business days.", code="setting_invalid",
                               field="sandbox_bank_settle_days")
+    if after.get("originator"):
+        from ..payments.errors import PaymentRuleError
+        from .rails import originator as make_originator
+
+        unknown = set(after["originator"]) - {"company_name", "company_id", "odfi_routing", "account_number",
+                                              "iban", "bic", "bank_name"}
+        if unknown:
+            raise ValidationError(f"Unknown originator field(s): {', '.join(sorted(unknown))}.",
+                                  code="field_unknown", field="originator")
+        try:
+            from ..payments.rails.nacha import validate_originator
+
+            validate_originator(make_originator(after))
+        except PaymentRuleError as e:
+            raise ValidationError(e.detail, code=e.code, field="originator") from None
+    if after["payment_rail"] in ("nacha_file", "pain001_file") and not after.get("originator"):
+        raise ValidationError("Bank files need the paying company's bank profile: set 'originator' too.",
+                              code="originator_missing", field="originator")
     if after["payment_rail"] not in ("sandbox_bank", "nacha_file", "pain001_file"):
         raise ValidationError("payment_rail is sandbox_bank, nacha_file or pain001_file.",
                               code="setting_invalid", field="payment_rail")

@@ -231,7 +231,7 @@ def release_due(ctx: Ctx) -> list[str]:
     """Send scheduled payments whose release time (pay date, 4 AM org time by default) has come."""
     settings = get_settings(ctx)
     now = ctx.now()
-    released = []
+    due = []
     rows = ctx.session.scalars(select(t.Payment).where(
         t.Payment.org_id == ctx.org_id, t.Payment.status == PaymentStatus.SCHEDULED,
         t.Payment.pay_date <= today(ctx)).with_for_update()).all()
@@ -239,21 +239,21 @@ def release_due(ctx: Ctx) -> list[str]:
         if now < calendar.release_at(p.pay_date, settings["timezone"], settings["payment_release_hour"]):
             continue
         bill = ctx.get(t.Bill, p.bill_id)
-        vendor = ctx.get(t.Vendor, p.vendor_id)
+        if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
+            p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
+            ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
+            continue
         try:
-            check_method(ctx, vendor, p.method)
+            check_method(ctx, ctx.get(t.Vendor, p.vendor_id), p.method)
         except ValidationError as e:
             p.status = rules.transition("unschedule", p.status)
             p.status_reason = f"Not sent: {e.detail}"
             ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
             continue
-        if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
-            p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
-            continue
-        from . import rails
+        due.append(p)
+    from . import rails
 
-        rails.submit(ctx, p, settings)
-        released.append(p.id)
+    released = rails.submit(ctx, due, settings) if due else []
     for p in ctx.session.scalars(select(t.Payment).where(
             t.Payment.org_id == ctx.org_id, t.Payment.status == PaymentStatus.PENDING_APPROVAL)).all():
         deadline = (p.approval_snapshot or {}).get("deadline")
@@ -300,5 +300,7 @@ def record_return(ctx: Ctx, p: t.Payment, return_code: str) -> None:
     p.status = rules.transition("fail", p.status)
     p.return_code = rc.code
     p.status_reason = f"Returned by the bank ({rc.code}: {rc.title}). {rc.description}"
+    if rc.bank_details_wrong:
+        p.status_reason += " The vendor's bank details look wrong: check them with the vendor before paying again."
     p.version += 1
     ctx.audit("payment.returned", "payment", p.id, after={"return_code": rc.code, "reason": p.status_reason})

@@ -166,6 +166,17 @@ class SettingsPatch(Body):
     payment_release_hour: StrictInt | None = None
     sandbox_bank_settle_days: StrictInt | None = None
     payment_rail: Literal["sandbox_bank", "nacha_file", "pain001_file"] | None = None
+    originator: "Originator | None" = None
+
+
+class Originator(Body):
+    company_name: StrictStr
+    company_id: StrictStr = ""
+    odfi_routing: StrictStr
+    account_number: StrictStr = ""
+    iban: StrictStr | None = None
+    bic: StrictStr | None = None
+    bank_name: StrictStr = ""
 
 
 class UserIn(Body):

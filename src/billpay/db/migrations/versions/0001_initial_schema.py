@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:54:16.661789
+Create Date: 2026-11-25 15:55:13.626399
 """
 from alembic import op
 import sqlalchemy as sa
@@ -45,6 +45,23 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index('ix_audit_org_id', ['org_id', 'id'], unique=False)
         batch_op.create_index('ix_audit_record', ['org_id', 'record_type', 'record_id'], unique=False)
+
+    op.create_table('bank_files',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('org_id', sa.String(length=40), nullable=False),
+    sa.Column('rail', sa.String(length=20), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('media_type', sa.String(length=100), nullable=False),
+    sa.Column('storage_key', sa.String(length=300), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('payment_ids', sa.JSON().with_variant(sa.JSON(), 'sqlite'), nullable=False),
+    sa.Column('total', billpay.db.types.Money(precision=19, scale=4), nullable=False),
+    sa.Column('created_at', billpay.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('bank_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bank_files_org_id'), ['org_id'], unique=False)
 
     op.create_table('connections',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -355,6 +372,8 @@ def upgrade() -> None:
     sa.Column('bank_reference', sa.String(length=64), nullable=True),
     sa.Column('expected_settlement', sa.Date(), nullable=True),
     sa.Column('return_code', sa.String(length=4), nullable=True),
+    sa.Column('pending_return_code', sa.String(length=4), nullable=True),
+    sa.Column('bank_file_id', sa.String(length=40), nullable=True),
     sa.Column('released_at', billpay.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('settled_at', billpay.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.String(length=40), nullable=True),
@@ -462,6 +481,10 @@ def downgrade() -> None:
 
     op.drop_table('documents')
     op.drop_table('connections')
+    with op.batch_alter_table('bank_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bank_files_org_id'))
+
+    op.drop_table('bank_files')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_record')
         batch_op.drop_index('ix_audit_org_id')

@@ -1,6 +1,8 @@
 """/api/v1: vendors, mapping rules, payments, approval policy, settings, users, audit events, sandbox bank."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 
@@ -147,6 +149,28 @@ def sandbox_settle(body: SettleIn, c: ContainerDep, actor: ActorDep):
         return _payment(ctx, rails.force_outcome(ctx, body.payment_id, body.outcome, body.return_code))
 
 
+@router.get("/bank-files", tags=["payments"], summary="Payment files made for the bank (NACHA, pain.001)")
+def bank_files(c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        rows = ctx.session.scalars(select(t.BankFile).where(t.BankFile.org_id == ctx.org_id)
+                                   .order_by(t.BankFile.id.desc()).limit(200)).all()
+        return {"data": [{"id": f.id, "rail": f.rail, "filename": f.filename, "reference": f.reference,
+                          "payment_ids": f.payment_ids, "total": str(f.total.quantize(Decimal("0.01"))),
+                          "created_at": f.created_at.isoformat()} for f in rows], "next_cursor": None}
+
+
+@router.get("/bank-files/{file_id}/download", tags=["payments"])
+def bank_file_download(file_id: str, c: ContainerDep, actor: ActorDep):
+    from fastapi.responses import Response
+
+    with c.tx(actor) as ctx:
+        ctx.require("payments.write")
+        f = ctx.get(t.BankFile, file_id, what="bank file")
+        ctx.audit("bank_file.downloaded", "bank_file", f.id)
+    return Response(c.storage.get(f.storage_key), media_type=f.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{f.filename}"'})
+
+
 # approval policy -----------------------------------------------------------------------------------------
 @router.get("/approval-policy", tags=["approval-policy"])
 def get_policy(c: ContainerDep, actor: ActorDep):
@@ -188,7 +212,10 @@ def get_settings(c: ContainerDep, actor: ActorDep):
 @router.patch("/settings", tags=["settings"])
 def patch_settings(body: SettingsPatch, c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
-        out = orgs.update_settings(ctx, body.model_dump(exclude_unset=True))
+        changes = body.model_dump(exclude_unset=True)
+        if body.originator is not None:
+            changes["originator"] = body.originator.model_dump(exclude_none=True)
+        out = orgs.update_settings(ctx, changes)
         org = ctx.session.get(t.Organization, ctx.org_id)
         return {**out, "inbox_address": f"{org.inbox_token}@{c.settings.inbox_domain}"}
 
