@@ -15,13 +15,56 @@ from billpay.web.app import create_app
 from ..api.conftest import Org
 
 
-class Stack:
-    def __init__(self, container, org: Org):
-        self.container, self.org = container, org
+class QuickBooksPlatform:
+    """Acting on the platform "from outside" (as a person in QuickBooks would) and injecting faults.
 
-    @property
-    def sandbox(self):
-        return builtin_sandbox.state(self.container)
+    A new platform enrols in the end-to-end suite by adding a class with these
+    methods to ``PLATFORMS``.
+    """
+
+    name = "quickbooks"
+
+    def __init__(self, container):
+        self.state = builtin_sandbox.state(container)
+        self.realm = self.state.realm_ids()[0]
+
+    def faults(self, **kw):
+        return self.state.set_faults(**kw)
+
+    def create_bill(self, vendor_ext: str, amount: str, txn_date: dt.date, number: str, account_id: str) -> str:
+        bill = self.state.create(self.realm, "Bill", {
+            "VendorRef": {"value": vendor_ext}, "TxnDate": txn_date.isoformat(), "DocNumber": number,
+            "DueDate": (txn_date + dt.timedelta(days=30)).isoformat(),
+            "Line": [{"Amount": amount, "DetailType": "AccountBasedExpenseLineDetail",
+                      "AccountBasedExpenseLineDetail": {"AccountRef": {"value": account_id}}}]})
+        return bill["Id"]
+
+    def pay_elsewhere(self, bill_ext: str) -> None:
+        self.state.pay_bill_elsewhere(self.realm, bill_ext)
+
+    def delete_bill(self, bill_ext: str) -> None:
+        self.state.delete_bill(self.realm, bill_ext)
+
+    def edit_bill(self, bill_ext: str, **changes) -> None:
+        self.state.edit_as_user(self.realm, "Bill", bill_ext, changes)
+
+    def touch_bill(self, bill_ext: str) -> None:
+        self.state.touch(self.realm, "Bill", bill_ext)
+
+    def count(self, entity: str) -> int:
+        r = self.state.query(self.realm, f"select count(*) from {entity}")
+        return int(r.get("QueryResponse", r)["totalCount"])
+
+    def api_calls(self) -> int:
+        return int(self.state.request_stats()["total_api_calls"])
+
+
+PLATFORMS = [QuickBooksPlatform]
+
+
+class Stack:
+    def __init__(self, container, org: Org, platform):
+        self.container, self.org, self.platform = container, org, platform
 
     def work(self) -> int:
         return run_until_idle(self.container)
@@ -38,15 +81,16 @@ class Stack:
         return self.org.get(f"/accounting/reference-data/{kind}").json()["data"]
 
 
-@pytest.fixture
-def stack(container):
+@pytest.fixture(params=PLATFORMS, ids=lambda p: p.name)
+def stack(container, request):
     client = TestClient(create_app(container), raise_server_exceptions=False)
     with container.sessionmaker() as s, s.begin():
         out = create_organization(s, container.vault, name="Acme", admin_email="admin@acme.test")
     org = Org(out.organization_id, out.user_id, out.api_key, client)
-    r = org.put("/accounting/connection", {"platform": "quickbooks", "sandbox": True})
+    r = org.put("/accounting/connection", {"platform": request.param.name, "sandbox": True})
     assert r.status_code == 200, r.text
-    st = Stack(container, org)
+    st = Stack(container, org, request.param(container))
+    st.platform.state.clear_faults()
     st.work()  # loads reference data
     assert org.get("/accounting/connection").json()["health"]["status"] == "ok"
     return st

@@ -20,7 +20,7 @@ def _instance(container):  # noqa: ANN001, ANN202
         if key not in _instances:
             state = QuickBooksState(persist_path=container.settings.data_dir / "sandbox-quickbooks.json")
             app = create_app(state)
-            _instances[key] = (state, app, in_process_transport(app))
+            _instances[key] = (state, app, in_process_transport(app, root_path="/sandbox/quickbooks"))
         return _instances[key]
 
 
