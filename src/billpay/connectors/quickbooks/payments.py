@@ -1,0 +1,131 @@
+"""Bill payments for QuickBooks Online: guard, create in batches, find after a lost answer.
+
+Before creating payments, one query per batch reads the bills they pay
+(``Id IN (...)``). A bill that is gone is refused (``platform_bill_deleted``)
+and a bill whose open balance is smaller than the payment is refused
+(``platform_bill_already_paid``) unless the payment linked to it is
+billpay's own (then its reference is returned): paying it again would turn
+the money into an unapplied vendor credit in QuickBooks, a double payment
+in the books.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from billpay.connectors.quickbooks import faults, wire
+from billpay.connectors.quickbooks.transform import (
+    CompanyCurrency,
+    billpay_id_of,
+    paid_by_payment,
+    payment_to_wire,
+    to_decimal,
+)
+from billpay.sync.ports import BillPaymentPayload, ConnectorError, RemoteRef, WriteResult
+
+if TYPE_CHECKING:
+    from billpay.connectors.quickbooks.connector import QuickBooksConnector
+
+
+class BillPaymentWriter:
+    """The payment half of ``QuickBooksConnector``."""
+
+    def __init__(self, connector: QuickBooksConnector, *, bank_account_id: str | None) -> None:
+        self._connector = connector
+        self._client = connector.client
+        self._bank_account_id = bank_account_id
+
+    def bank_account_id(self) -> str:
+        """The configured bank account, else the first active QuickBooks Bank account."""
+        if self._bank_account_id is None:
+            accounts = self._connector.fetch_reference_data("accounts")
+            banks = [a for a in accounts if a.active and a.extra.get("account_type") == "Bank"]
+            if not banks:
+                raise faults.resolution_error(faults.BANK_ACCOUNT_MISSING)
+            self._bank_account_id = banks[0].id
+        return self._bank_account_id
+
+    def push(self, items: Sequence[tuple[str, BillPaymentPayload]]) -> list[WriteResult]:
+        try:
+            company = self._connector.company_currency()
+            bank = self.bank_account_id()
+        except ConnectorError as error:
+            return [WriteResult(key=key, error=error) for key, _ in items]
+        results: dict[str, WriteResult] = {}
+        for start in range(0, len(items), wire.BATCH_SIZE):
+            chunk = list(items[start:start + wire.BATCH_SIZE])
+            results.update(self._push_chunk(chunk, company, bank))
+        return [results[key] for key, _ in items]
+
+    def _push_chunk(
+        self, chunk: list[tuple[str, BillPaymentPayload]], company: CompanyCurrency, bank: str
+    ) -> dict[str, WriteResult]:
+        results: dict[str, WriteResult] = {}
+        try:
+            bills = self._bills_by_id({payload.bill_external_id for _, payload in chunk})
+        except ConnectorError as error:
+            return {key: WriteResult(key=key, error=error) for key, _ in chunk}
+        to_send: list[tuple[str, BillPaymentPayload]] = []
+        for key, payload in chunk:
+            verdict = self._guard(key, payload, bills.get(payload.bill_external_id))
+            if verdict is not None:
+                results[key] = verdict
+            else:
+                to_send.append((key, payload))
+
+        def build(payload: object) -> dict:
+            assert isinstance(payload, BillPaymentPayload)
+            return payment_to_wire(payload, company, bank_account_id=bank)
+
+        written = self._connector.write_in_batches("BillPayment", to_send, build)
+        results.update({result.key: result for result in written})
+        return results
+
+    def _guard(self, key: str, payload: BillPaymentPayload, bill: dict | None) -> WriteResult | None:
+        """A result when the payment must not be created; None when it may be."""
+        if bill is None:
+            return WriteResult(key=key, error=faults.resolution_error(
+                faults.BILL_DELETED, raw={"bill_id": payload.bill_external_id}))
+        balance = to_decimal(bill.get("Balance", bill.get("TotalAmt")))
+        if balance >= to_decimal(payload.amount):
+            return None
+        existing = self._linked_payment(bill, payload.payment_id)
+        if existing is not None:
+            return WriteResult(key=key, ref=existing)
+        return WriteResult(key=key, error=faults.resolution_error(
+            faults.BILL_ALREADY_PAID, detail=str(balance),
+            raw={"bill_id": payload.bill_external_id, "balance": str(balance)}))
+
+    def _bills_by_id(self, ids: set[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        listed = ", ".join(wire.quote(i) for i in sorted(ids))
+        rows = self._client.query_all("Bill", f"Id IN ({listed})")
+        return {str(row.get("Id")): row for row in rows}
+
+    def _linked_payment(self, bill: dict, payment_id: str) -> RemoteRef | None:
+        linked = paid_by_payment(bill)
+        if not linked:
+            return None
+        listed = ", ".join(wire.quote(i) for i in linked)
+        for row in self._client.query_pages("BillPayment", f"Id IN ({listed})"):
+            if billpay_id_of(row) == payment_id:
+                return RemoteRef(str(row["Id"]), _token(row))
+        return None
+
+    def find(self, payment_id: str, payload: BillPaymentPayload) -> RemoteRef | None:
+        """billpay's payment among its bill's linked payments; by vendor + pay date if the bill is gone."""
+        bill = self._connector.read_raw_bill(payload.bill_external_id)
+        if bill is not None:
+            # A payment billpay created is linked to its bill; nothing else to search.
+            return self._linked_payment(bill, payment_id)
+        where = (f"VendorRef = {wire.quote(payload.vendor_external_id)} AND "
+                 f"TxnDate = {wire.quote(payload.pay_date.isoformat())}")
+        for row in self._client.query_pages("BillPayment", where):
+            if billpay_id_of(row) == payment_id:
+                return RemoteRef(str(row["Id"]), _token(row))
+        return None
+
+
+def _token(record: dict) -> str | None:
+    value = record.get("SyncToken")
+    return None if value is None else str(value)
