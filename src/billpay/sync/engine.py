@@ -45,14 +45,27 @@ ATTR_FIELDS = {"gl_account": "account_id", "class": "class_id", "department": "d
 # Fixes in words, by error code, for the dashboard.
 FIXES = {
     "vendor_not_mapped": "Map the vendor to a vendor of the accounting platform on the vendor's page, then re-sync.",
-    "platform_auth_revoked": "Reconnect the accounting platform on the Connections page (an admin must sign in again).",
-    "platform_auth_expired": "Reconnect the accounting platform on the Connections page.",
+    "payload_invalid": "Open the bill and complete what the message names (GL account on every line, mapped vendor), then re-sync.",
+    "platform_auth_revoked": "An admin must reconnect the accounting platform on the Connections page.",
+    "platform_auth_expired": "An admin must reconnect the accounting platform on the Connections page.",
+    "platform_auth_missing": "An admin must reconnect the accounting platform on the Connections page.",
+    "platform_client_invalid": "The app's client id or secret was refused; an admin must reconnect with valid credentials.",
+    "platform_forbidden": "The connected user may not do this in the platform; reconnect with an administrator of the company.",
+    "platform_subscription_inactive": "The accounting platform subscription is inactive; renew it, then re-sync.",
     "platform_period_closed": "The accounting period is closed. Reopen it in the platform or change the bill date, then re-sync.",
     "platform_vendor_inactive": "Reactivate the vendor in the accounting platform or map another vendor, then re-sync.",
-    "platform_account_inactive": "Choose an active GL account on the bill, then re-sync.",
+    "platform_reference_inactive": "A GL account, class or department on the bill is inactive in the platform; choose an active one, then re-sync.",
+    "platform_reference_invalid": "A value on the bill no longer exists in the platform; refresh reference data, recode the bill, then re-sync.",
     "platform_duplicate_number": "A bill with this invoice number already exists for the vendor in the platform. Check for a duplicate.",
+    "platform_bill_has_payments": "The bill has payments in the platform; remove them there before voiding.",
+    "platform_bill_already_paid": "The bill is already paid in the platform; billpay did not pay it twice. Check the payment.",
+    "platform_bill_deleted": "The bill was deleted in the platform; re-sync it or void the payment.",
+    "platform_record_deleted": "The bill was deleted in the platform; re-sync to create it again, or void it here.",
+    "platform_bank_account_missing": "The platform company has no active bank account to record payments from; add one, then sync.",
+    "platform_currency_unsupported": "Turn on multicurrency in the platform or use the company's home currency.",
     "platform_rate_limited": "The platform is busy; billpay retries by itself.",
     "platform_unavailable": "The platform is unavailable; billpay retries by itself.",
+    "platform_timeout": "The platform did not answer in time; billpay retries by itself without creating duplicates.",
 }
 
 
