@@ -1,0 +1,153 @@
+"""Shared vocabulary for validating what clients send: the write context,
+value readers (money, dates, references) and reference resolution with the
+faults QuickBooks gives for bad references."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from . import errors, timefmt
+from .company import Company
+
+ZERO = Decimal("0")
+
+# Fields a client may send but the service owns.
+READ_ONLY = {"Id", "SyncToken", "MetaData", "domain", "sparse", "status", "time"}
+
+
+@dataclass
+class WriteContext:
+    company: Company
+    now: datetime
+    allow_duplicate_doc_number: bool = False
+
+    @property
+    def today(self) -> date:
+        return timefmt.local_date(self.now, self.company.tz)
+
+
+def clean(data: dict) -> dict:
+    """Drop read-only fields and empty values (python-quickbooks sends ``""`` for unset fields)."""
+    out = {}
+    for key, value in data.items():
+        if key in READ_ONLY or value is None or value == "":
+            continue
+        out[key] = copy.deepcopy(value)
+    return out
+
+
+# --- value helpers -------------------------------------------------------------
+
+
+def money(value: Any, element: str) -> Decimal:
+    if isinstance(value, bool):
+        raise errors.invalid_property(f"{element}", element=element)
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, (int, str)):
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise errors.invalid_property(
+                f"Can not construct instance of java.math.BigDecimal from String value '{value}': "
+                f"not a valid representation ({element})",
+                element=element,
+            ) from None
+    elif isinstance(value, float):  # only when a caller bypasses the Decimal-parsing JSON reader
+        amount = Decimal(repr(value))
+    else:
+        raise errors.invalid_property(element, element=element)
+    if not amount.is_finite():
+        raise errors.invalid_property(element, element=element)
+    _, digits, exponent = amount.as_tuple()
+    if len(digits) + int(exponent) > 15:  # more than 15 digits before the decimal point
+        raise errors.invalid_property(element, element=element)
+    return amount
+
+
+def day(value: Any, element: str) -> date:
+    try:
+        return timefmt.parse_date(str(value))
+    except ValueError:
+        raise errors.invalid_property(
+            f"Can not construct instance of java.util.Date from String value '{value}' ({element})",
+            element=element,
+        ) from None
+
+
+def max_length(fields: dict, name: str, limit: int) -> None:
+    value = fields.get(name)
+    if isinstance(value, str) and len(value) > limit:
+        raise errors.string_too_long(name, limit, len(value))
+
+
+def ref_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        raw = value.get("value")
+    else:
+        raw = value
+    if raw is None or raw == "":
+        return None
+    return str(raw)
+
+
+def display_name(entity: str, record: dict) -> str:
+    if entity == "Vendor":
+        return record.get("DisplayName", "")
+    if entity in ("Account", "Class", "Department"):
+        return record.get("FullyQualifiedName") or record.get("Name", "")
+    return record.get("Name", "")
+
+
+def resolve(ctx: WriteContext, entity: str, value: Any, element: str, *, must_be_active: bool = True) -> dict:
+    """The referenced record, or the fault QuickBooks gives for a bad reference."""
+    target_id = ref_id(value)
+    if target_id is None:
+        raise errors.required_param(element, element=element)
+    record = ctx.company.get(entity, target_id)
+    if record is None:
+        raise errors.invalid_reference(entity, target_id, element=element)
+    if must_be_active and not record.get("Active", True):
+        raise errors.inactive_reference(element)
+    return record
+
+
+def ref_to(entity: str, record: dict) -> dict:
+    return {"value": record["Id"], "name": display_name(entity, record)}
+
+
+def currency_ref(ctx: WriteContext, fields: dict) -> dict:
+    home = ctx.company.settings.home_currency
+    code = ref_id(fields.get("CurrencyRef")) or home
+    if code != home:
+        raise errors.business_validation(
+            f"Multicurrency is turned off for this company; {code} cannot be used (home currency {home})."
+        )
+    return {"value": home, "name": _CURRENCY_NAMES.get(home, home)}
+
+
+_CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound Sterling",
+    "CAD": "Canadian Dollar",
+}
+
+
+def closed_books(ctx: WriteContext, *days: date | None) -> None:
+    close = ctx.company.settings.book_close_date
+    if not close:
+        return
+    limit = date.fromisoformat(close)
+    if any(d is not None and d <= limit for d in days):
+        raise errors.period_closed()
+
+
+def existing_day(existing: dict | None, name: str) -> date | None:
+    if existing and existing.get(name):
+        return date.fromisoformat(existing[name])
+    return None

@@ -1,0 +1,1 @@
+"""Tests of the local platform sandboxes (billpay.sandboxes)."""
