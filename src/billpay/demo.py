@@ -63,13 +63,14 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000") -> dict:  # 
         log.exception("could not connect the demo to the built-in QuickBooks sandbox")
     with container.tx(admin) as ctx:
         platform_vendors = accounting.reference_items(ctx, "vendors") if connected else []
-        accounts = [r for r in accounting.reference_items(ctx, "accounts") if (r.extra or {}).get("type") in
+        accounts = [r for r in accounting.reference_items(ctx, "accounts") if (r.extra or {}).get("account_type") in
                     ("Expense", "Other Expense", "Cost of Goods Sold")] if connected else []
         made = []
         for i, data in enumerate(VENDORS):
             body = dict(data)
-            if i < len(platform_vendors) and i < 3:
+            if i < len(platform_vendors) and i < 3:  # the same vendor on both sides, mapped
                 body["accounting_vendor_id"] = platform_vendors[i].external_id
+                body["name"] = platform_vendors[i].name
             made.append(vendors.create_vendor(ctx, body))
         gl = accounts[0].external_id if accounts else None
         today = dt.date.today()

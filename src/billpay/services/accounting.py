@@ -40,7 +40,8 @@ def connect(ctx: Ctx, container, body: dict) -> t.Connection:  # noqa: ANN001
         raise ValidationError(f"The {platform} connector is not available yet; QuickBooks Online is.",
                               code="platform_not_available", field="platform")
     allowed = {"platform", "sandbox", "base_url", "token_url", "authorize_url", "discovery_url", "client_id",
-               "client_secret", "realm_id", "company_id", "refresh_token", "redirect_uri", "options"}
+               "client_secret", "realm_id", "company_id", "refresh_token", "redirect_uri", "options",
+               "revoke_url", "api_base_url"}
     unknown = set(body) - allowed
     if unknown:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")

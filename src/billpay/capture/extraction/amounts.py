@@ -1,0 +1,172 @@
+"""Money amounts and currencies as printed: 1,234.56 / 1.234,56 / 1 234,56 / 1'234.56 / (12.00) / 9,32-.
+
+All values are ``Decimal``. A lone separator followed by exactly three digits
+("1,234", "1.234") is ambiguous; it is read as a thousands separator unless the
+document's decimal separator (``decimal_hint``) says otherwise.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+ISO_CODES = (
+    "EUR USD GBP CHF INR JPY CNY CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN ZAR BRL MXN SGD HKD "
+    "AED SAR TRY ILS KRW THB MYR IDR PHP"
+).split()
+
+# Symbols and local abbreviations. "$" alone is USD unless a code says otherwise.
+SYMBOLS = {
+    "€": "EUR", "$": "USD", "US$": "USD", "USD$": "USD", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR",
+    "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "S$": "SGD", "HK$": "HKD", "R$": "BRL",
+    "Fr.": "CHF", "SFr.": "CHF", "zł": "PLN", "Kč": "CZK", "¥": "JPY", "₩": "KRW", "₺": "TRY", "₪": "ILS",
+}
+
+_CUR = (r"(?:US\$|USD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|R\$|SFr\.|Fr\.|[€$£₹¥₩₺₪]|Rs\.?|zł|Kč|"
+        + "|".join(ISO_CODES) + r")")
+
+_NUM = (
+    r"\d{1,3}(?:,\d{3})+(?:\.\d{1,3})?"          # 1,234,567.89
+    r"|\d{1,3}(?:\.\d{3})+(?:,\d{1,3})?"          # 1.234.567,89
+    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{1,3}"  # 1 234 567,89 (space groups only with a decimal comma)
+    r"|\d{1,3}(?:['’]\d{3})+(?:[.,]\d{1,3})?"     # 1'234.50
+    r"|\d+[.,]\d{1,3}"
+    r"|\d+"
+)
+
+AMOUNT_RE = re.compile(
+    r"(?<![\w.,/\-])"
+    r"(?P<paren>\()?"
+    r"(?P<neg1>[-−–]\s?)?"
+    r"(?:(?P<cur1>" + _CUR + r")\s?)?"
+    r"(?P<neg2>[-−–]\s?)?"
+    r"(?P<num>" + _NUM + r")"
+    r"(?P<neg3>-(?![\d\w]))?"
+    r"(?:\s?(?P<cur2>" + _CUR + r"))?"
+    r"(?P<cparen>\))?"
+    r"(?![\w%/]|[.,]\d|\s?%|\s?[-–]\s?\d)"
+)
+
+
+@dataclass(frozen=True)
+class AmountHit:
+    value: Decimal
+    start: int
+    end: int
+    currency: str | None
+    decimals: int          # digits after the decimal separator (0 when none)
+    decimal_sep: str | None
+    ambiguous: bool        # "1,234" / "1.234": could be 1234 or 1.234
+    text: str
+
+
+def _interpret(num: str, decimal_hint: str | None) -> tuple[Decimal, int, str | None, bool] | None:
+    s = num.replace("\u00a0", " ").replace("\u202f", " ").replace("’", "'")
+    seps = [c for c in s if c in ".,' "]
+    ambiguous = False
+    dec_sep: str | None = None
+    if not seps:
+        digits, frac = s, ""
+    else:
+        last = s.rfind(seps[-1])
+        tail = s[last + 1:]
+        kinds = set(seps)
+        if len(kinds) == 1 and len(seps) == 1 and seps[0] in ".," and len(tail) == 3:
+            # 1,234 or 1.234 — decided by the document's decimal separator
+            ambiguous = True
+            if decimal_hint == seps[0]:
+                dec_sep = seps[0]
+            else:
+                dec_sep = None
+        elif len(kinds) == 1 and len(seps) > 1:
+            dec_sep = None  # 1.234.567 or 1,234,567: grouping only
+        elif seps[-1] in ".," and len(tail) <= 3 and (len(kinds) > 1 or len(seps) == 1):
+            dec_sep = seps[-1]
+        else:
+            dec_sep = None
+        if dec_sep:
+            digits = re.sub(r"[.,' ]", "", s[:last])
+            frac = tail
+        else:
+            digits, frac = re.sub(r"[.,' ]", "", s), ""
+    try:
+        value = Decimal(digits + ("." + frac if frac else ""))
+    except InvalidOperation:
+        return None
+    return value, len(frac), dec_sep, ambiguous
+
+
+def find_amounts(text: str, decimal_hint: str | None = None) -> list[AmountHit]:
+    out = []
+    for m in AMOUNT_RE.finditer(text):
+        got = _interpret(m["num"], decimal_hint)
+        if got is None:
+            continue
+        value, decimals, dec_sep, ambiguous = got
+        cur = m["cur1"] or m["cur2"]
+        negative = bool(m["neg1"] or m["neg2"] or m["neg3"] or (m["paren"] and m["cparen"]))
+        if negative:
+            value = -value
+        start, end = m.start(), m.end()
+        if m["paren"] and not m["cparen"]:
+            start += 1
+        if m["cparen"] and not m["paren"]:
+            end -= 1
+        out.append(AmountHit(value, start, end, currency_code(cur) if cur else None,
+                             decimals, dec_sep, ambiguous, text[start:end]))
+    return out
+
+
+def parse_amount(text: str, decimal_hint: str | None = None) -> Decimal | None:
+    """The single amount in ``text`` (the last one when there are several)."""
+    hits = find_amounts(text, decimal_hint)
+    return hits[-1].value if hits else None
+
+
+def currency_code(token: str) -> str | None:
+    token = token.strip()
+    if token.upper() in ISO_CODES:
+        return token.upper()
+    return SYMBOLS.get(token) or SYMBOLS.get(token.rstrip("."))
+
+
+def decimal_separator(texts: list[str]) -> str | None:
+    """The decimal separator a document uses, from its unambiguous amounts (x,yy vs x.yy)."""
+    comma = dot = 0
+    for t in texts:
+        for m in re.finditer(r"(?<![\d.,])\d{1,3}(?:[.,' \u00a0]\d{3})*([.,])\d{2}(?![\d.,])", t):
+            if m.group(1) == ",":
+                comma += 1
+            else:
+                dot += 1
+    if comma == dot:
+        return None
+    return "," if comma > dot else "."
+
+
+_CURRENCY_TOKEN = re.compile(r"(?<![A-Za-z])(" + "|".join(ISO_CODES) + r")(?![A-Za-z])|(US\$|CA\$|C\$|AU\$|A\$|[€$£₹¥])|(?<![A-Za-z])(Rs\.?)(?=\s?-?\d)")
+
+_CURRENCY_WORDS = {
+    "euro": "EUR", "euros": "EUR", "us dollars": "USD", "dollars": "USD", "rupees": "INR", "pounds sterling": "GBP",
+    "swiss francs": "CHF", "franken": "CHF",
+}
+
+
+def currency_votes(text: str) -> dict[str, float]:
+    """How strongly the text points at each currency (codes count more than "$")."""
+    votes: dict[str, float] = {}
+    for m in _CURRENCY_TOKEN.finditer(text):
+        if m.group(1):
+            code, w = m.group(1), 1.0
+        elif m.group(2):
+            code, w = currency_code(m.group(2)), (0.6 if m.group(2) == "$" else 1.0)
+        else:
+            code, w = "INR", 1.0
+        if code:
+            votes[code] = votes.get(code, 0.0) + w
+    low = text.lower()
+    for word, code in _CURRENCY_WORDS.items():
+        n = len(re.findall(r"\b" + word + r"\b", low))
+        if n:
+            votes[code] = votes.get(code, 0.0) + 0.5 * n
+    return votes

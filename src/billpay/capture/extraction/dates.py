@@ -1,0 +1,146 @@
+"""Dates as printed on invoices, in English, German, French, Dutch, Spanish and Italian.
+
+Numeric dates with slashes or dashes are ambiguous between day-first and
+month-first. ``find_dates`` returns every reading; ``resolve`` picks one using
+the document's date order (``date_order``), which comes from the unambiguous
+dates on the same document, a vendor profile, or a currency/language prior.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .layout import fold
+
+_MONTHS = {
+    1: "january jan januar janner jaenner janvier janv januari enero ene gennaio gen",
+    2: "february feb februar fevrier fevr fev februari febrero febbraio",
+    3: "march mar marz maerz mrz mars maart mrt marzo",
+    4: "april apr avril avr abril aprile",
+    5: "may mai mei mayo maggio mag",
+    6: "june jun juni juin junio giugno giu",
+    7: "july jul juli juillet juil julio luglio lug",
+    8: "august aug aout augustus agosto ago",
+    9: "september sep sept septembre setiembre septiembre settembre set",
+    10: "october oct oktober okt octobre octubre ottobre ott",
+    11: "november nov novembre noviembre",
+    12: "december dec dezember dez decembre diciembre dic dicembre",
+}
+MONTH_WORDS = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
+_MONTH_ALT = "|".join(sorted(MONTH_WORDS, key=len, reverse=True))
+
+_ISO = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
+_NUMERIC = re.compile(r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d])")
+# "19 april 2014", "7. Mai 2014", "1er juillet 2015", "31-Dec-2017", "14 juil. 2021"
+_DAY_MONTH = re.compile(
+    r"(?<![\d])(\d{1,2})(?:st|nd|rd|th|er|e)?(?:\.?\s*|-)(?:de\s+|of\s+)?(" + _MONTH_ALT + r")\b\.?"
+    r"(?:\s*,?\s*(?:de\s+)?(\d{4})|-('?\d{2}|\d{4}))(?![\d])")
+# "August 3 , 2014", "Jan 1, 2022", "Dec 31st 2017"
+_MONTH_DAY = re.compile(
+    r"\b(" + _MONTH_ALT + r")\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})(?![\d])")
+# OCR lost the first separator: "1203/2017"
+_FUSED = re.compile(r"(?<![\d.,/-])(\d{2})(\d{2})([./-])(\d{4})(?![\d])")
+
+
+@dataclass(frozen=True)
+class DateHit:
+    start: int
+    end: int
+    text: str
+    dmy: dt.date | None      # reading as day-first (or the only reading)
+    mdy: dt.date | None      # reading as month-first, when different
+    kind: str                # iso | dotted | numeric | named | fused
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.dmy is not None and self.mdy is not None and self.dmy != self.mdy
+
+    def value(self, order: str | None) -> dt.date | None:
+        if self.mdy is not None and (order == "MDY" or self.dmy is None):
+            return self.mdy
+        return self.dmy or self.mdy
+
+    @property
+    def evidence(self) -> str | None:
+        """Date order this hit proves (a numeric date valid only one way)."""
+        if self.kind == "dotted" and self.dmy and self.dmy.day > 12:
+            return "DMY"
+        if self.kind == "numeric" and (self.dmy is None) != (self.mdy is None):
+            return "DMY" if self.dmy else "MDY"
+        return None
+
+
+def _year(y: str) -> int:
+    y = y.lstrip("'")
+    n = int(y)
+    if len(y) == 2:
+        # two-digit years: this century unless that lands far in the future
+        pivot = dt.date.today().year % 100 + 10
+        n += 2000 if n <= pivot else 1900
+    return n
+
+
+def _mk(y: int, m: int, d: int) -> dt.date | None:
+    if not 1980 <= y <= dt.date.today().year + 10:
+        return None
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
+    """Every date in ``text``; ``fused`` also accepts OCR-damaged "DDMM/YYYY"."""
+    norm = fold(text)
+    hits: list[DateHit] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    def add(h: DateHit) -> None:
+        if (h.dmy or h.mdy) and free(h.start, h.end):
+            hits.append(h)
+            taken.append((h.start, h.end))
+
+    for m in _ISO.finditer(norm):
+        add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(int(m[1]), int(m[3]), int(m[4])), None, "iso"))
+    for m in _DAY_MONTH.finditer(norm):
+        d = _mk(_year(m[3] or m[4]), MONTH_WORDS[m[2]], int(m[1]))
+        add(DateHit(m.start(), m.end(), text[m.start():m.end()], d, None, "named"))
+    for m in _MONTH_DAY.finditer(norm):
+        d = _mk(int(m[3]), MONTH_WORDS[m[1]], int(m[2]))
+        add(DateHit(m.start(), m.end(), text[m.start():m.end()], d, None, "named"))
+    for m in _NUMERIC.finditer(norm):
+        a, b, y = int(m[1]), int(m[3]), _year(m[4])
+        if m[2] == ".":
+            # dotted dates are day-first everywhere they are used
+            add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(y, b, a), None, "dotted"))
+            continue
+        dmy, mdy = _mk(y, b, a), _mk(y, a, b)
+        if dmy == mdy:
+            mdy = None
+        add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy, "numeric"))
+    if fused:
+        for m in _FUSED.finditer(norm):
+            a, b, y = int(m[1]), int(m[2]), int(m[4])
+            dmy, mdy = _mk(y, b, a), _mk(y, a, b)
+            add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy if mdy != dmy else None, "fused"))
+    hits.sort(key=lambda h: h.start)
+    return hits
+
+
+def parse_date(text: str, order: str | None = None) -> dt.date | None:
+    """The first date in ``text``, reading ambiguous numeric dates in ``order`` (DMY default)."""
+    hits = find_dates(text)
+    return hits[0].value(order) if hits else None
+
+
+def date_order(hits: list[DateHit], prior: str | None = None) -> tuple[str | None, float]:
+    """The date order a document uses and how sure we are (0..1)."""
+    dmy = sum(1 for h in hits if h.evidence == "DMY")
+    mdy = sum(1 for h in hits if h.evidence == "MDY")
+    if dmy != mdy:
+        return ("DMY" if dmy > mdy else "MDY"), 0.95
+    return prior, (0.6 if prior else 0.0)

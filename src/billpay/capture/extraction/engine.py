@@ -1,0 +1,141 @@
+"""``extract_document``: bytes in, an ``ExtractionResult`` out — never an exception."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from .einvoice import parse_einvoice
+from .interpret import interpret, merge_readings
+from .intake import sniff
+from .model import FIELD_NAMES, KEY_FIELDS, DEFAULT_LIMITS, ExtractionResult, Limits, Rejected
+from .profile import VendorProfile
+from .reader import ReadOut, ocr_images_on_page, read_image, read_pdf, read_text
+
+log = logging.getLogger(__name__)
+
+import os
+DEFAULT_OCR_LANGS = os.environ.get("XLANGS", "eng+deu+fra")
+
+
+def extract_document(data: bytes, filename: str | None = None, *, profile: VendorProfile | None = None,
+                     limits: Limits = DEFAULT_LIMITS) -> ExtractionResult:
+    """Read an invoice (PDF, image, e-invoice XML, text/HTML) and return its fields with confidences.
+
+    ``filename`` is only used in messages: the type is taken from the bytes.
+    ``profile``: what was learned from this vendor's confirmed bills (see
+    ``learn_profile``); pass it when the vendor is already known.
+    """
+    started = time.monotonic()
+    deadline = started + limits.timeout_s
+    result = ExtractionResult(status="rejected")
+    try:
+        if data is None or len(data) == 0:
+            raise Rejected("empty_file", "The file is empty.")
+        result.file_sha256 = hashlib.sha256(data).hexdigest()
+        if len(data) > limits.max_bytes:
+            raise Rejected("file_too_large",
+                           f"The file is {len(data) / 2**20:.1f} MiB; the limit is {limits.max_bytes / 2**20:.0f} MiB.")
+        mime = sniff(data)
+        result.mime_type = mime
+        _run(result, data, mime, profile, limits, deadline)
+    except Rejected as rej:
+        result.status = "rejected"
+        result.reason_code, result.reason = rej.code, rej.reason
+        result.fields, result.lines = {}, []
+    except Exception:  # a bug must not take the upload down; the file is kept and can be re-read
+        log.exception("extraction failed for %s", filename or "upload")
+        result.status = "rejected"
+        result.reason_code = "extraction_failed"
+        result.reason = "The document could not be read because of an internal error; it was kept for manual entry."
+        result.fields, result.lines = {}, []
+    result.elapsed_ms = (time.monotonic() - started) * 1000.0
+    return result
+
+
+def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfile | None, limits: Limits,
+         deadline: float) -> None:
+    langs = getattr(profile, "ocr_languages", None) or DEFAULT_OCR_LANGS
+    einv = None
+    read: ReadOut
+    if mime == "application/pdf":
+        read = read_pdf(data, limits, deadline, langs)
+        if read.xml:
+            einv = parse_einvoice(read.xml)
+            if einv is None:
+                read.warnings.append("the attached e-invoice XML could not be parsed; the page was read instead")
+    elif mime.startswith("image/"):
+        read = read_image(data, limits, deadline, langs)
+    elif mime == "application/xml":
+        einv = parse_einvoice(data)
+        if einv is None:
+            raise Rejected("unsupported_type", "The XML file is not a UBL or CII (Factur-X/ZUGFeRD/XRechnung) invoice.")
+        read = ReadOut(None, data, 0)
+    else:
+        read = read_text(data, mime)
+    try:
+        result.pages = read.pages
+        result.pages_read = len(read.doc.pages) if read.doc else 0
+        for w in read.warnings:
+            result.warn(w)
+        doc = read.doc
+        if einv is None and (doc is None or not doc.pages or not any(p.words for p in doc.pages)):
+            raise Rejected("no_text", "No text could be found in the document (blank or unreadable pages).")
+        got = interpret(doc, einv, profile)
+        if read.alt_doc is not None and einv is None:
+            got = merge_readings(got, interpret(read.alt_doc, None, profile))
+        # A letterhead or bank block drawn as a picture on a text page: OCR those images, read again.
+        if einv is None and doc is not None and doc.layer == "text" and _missing_identity(got.fields):
+            if sum(ocr_images_on_page(read, p, limits, deadline, langs) for p in doc.pages[:1]):
+                got = interpret(doc, einv, profile)
+                result.warn("some text was read from images on the page")
+    finally:
+        pdf = getattr(read, "pdf", None)
+        if pdf is not None:
+            pdf.close()
+    result.fields = got.fields
+    result.lines = got.lines
+    for w in got.warnings:
+        result.warn(w)
+    result.document = doc
+    result.layer_used = "xml" if got.used_xml and einv is not None else (doc.layer if doc else None)
+    missing = [f for f in KEY_FIELDS if f not in result.fields]
+    if missing:
+        result.status = "partial"
+        result.warn("not found: " + ", ".join(missing))
+    else:
+        result.status = "ok"
+
+
+def _missing_identity(fields: dict) -> bool:
+    vendor = fields.get("vendor_name")
+    return vendor is None or vendor.confidence < 0.5 or ("iban" not in fields and "account_number" not in fields
+                                                         and vendor.confidence < 0.7)
+
+
+def cli_payload(result: ExtractionResult) -> dict:
+    """The JSON printed by ``billpay extract FILE --json``.
+
+    Each SPEC field is a plain value at the top level (dates ISO, money as
+    decimal strings), with its confidence under ``confidence`` and the full
+    record (band, page box, text as printed) under ``details``. Values stay
+    plain so that scripts, and the evaluation scorer, read them directly.
+    """
+    names = ("vendor_name", "invoice_number", "invoice_date", "due_date", "total", "currency", "payment_terms",
+             "iban", "bic", "routing_number", "account_number")
+    payload: dict = {"status": result.status, "reason_code": result.reason_code, "reason": result.reason}
+    for name in names:
+        f = result.fields.get(name)
+        payload[name] = f.to_dict()["value"] if f is not None else None
+    payload["lines"] = [ln.to_dict() for ln in result.lines]
+    payload["confidence"] = {n: (round(result.fields[n].confidence, 3) if n in result.fields else 0.0) for n in names}
+    payload["details"] = {n: result.fields[n].to_dict() for n in FIELD_NAMES if n in result.fields}
+    payload.update({
+        "warnings": list(result.warnings),
+        "layer_used": result.layer_used,
+        "pages": result.pages,
+        "elapsed_ms": round(result.elapsed_ms, 1),
+        "mime_type": result.mime_type,
+        "file_sha256": result.file_sha256,
+    })
+    return payload

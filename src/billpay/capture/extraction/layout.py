@@ -1,0 +1,243 @@
+"""Words with positions, grouped into rows and phrase segments.
+
+Every layer (PDF text, OCR) produces ``Word`` objects in page points with y
+growing downwards; the rest of the engine only sees ``Page``/``Segment``.
+
+A *row* is a visual line across the whole page; a *segment* is a run of words
+in a row separated by ordinary word spacing. Column gaps split segments, so a
+label and its value in the next column are two segments of one row, and a
+table header cell sits above the cell it names.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .model import Layer, Source
+
+
+@dataclass
+class Word:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    conf: float = 1.0
+
+    @property
+    def h(self) -> float:
+        return max(self.y1 - self.y0, 0.1)
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+_SPECIAL = {"\u2019": "'", "\u2018": "'", "\u00ba": "o", "\u00b0": "o", "\u00a0": " ", "\u202f": " ", "\t": " "}
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(c: str) -> str:
+    if c in _SPECIAL:
+        return _SPECIAL[c]
+    f = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x)).lower()
+    if len(f) == 1:
+        return f
+    low = c.lower()
+    return low if len(low) == 1 else c
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents, one character per character of ``text``.
+
+    Labels are matched on this form; keeping the length lets a match be mapped
+    back to the printed text and its word boxes.
+    """
+    return "".join(_fold_char(c) for c in text)
+
+
+@dataclass(eq=False)
+class Segment:
+    words: list[Word]
+    page: int
+    row: int = -1
+    col: int = -1
+    text: str = ""
+    norm: str = ""
+    x0: float = 0.0
+    y0: float = 0.0
+    x1: float = 0.0
+    y1: float = 0.0
+    # start offset of each word inside ``text`` (for boxes of sub-matches)
+    offsets: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        parts, pos = [], 0
+        for w in self.words:
+            self.offsets.append(pos)
+            parts.append(w.text)
+            pos += len(w.text) + 1
+        self.text = " ".join(parts)
+        self.norm = fold(self.text)
+        self.x0 = min(w.x0 for w in self.words)
+        self.y0 = min(w.y0 for w in self.words)
+        self.x1 = max(w.x1 for w in self.words)
+        self.y1 = max(w.y1 for w in self.words)
+
+    @property
+    def h(self) -> float:
+        return statistics.median(w.h for w in self.words)
+
+    @property
+    def conf(self) -> float:
+        return min(w.conf for w in self.words)
+
+    def span_box(self, start: int, end: int) -> tuple[float, float, float, float]:
+        """Box of the words overlapping text[start:end]."""
+        ws = [w for w, off in zip(self.words, self.offsets) if off < end and off + len(w.text) > start]
+        ws = ws or self.words
+        return (min(w.x0 for w in ws), min(w.y0 for w in ws), max(w.x1 for w in ws), max(w.y1 for w in ws))
+
+    def span_conf(self, start: int, end: int) -> float:
+        ws = [w for w, off in zip(self.words, self.offsets) if off < end and off + len(w.text) > start]
+        return min((w.conf for w in ws), default=self.conf)
+
+
+@dataclass
+class Page:
+    index: int
+    width: float
+    height: float
+    layer: Layer
+    words: list[Word]
+    rows: list[list[Segment]] = field(default_factory=list)
+    #: mean OCR word confidence (1.0 for a text layer)
+    quality: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            self.rows = build_rows(self.words, self.index)
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [s for row in self.rows for s in row]
+
+    def rebuild(self) -> None:
+        """Regroup rows after words were added (e.g. OCR of an image on a text page)."""
+        self.rows = build_rows(self.words, self.index)
+
+    def source(self, box: tuple[float, float, float, float]) -> Source:
+        x0, y0, x1, y1 = box
+        w, h = self.width or 1.0, self.height or 1.0
+        clamp = lambda v: min(max(v, 0.0), 1.0)  # noqa: E731
+        return Source(self.index, (clamp(x0 / w), clamp(y0 / h), clamp(x1 / w), clamp(y1 / h)), self.layer)
+
+
+@dataclass
+class Document:
+    pages: list[Page]
+    layer: Layer
+
+    def segments(self) -> list[Segment]:
+        return [s for p in self.pages for s in p.segments]
+
+    def text(self) -> str:
+        return "\n".join("  ".join(s.text for s in row) for p in self.pages for row in p.rows)
+
+
+def _v_overlap(a: Word, b: Word) -> float:
+    inter = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return inter / min(a.h, b.h)
+
+
+def build_rows(words: list[Word], page_index: int) -> list[list[Segment]]:
+    """Chain words left to right into rows, then cut rows into segments at column gaps.
+
+    Chaining on the neighbouring word (not a global y band) keeps a slightly
+    skewed scan's lines together across the page.
+    """
+    words = [w for w in words if w.text.strip()]
+    if not words:
+        return []
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.x0, w.y0)):
+        best, best_key = None, None
+        for ln in lines:
+            last = ln[-1]
+            if last.x1 > w.x0 + 0.6 * min(last.h, w.h):
+                continue
+            ov = _v_overlap(last, w)
+            if ov < 0.5:
+                continue
+            # size changes a lot between a label and a heading: don't glue them
+            if max(last.h, w.h) > 2.2 * min(last.h, w.h):
+                continue
+            key = (w.x0 - last.x1) - ov * 5 * w.h
+            if best_key is None or key < best_key:
+                best, best_key = ln, key
+        if best is None:
+            lines.append([w])
+        else:
+            best.append(w)
+    lines.sort(key=lambda ln: statistics.median(w.cy for w in ln))
+    # Merge fragments of one visual line that chaining split (a gap wider than
+    # a column break still belongs to the same row for "same row" relations).
+    rows: list[list[Word]] = []
+    for ln in lines:
+        cy = statistics.median(w.cy for w in ln)
+        h = statistics.median(w.h for w in ln)
+        if rows:
+            prev = rows[-1]
+            pcy = statistics.median(w.cy for w in prev)
+            ph = statistics.median(w.h for w in prev)
+            if abs(cy - pcy) < 0.4 * min(h, ph) and not _x_overlaps(prev, ln):
+                prev.extend(ln)
+                prev.sort(key=lambda w: w.x0)
+                continue
+        rows.append(sorted(ln, key=lambda w: w.x0))
+    split = _column_gap(rows)
+    out: list[list[Segment]] = []
+    for r, row in enumerate(rows):
+        segs: list[Segment] = []
+        cur = [row[0]]
+        for w in row[1:]:
+            prev = cur[-1]
+            h = min(statistics.median(x.h for x in cur), w.h * 1.5)
+            if w.x0 - prev.x1 > split * h:
+                segs.append(Segment(cur, page_index))
+                cur = [w]
+            else:
+                cur.append(w)
+        segs.append(Segment(cur, page_index))
+        for c, s in enumerate(segs):
+            s.row, s.col = r, c
+        out.append(segs)
+    return out
+
+
+def _column_gap(rows: list[list[Word]]) -> float:
+    """Gap (in word heights) that separates columns rather than words on this page.
+
+    Word spacing differs between generators and OCR boxes; the typical gap is
+    the lower part of the gap distribution, a column gap is several times it.
+    """
+    gaps = sorted(
+        (b.x0 - a.x1) / min(a.h, b.h)
+        for row in rows for a, b in zip(row, row[1:]) if b.x0 > a.x1
+    )
+    if len(gaps) < 10:
+        return 0.8
+    typical = gaps[len(gaps) * 3 // 10]
+    return min(max(3.0 * typical, 0.5), 1.2)
+
+
+def _x_overlaps(a: list[Word], b: list[Word]) -> bool:
+    for w in b:
+        for v in a:
+            if w.x0 < v.x1 and v.x0 < w.x1:
+                return True
+    return False

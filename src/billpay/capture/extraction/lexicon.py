@@ -1,0 +1,188 @@
+"""Field labels in English, German, French, Dutch (and common Spanish/Italian), with weights.
+
+Patterns are matched on folded text (lower case, no accents; "n°" reads "no").
+The weight says how surely a label announces that field: "Total TTC" is a grand
+total, a bare "Total" or "Date" less so. Labels of things we do *not* want
+(order number, customer number, delivery date …) are listed under ``other`` so
+that the longest label wins: "Order date" is not an invoice date.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NO = r"(?:n\s?o\.?|no\.?|nr\.?|num(?:ber|ero|mer)?\.?|#|id)"
+
+LABELS: dict[str, list[tuple[str, float]]] = {
+    "invoice_number": [
+        (r"invoice\s*" + _NO, 0.95), (r"inv\.?\s*(?:no|nr|#)\.?", 0.9), (r"invoice\s*:", 0.75),
+        (r"(?:tax\s+)?invoice", 0.55), (r"bill\s*(?:number|no\.?|#)", 0.85), (r"credit\s*note\s*" + _NO, 0.92),
+        (r"receipt\s*" + _NO, 0.8), (r"document\s*(?:number|no\.?)", 0.6), (r"booking\s*(?:id|number|ref)", 0.65),
+        (r"rechnungs?\s*-?\s*(?:nummer|nr\.?|no\.?|#)", 0.95), (r"rechnung\s*#", 0.93), (r"rechnung", 0.55),
+        (r"beleg\s*-?\s*(?:nummer|nr\.?)", 0.75), (r"gutschrift(?:s)?\s*-?\s*(?:nummer|nr\.?)", 0.9), (r"gutschrift", 0.5),
+        (r"(?:facture|avoir)\s*" + _NO, 0.95), (r"num(?:ero)?\.?\s*(?:de\s+)?(?:la\s+)?facture", 0.95),
+        (r"facture", 0.55), (r"avoir", 0.5), (r"factuur\s*-?\s*(?:nummer|nr\.?|no\.?|#)", 0.95), (r"factuur", 0.55),
+        (r"creditnota\s*(?:nummer|nr\.?)", 0.9), (r"factura\s*" + _NO, 0.95), (r"numero de factura", 0.95),
+        (r"fattura\s*" + _NO, 0.95), (r"^#", 0.5),
+    ],
+    "invoice_date": [
+        (r"invoice\s*date", 0.95), (r"date\s*of\s*invoice", 0.95), (r"invoice\s*dated", 0.9), (r"(?:date\s*of\s*issue|issue\s*date|issued\s*on|date\s*issued)", 0.9),
+        (r"bill(?:ing)?\s*date", 0.85), (r"receipt\s*date", 0.7), (r"dated", 0.6), (r"date", 0.55),
+        (r"rechnungs\s*-?\s*datum", 0.95), (r"datum\s*der\s*rechnung", 0.95), (r"ausstellungs\s*-?\s*datum", 0.9),
+        (r"beleg\s*-?\s*datum", 0.85), (r"datum", 0.55), (r"vom", 0.5),
+        (r"date\s*(?:de\s*(?:la\s*)?)?factur(?:e|ation)", 0.95), (r"date\s*d'emission", 0.9), (r"date\s*de\s*l'avoir", 0.9),
+        (r"du", 0.4), (r"factuur\s*-?\s*datum", 0.95), (r"datum\s*factuur", 0.95),
+        (r"fecha\s*(?:de\s*)?(?:la\s*)?(?:factura|emision)", 0.95), (r"fecha", 0.5), (r"data\s*(?:della\s*)?fattura", 0.95),
+    ],
+    "due_date": [
+        (r"due\s*date", 0.95), (r"date\s*due", 0.9), (r"payment\s*due(?:\s*date)?", 0.9), (r"due\s*by", 0.9), (r"due\s*on", 0.8),
+        (r"(?:please\s*)?pay(?:able)?\s*by", 0.85), (r"pay\s*before", 0.85),
+        (r"falligkeits\s*-?\s*datum", 0.95), (r"fallig\s*(?:am|bis|zum)?", 0.85), (r"zahlbar\s*bis(?:\s*(?:zum|spatestens))?", 0.9),
+        (r"zahlungs\s*-?\s*ziel", 0.8), (r"zahlungs\s*-?\s*termin", 0.8), (r"(?:uberweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?", 0.85),
+        (r"date\s*d'echeance", 0.95), (r"echeance", 0.88), (r"date\s*limite\s*de\s*(?:paiement|reglement)(?:\s*le)?", 0.95),
+        (r"a\s*payer\s*avant\s*le", 0.9), (r"payable\s*(?:avant\s*)?le", 0.8),
+        (r"verval\s*-?\s*datum", 0.95), (r"vervaldag", 0.9), (r"uiterste\s*betaal\s*-?\s*datum", 0.95), (r"(?:te\s*)?betalen\s*voor", 0.85),
+        (r"fecha\s*de\s*vencimiento", 0.95), (r"vencimiento", 0.85), (r"data\s*(?:di\s*)?scadenza", 0.95), (r"scadenza", 0.85),
+    ],
+    "total": [
+        (r"grand\s*total", 0.97), (r"invoice\s*total", 0.95), (r"total\s*(?:invoice\s*)?amount(?:\s*due)?", 0.9), (r"total\s*due", 0.88),
+        (r"total\s*(?:incl\.?|including|inc\.?)(?:\s*(?:vat|tax|gst))?", 0.95), (r"total\s*for\s*this\s*invoice", 0.93),
+        (r"total\s*(?:to\s*pay|payable)", 0.85), (r"amount\s*(?:due|payable)", 0.8), (r"balance\s*due", 0.78), (r"total", 0.7),
+        (r"gesamt\s*-?\s*betrag", 0.92), (r"rechnungs\s*-?\s*betrag", 0.92), (r"end\s*-?\s*betrag", 0.92), (r"gesamt\s*-?\s*summe", 0.9),
+        (r"summe\s*(?:inkl\.?|brutto)(?:\s*(?:ust|mwst)\.?)?", 0.95), (r"brutto\s*-?\s*betrag", 0.85), (r"zahl\s*-?\s*betrag", 0.85),
+        (r"zu\s*zahlen(?:der\s*betrag)?", 0.8), (r"gesamt\s*brutto", 0.92), (r"gesamt", 0.55), (r"summe", 0.5),
+        (r"total\s*ttc", 0.97), (r"montant\s*(?:total\s*)?ttc", 0.92), (r"total\s*(?:a|a\s*)payer", 0.85), (r"net\s*a\s*payer", 0.8),
+        (r"montant\s*total", 0.85), (r"somme\s*a\s*payer", 0.8), (r"solde\s*a\s*payer", 0.68), (r"total\s*facture", 0.9), (r"total\s*general", 0.9),
+        (r"totaal\s*(?:incl\.?|inclusief)(?:\s*btw)?", 0.95), (r"totaal\s*-?\s*bedrag", 0.92), (r"factuur\s*-?\s*totaal", 0.95),
+        (r"totaal\s*te\s*betalen", 0.9), (r"te\s*betalen", 0.78), (r"eind\s*-?\s*totaal", 0.92), (r"totaal", 0.8),
+        (r"importe\s*total", 0.9), (r"total\s*factura", 0.9), (r"totale(?:\s*(?:fattura|documento|da\s*pagare))?", 0.85),
+    ],
+    "subtotal": [
+        (r"sub\s*-?\s*total", 0.9), (r"net\s*total", 0.9), (r"total\s*net", 0.9), (r"net\s*amount", 0.85),
+        (r"total\s*(?:excl\.?|excluding|before|w/o|without)(?:\s*(?:vat|tax|gst))?", 0.92), (r"amount\s*(?:excl\.?|before)\s*(?:vat|tax)", 0.9),
+        (r"zwischen\s*-?\s*summe", 0.85), (r"netto\s*-?\s*betrag", 0.9), (r"summe\s*netto", 0.92), (r"gesamt\s*netto", 0.92),
+        (r"netto\s*-?\s*summe", 0.9), (r"netto", 0.6),
+        (r"total\s*ht", 0.95), (r"montant\s*(?:total\s*)?ht", 0.9), (r"sous\s*-?\s*total", 0.85), (r"total\s*hors\s*taxes?", 0.95),
+        (r"subtotaal", 0.85), (r"totaal\s*excl\.?(?:\s*btw)?", 0.92), (r"exclusief\s*btw", 0.85), (r"excl\.?\s*btw", 0.85),
+        (r"base\s*imponible", 0.85), (r"imponibile", 0.85),
+    ],
+    "tax": [
+        (r"total\s*tax(?:es)?", 0.95), (r"tax\s*total", 0.95), (r"tax\s*amount", 0.9), (r"vat\s*amount", 0.9), (r"sales\s*tax", 0.85),
+        (r"vat", 0.72), (r"tax", 0.68), (r"gst", 0.7),
+        (r"ust\.?\s*gesamt", 0.95), (r"(?:zzgl\.?|zuzugl\.?|zuzuglich)\s*(?:\d+\s*%\s*)?(?:ust|mwst|umsatzsteuer)\.?", 0.9),
+        (r"umsatzsteuer", 0.78), (r"mehrwertsteuer", 0.78), (r"mwst\.?", 0.72), (r"ust\.?", 0.68), (r"steuer\s*-?\s*betrag", 0.8),
+        (r"total\s*tva", 0.95), (r"total\s*taxes", 0.95), (r"montant\s*(?:de\s*la\s*)?tva", 0.9), (r"tva", 0.72),
+        (r"totaal\s*btw", 0.95), (r"btw\s*-?\s*bedrag", 0.9), (r"btw", 0.72), (r"iva", 0.72),
+    ],
+    "payment_terms": [
+        (r"payment\s*terms?", 0.95), (r"terms\s*of\s*payment", 0.95), (r"terms", 0.6),
+        (r"zahlungs\s*-?\s*bedingungen?", 0.95), (r"zahlungs\s*-?\s*konditionen", 0.9),
+        (r"conditions\s*de\s*(?:paiement|reglement)", 0.95), (r"modalites\s*de\s*(?:paiement|reglement)", 0.9),
+        (r"betalings\s*-?\s*(?:voorwaarden|termijn|condities)", 0.95), (r"condiciones\s*de\s*pago", 0.95), (r"termini\s*di\s*pagamento", 0.95),
+    ],
+    "iban": [(r"iban(?:\s*(?:no\.?|nr\.?|number|code))?", 1.0)],
+    "bic": [(r"bic\s*/\s*swift(?:\s*code)?", 1.0), (r"swift\s*/\s*bic", 1.0), (r"swift(?:\s*code)?", 0.95), (r"bic(?:\s*-?\s*code)?", 1.0)],
+    "routing_number": [
+        (r"(?:aba\s*)?routing\s*(?:number|no\.?|#|transit)?", 1.0), (r"aba(?:\s*(?:number|no\.?|#))?", 0.9), (r"rtn", 0.9),
+        (r"transit\s*(?:number|no\.?)", 0.9),
+    ],
+    "account_number": [
+        (r"(?:bank\s*)?account\s*(?:number|no\.?|#)", 0.6), (r"bank\s*account", 0.75), (r"acct\.?\s*(?:no\.?|#|number)?", 0.6),
+        (r"kontonummer", 0.8), (r"konto\s*-?\s*nr\.?", 0.8), (r"kto\.?\s*-?\s*nr\.?", 0.8),
+        (r"num(?:ero)?\s*de\s*compte", 0.75), (r"rekening\s*-?\s*(?:nummer|nr\.?)", 0.8),
+    ],
+    "vendor_tax_id": [
+        (r"vat\s*(?:reg(?:istration)?\.?\s*)?(?:no\.?|number|id|nr\.?)", 0.9), (r"tax\s*(?:id|number)", 0.8), (r"vat", 0.6),
+        (r"ust\s*-?\s*id(?:\s*-?\s*nr\.?)?", 0.95), (r"umsatzsteuer\s*-?\s*id(?:entifikationsnummer)?", 0.95),
+        (r"ust\s*-?\s*idnr\.?", 0.95), (r"steuer\s*-?\s*(?:nr\.?|nummer)", 0.7),
+        (r"(?:no|numero)\s*(?:de\s*)?tva(?:\s*intra\s*-?\s*communautaire)?", 0.9), (r"tva", 0.6),
+        (r"btw\s*-?\s*(?:nummer|nr\.?|id)", 0.9), (r"btw", 0.6), (r"gstin", 0.9), (r"abn", 0.8),
+    ],
+    # Not wanted, but they must out-match the labels above ("order date" is not a date label).
+    "other": [
+        (r"customer\s*(?:number|no\.?|id|#|vat\s*number|vat\s*no\.?)", 1.0), (r"kunden\s*-?\s*(?:nummer|nr\.?)", 1.0), (r"klant\s*-?\s*nummer", 1.0),
+        (r"(?:numero|no)\s*(?:de\s*)?client", 1.0), (r"client\s*(?:number|no\.?|id)", 1.0), (r"id\.?\s*client", 1.0),
+        (r"order\s*(?:number|no\.?|id|#|date)", 1.0), (r"bestell\s*-?\s*(?:nummer|nr\.?|datum)", 1.0), (r"auftrags\s*-?\s*(?:nummer|nr\.?)", 1.0),
+        (r"order\s*-?\s*(?:nummer|datum)", 1.0), (r"(?:numero|date)\s*de\s*commande", 1.0), (r"commande", 0.8),
+        (r"p\.?\s*o\.?\s*(?:number|no\.?|#)", 1.0), (r"purchase\s*order", 1.0), (r"(?:your|our)\s*ref(?:erence)?\.?", 1.0),
+        (r"votre\s*ref(?:erence)?\.?", 1.0), (r"ihre\s*(?:referenz|nummer|zeichen)", 1.0), (r"referentie", 1.0), (r"reference", 0.9),
+        (r"delivery\s*date", 1.0), (r"ship(?:ping)?\s*date", 1.0), (r"liefer\s*-?\s*datum", 1.0), (r"leistungs\s*-?\s*datum", 1.0),
+        (r"date\s*de\s*livraison", 1.0), (r"lever\s*-?\s*datum", 1.0), (r"check\s*-?\s*(?:in|out)", 1.0),
+        (r"(?:billing\s*)?period", 1.0), (r"zeitraum", 1.0), (r"periode", 1.0), (r"page", 1.0), (r"seite", 1.0),
+        (r"tel(?:ephone|efon)?\.?", 1.0), (r"phone", 1.0), (r"fax", 1.0), (r"e\s*-?\s*mail", 1.0),
+        (r"siret", 1.0), (r"siren", 1.0), (r"rcs", 1.0), (r"kvk", 1.0), (r"hrb", 1.0), (r"ape", 1.0),
+        (r"(?:numero|no)\s*de\s*dossier", 1.0), (r"contract\s*(?:no\.?|number)", 1.0), (r"service\s*tax", 1.0),
+        (r"(?:uw|ihre|votre|your)\s*(?:btw|ust|tva|vat)[\w\s.-]{0,12}", 1.0), (r"(?:n°|no)?\s*tva\s*client", 1.0),
+        (r"payment\s*(?:mode|method)", 1.0), (r"zahlungs\s*-?\s*(?:form|art)", 1.0), (r"mode\s*de\s*(?:paiement|reglement)", 1.0),
+        (r"unit\s*price", 1.0), (r"quantity", 1.0),
+    ],
+}
+
+# Blocks that hold the customer's details, not the vendor's.
+BUYER_LABELS = re.compile(
+    r"^(?:bill(?:ed)?\s*to|invoice\s*to|sold\s*to|ship(?:ped)?\s*to|deliver(?:ed)?\s*to|delivery\s*address|billing\s*address"
+    r"|shipping\s*address|customer|client|buyer|recipient|consignee|attn|guest\s*name|rechnungs\s*-?\s*(?:adresse|empfanger)"
+    r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empfanger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*a|livr[ee]\s*a"
+    r"|destinataire|factuur\s*-?\s*adres|aflever\s*-?\s*adres|lever\s*-?\s*adres|klant|nom\s*de\s*l'abonne)\b"
+)
+
+# Phrases that name the seller right after them.
+SELLER_LABELS = re.compile(
+    r"(?:sold\s*by|seller|vendor|supplier|service\s*provider|issued\s*by|payee|pay\s*to|remit\s*to|make\s*(?:checks|cheques)\s*payable\s*to"
+    r"|payable\s*to|beneficiary|account\s*(?:holder|name)|payment\s*received\s*by|verkaufer|lieferant|rechnungs\s*-?\s*steller"
+    r"|kontoinhaber|vendeur|fournisseur|emetteur|titulaire\s*du\s*compte|beneficiaire|leverancier|verkoper|begunstigde"
+    r"|ten\s*name\s*van|t\.?\s*n\.?\s*v\.?)\s*[:.]?\s*"
+)
+
+
+@dataclass(frozen=True)
+class LabelHit:
+    field: str
+    start: int
+    end: int
+    weight: float
+    text: str
+
+
+def _compile(field: str, entries: list[tuple[str, float]]) -> tuple[re.Pattern[str], list[float]]:
+    parts = []
+    weights = []
+    # Python tries alternatives in order: longer (more specific) labels first.
+    entries = sorted(entries, key=lambda e: -len(e[0]))
+    for i, (pat, w) in enumerate(entries):
+        if pat.startswith("^"):
+            parts.append(f"(?P<g{i}>{pat})")
+        else:
+            parts.append(f"(?P<g{i}>(?<![a-z0-9_]){pat}(?![a-z_]))")
+        weights.append(w)
+    return re.compile("|".join(parts)), weights
+
+
+_COMPILED = {f: _compile(f, e) for f, e in LABELS.items()}
+_ANY_LABEL_START = re.compile(r"[a-z#]")
+
+
+def scan_labels(norm: str) -> list[LabelHit]:
+    """All labels in a folded segment text; overlaps resolved longest-first."""
+    if not _ANY_LABEL_START.search(norm):
+        return []
+    found: list[LabelHit] = []
+    for field, (pattern, weights) in _COMPILED.items():
+        pos = 0
+        while True:
+            m = pattern.search(norm, pos)
+            if not m:
+                break
+            i = int(m.lastgroup[1:])  # type: ignore[index]
+            if m.end() > m.start():
+                found.append(LabelHit(field, m.start(), m.end(), weights[i], norm[m.start():m.end()]))
+            pos = m.start() + 1
+    found.sort(key=lambda h: (-(h.end - h.start), -h.weight, h.start))
+    kept: list[LabelHit] = []
+    for h in found:
+        # the same words can label two fields ("VAT": the tax amount or the VAT id)
+        if all(h.end <= k.start or h.start >= k.end or (h.start == k.start and h.end == k.end and h.field != k.field)
+               for k in kept):
+            kept.append(h)
+    kept.sort(key=lambda h: h.start)
+    return kept

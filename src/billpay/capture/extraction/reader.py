@@ -1,0 +1,203 @@
+"""Bytes to a ``Document``: choose the layer per page (text layer, or OCR when it is unusable).
+
+Time and resource limits are enforced here: only the first ``max_pages`` pages
+are read, pages are rendered within ``max_pixels``, OCR stops at the deadline.
+"""
+from __future__ import annotations
+
+import html
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+
+from . import ocr as _ocr
+from . import pdf as _pdf
+from .intake import load_image
+from .layout import Document, Page, Word
+from .model import Limits, Rejected
+
+RENDER_DPI = 300
+MAX_OCR_WORKERS = 2
+
+
+@dataclass
+class ReadOut:
+    doc: Document | None
+    xml: bytes | None = None
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: a second OCR reading (other image cleaning) of the scanned pages, compared field by field
+    alt_doc: Document | None = None
+
+
+def read_pdf(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOut:
+    pdf = _pdf.open_pdf(data)
+    try:
+        try:
+            n = len(pdf)
+        except pdfium.PdfiumError:
+            raise Rejected("corrupt_pdf", "The PDF is damaged: its page tree cannot be read.") from None
+        if n == 0:
+            raise Rejected("corrupt_pdf", "The PDF has no pages.")
+        out = ReadOut(None, _pdf.embedded_xml(pdf), n)
+        count = min(n, limits.max_pages)
+        if n > count:
+            out.warnings.append(f"only the first {count} of {n} pages were read")
+        pages: dict[int, Page] = {}
+        need_ocr: list[int] = []
+        for i in range(count):
+            if time.monotonic() > deadline:
+                out.warnings.append(f"time limit reached after {i} pages")
+                break
+            try:
+                page, stats = _pdf.read_text_page(pdf, i)
+            except pdfium.PdfiumError:
+                out.warnings.append(f"page {i + 1} could not be read")
+                continue
+            if stats.usable:
+                pages[i] = page
+            elif _has_content(pdf, i):
+                need_ocr.append(i)
+        alt: dict[int, Page] = {}
+        if need_ocr:
+            images = []
+            for i in need_ocr:
+                if time.monotonic() > deadline:
+                    break
+                img, scale = _pdf.render_page(pdf, i, RENDER_DPI, limits.max_pixels)
+                images.append((i, img, 72.0 * scale))
+            gray, binary = _ocr_many(images, deadline, langs, out.warnings)
+            pages.update(gray)
+            alt = binary
+        if not pages:
+            if need_ocr and time.monotonic() > deadline:
+                raise Rejected("timeout", "Reading the document took longer than the time limit.")
+            out.doc = Document([], "text")
+            return out
+        ordered = [pages[i] for i in sorted(pages)]
+        layer = "ocr" if any(p.layer == "ocr" for p in ordered) else "text"
+        out.doc = Document(ordered, layer)
+        if alt:
+            out.alt_doc = Document([alt.get(i, pages[i]) for i in sorted(pages)], layer)
+        out.pdf = pdf  # type: ignore[attr-defined]  # kept open for image OCR of letterheads
+        return out
+    except Exception:
+        pdf.close()
+        raise
+
+
+def _has_content(pdf: pdfium.PdfDocument, index: int) -> bool:
+    """A blank page is not worth OCR: does the page draw anything at all?"""
+    page = pdf[index]
+    try:
+        return pdfium.raw.FPDFPage_CountObjects(page.raw) > 0
+    finally:
+        page.close()
+
+
+def ocr_images_on_page(out: ReadOut, page: Page, limits: Limits, deadline: float, langs: str) -> int:
+    """OCR the images placed on a text page (a letterhead or bank block drawn as a picture).
+
+    Their words are added to the page; returns how many were added.
+    """
+    pdf = getattr(out, "pdf", None)
+    if pdf is None or deadline - time.monotonic() < 3.0:
+        return 0
+    boxes = [b for b in _pdf.image_boxes(pdf, page.index)
+             if (b[2] - b[0]) * (b[3] - b[1]) > 0.01 * page.width * page.height and (b[3] - b[1]) > 12]
+    added = 0
+    for box in boxes[:3]:
+        img, scale = _pdf.render_page(pdf, page.index, RENDER_DPI, limits.max_pixels, crop=box)
+        try:
+            # scale is pixels per point, so the crop's resolution is 72 * scale dpi and
+            # the OCR words come back in points relative to the crop's corner
+            sub = _ocr.ocr_page(img, page.index, dpi_hint=72.0 * scale,
+                                deadline=min(deadline, time.monotonic() + 5.0), langs=langs)
+        except (TimeoutError, _ocr.OcrUnavailable):
+            break
+        for w in sub.words:
+            if w.conf >= 0.5:
+                page.words.append(Word(w.text, box[0] + w.x0, box[1] + w.y0, box[0] + w.x1, box[1] + w.y1, w.conf))
+                added += 1
+    if added:
+        page.rebuild()
+    return added
+
+
+def _ocr_many(images: list[tuple[int, object, float]], deadline: float, langs: str,
+              warnings: list[str]) -> tuple[dict[int, Page], dict[int, Page]]:
+    """OCR page images on both cores: every page once ("gray"), the first and last page a
+    second time with binarised cleaning ("binary") for a field-by-field second opinion."""
+    jobs = [(i, img, dpi, "gray") for i, img, dpi in images]
+    if images:
+        seconds = {images[0][0], images[-1][0]}
+        jobs += [(i, img, dpi, "binary") for i, img, dpi in images if i in seconds]
+
+    def one(job):
+        i, img, dpi, variant = job
+        if variant == "binary" and deadline - time.monotonic() < 4.0:
+            return i, variant, None  # not enough time for a second opinion
+        return i, variant, _ocr.ocr_page(img, i, dpi_hint=dpi, deadline=deadline, langs=langs, variant=variant)
+
+    gray: dict[int, Page] = {}
+    binary: dict[int, Page] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=MAX_OCR_WORKERS) as pool:
+            for fut in [pool.submit(one, j) for j in jobs]:
+                try:
+                    i, variant, page = fut.result()
+                except TimeoutError:
+                    warnings.append("time limit reached during OCR; some pages were not read")
+                    continue
+                if page is not None:
+                    (gray if variant == "gray" else binary)[i] = page
+    except _ocr.OcrUnavailable as exc:
+        raise Rejected("ocr_unavailable", f"OCR is not available on this server: {exc}") from None
+    return gray, binary
+
+
+def read_image(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOut:
+    frames = load_image(data, limits)
+    out = ReadOut(None, None, len(frames))
+    images = []
+    for i, frame in enumerate(frames):
+        dpi = frame.info.get("dpi")
+        images.append((i, frame, dpi[0] if isinstance(dpi, tuple) and dpi and dpi[0] else None))
+    gray, binary = _ocr_many(images, deadline, langs, out.warnings)
+    if not gray:
+        raise Rejected("timeout", "Reading the image took longer than the time limit.")
+    out.doc = Document([gray[i] for i in sorted(gray)], "ocr")
+    if binary:
+        out.alt_doc = Document([binary.get(i, gray[i]) for i in sorted(gray)], "ocr")
+    return out
+
+
+_BLOCK_TAGS = re.compile(r"(?i)<\s*(?:br|/p|/div|/tr|/h\d|/li|/table|p|div|tr|h\d|li)\b[^>]*>")
+_CELL_TAGS = re.compile(r"(?i)<\s*/?\s*t[dh]\b[^>]*>")
+
+
+def read_text(data: bytes, mime: str) -> ReadOut:
+    """Plain text or HTML (an invoice in an e-mail body): one row per line, cells as columns."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    if mime == "text/html":
+        text = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", text)
+        text = _CELL_TAGS.sub("\t", text)
+        text = _BLOCK_TAGS.sub("\n", text)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    words: list[Word] = []
+    char_w, line_h = 6.0, 12.0
+    for r, line in enumerate(l for l in text.splitlines() if l.strip()):
+        line = line.replace("\t", "      ")
+        for m in re.finditer(r"\S+", line):
+            x0 = m.start() * char_w
+            words.append(Word(m.group(0), x0, r * line_h, x0 + len(m.group(0)) * char_w, r * line_h + 10.0))
+    width = max((w.x1 for w in words), default=595.0)
+    height = max((w.y1 for w in words), default=842.0)
+    page = Page(index=0, width=width, height=height, layer="text", words=words)
+    return ReadOut(Document([page], "text"), None, 1)

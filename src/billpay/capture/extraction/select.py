@@ -1,0 +1,277 @@
+"""From candidates to one value per field, checked against each other.
+
+Money: the (total, subtotal, tax) combination that adds up wins over the
+single best-scored total. Dates: one date order for the whole document, from
+its unambiguous dates, else the terms (due = issue + N days), else a prior.
+Every check that passes raises confidence; one that fails lowers it and adds a
+warning.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+from .amounts import currency_votes
+from .candidates import Candidate, Context
+from .dates import DateHit, date_order, find_dates
+from .ids import find_bics, find_ibans, find_vat_ids, valid_bic
+from .layout import Document
+from .terms import looks_like_terms, parse_terms
+
+EUROZONE = {"AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PT", "SI", "SK"}
+IBAN_CURRENCY = {**{c: "EUR" for c in EUROZONE}, "GB": "GBP", "CH": "CHF", "SE": "SEK", "DK": "DKK", "NO": "NOK", "PL": "PLN", "CZ": "CZK"}
+
+
+class Choice:
+    """A chosen value, its confidence, and the candidate it came from (None when derived)."""
+
+    def __init__(self, value: Any, confidence: float, cand: Candidate | None = None, raw: str | None = None) -> None:
+        self.value = value
+        self.confidence = max(0.0, min(confidence, 0.99))
+        self.cand = cand
+        self.raw = raw if raw is not None else (cand.raw if cand else None)
+
+
+def noisy_or(scores: list[float]) -> float:
+    miss = 1.0
+    for s in sorted(scores, reverse=True)[:4]:
+        miss *= 1.0 - max(0.0, min(s, 0.99))
+    return 1.0 - miss
+
+
+def best_by_value(cands: list[Candidate], key=lambda c: c.value) -> list[tuple[Any, float, Candidate]]:
+    """Group candidates by value; combined score per value, best first."""
+    groups: dict[Any, list[Candidate]] = {}
+    for c in cands:
+        groups.setdefault(key(c), []).append(c)
+    out = []
+    for k, cs in groups.items():
+        top = max(cs, key=lambda c: c.score)
+        out.append((k, noisy_or([c.score for c in cs]), top))
+    out.sort(key=lambda t: -t[1])
+    return out
+
+
+def confidence(score: float, runner_up: float = 0.0, ocr_conf: float = 1.0) -> float:
+    margin = max(score - runner_up, 0.0)
+    return (0.45 + 0.45 * score + 0.25 * margin) * (0.6 + 0.4 * ocr_conf)
+
+
+def pick_simple(cands: list[Candidate], key=lambda c: c.value) -> Choice | None:
+    ranked = best_by_value(cands, key)
+    if not ranked:
+        return None
+    value, score, cand = ranked[0]
+    runner = ranked[1][1] if len(ranked) > 1 else 0.0
+    return Choice(cand.value, confidence(score, runner, cand.conf), cand)
+
+
+# ------------------------------------------------------------------ dates
+def resolve_dates(doc: Document, cands: dict[str, list[Candidate]], prior: str | None,
+                  terms_days: int | None) -> tuple[Choice | None, Choice | None, str | None]:
+    hits: list[DateHit] = []
+    for seg in doc.segments():
+        hits.extend(find_dates(seg.text))
+    order, order_conf = date_order(hits, prior)
+    inv_c = cands.get("invoice_date", [])
+    due_c = cands.get("due_date", [])
+    # the terms decide the order when the page does not: due - issue == net days
+    if order_conf < 0.9 and terms_days and inv_c and due_c:
+        i, d = max(inv_c, key=lambda c: c.score).value, max(due_c, key=lambda c: c.score).value
+        for o in ("DMY", "MDY"):
+            a, b = i.value(o), d.value(o)
+            if a and b and (b - a).days == terms_days:
+                order, order_conf = o, 0.9
+                break
+    inv = _pick_date(inv_c, order, order_conf)
+    due = _pick_date(due_c, order, order_conf)
+    return inv, due, order
+
+
+def _pick_date(cands: list[Candidate], order: str | None, order_conf: float) -> Choice | None:
+    usable = [c for c in cands if c.value.value(order)]
+    ranked = best_by_value(usable, key=lambda c: c.value.value(order))
+    if not ranked:
+        return None
+    value, score, cand = ranked[0]
+    runner = ranked[1][1] if len(ranked) > 1 else 0.0
+    conf = confidence(score, runner, cand.conf)
+    if cand.value.ambiguous:
+        conf *= 0.7 + 0.3 * order_conf
+    if cand.value.kind == "fused":
+        conf *= 0.8
+    return Choice(value, conf, cand)
+
+
+def free_dates(doc: Document, ctx: Context) -> list[Candidate]:
+    """Every date on the first page, the top ones likelier to be the issue date."""
+    out = []
+    page = doc.pages[0]
+    for seg in page.segments:
+        for h in find_dates(seg.text, fused=False):
+            pos = 1.0 - min(seg.y0 / max(page.height, 1.0), 1.0)
+            out.append(Candidate("invoice_date", h, 0.12 + 0.2 * pos, page, seg, h.start, h.end, "free"))
+    return out
+
+
+# ------------------------------------------------------------------ money
+def pick_money(cands: dict[str, list[Candidate]], profile_total_label: str | None = None) -> dict[str, Choice]:
+    tops = {}
+    for f in ("total", "subtotal", "tax"):
+        ranked = best_by_value(cands.get(f, []))
+        tops[f] = ranked[:6]
+    best = None
+    for t in tops["total"] or [(None, 0.0, None)]:
+        for s in tops["subtotal"][:5] + [(None, 0.0, None)]:
+            for x in tops["tax"][:5] + [(None, 0.0, None)]:
+                score = t[1] + 0.35 * s[1] + 0.35 * x[1]
+                tv, sv, xv = t[0], s[0], x[0]
+                if tv is not None and sv is not None and xv is not None:
+                    if sv + xv == tv:
+                        score += 0.9
+                    elif abs(sv + xv - tv) <= Decimal("0.02"):
+                        score += 0.6
+                if tv is not None and sv is not None and xv is None and sv == tv:
+                    score += 0.05
+                if tv is not None and sv is not None and abs(sv) > abs(tv):
+                    score -= 0.5
+                if tv is not None and xv is not None and abs(xv) >= abs(tv) and tv != 0:
+                    score -= 0.5
+                if best is None or score > best[0]:
+                    best = (score, t, s, x)
+    out: dict[str, Choice] = {}
+    if best is None:
+        return out
+    _, t, s, x = best
+    adds_up = t[0] is not None and s[0] is not None and x[0] is not None and abs(s[0] + x[0] - t[0]) <= Decimal("0.02")
+    for name, pick in (("total", t), ("subtotal", s), ("tax", x)):
+        if pick[0] is None:
+            continue
+        ranked = tops[name]
+        runner = max((r[1] for r in ranked if r[0] != pick[0]), default=0.0)
+        conf = confidence(pick[1], runner, pick[2].conf)
+        if adds_up:
+            conf = max(conf, 0.9) if name == "total" else max(conf, 0.85)
+        out[name] = Choice(pick[0], conf, pick[2])
+    if "total" not in out and "subtotal" in out and "tax" in out:
+        v = out["subtotal"].value + out["tax"].value
+        out["total"] = Choice(v, 0.55, None, None)
+    return out
+
+
+# ------------------------------------------------------------------ currency
+def pick_currency(doc: Document, total: Choice | None, iban: str | None, hint: str | None) -> Choice | None:
+    votes = currency_votes(doc.text())
+    if total and total.cand is not None and total.cand.extra.get("currency"):
+        code = total.cand.extra["currency"]
+        votes[code] = votes.get(code, 0.0) + 3.0
+    if iban and iban[:2] in IBAN_CURRENCY:
+        code = IBAN_CURRENCY[iban[:2]]
+        votes[code] = votes.get(code, 0.0) + 0.5
+    if hint:
+        votes[hint] = votes.get(hint, 0.0) + 1.0
+    if not votes:
+        return None
+    code, v = max(votes.items(), key=lambda kv: kv[1])
+    share = v / sum(votes.values())
+    return Choice(code, 0.4 + 0.55 * share * min(v, 3.0) / 3.0, None, code)
+
+
+# ------------------------------------------------------------------ bank details
+def bank_candidates(doc: Document, ctx: Context, buyer: set[int]) -> list[Candidate]:
+    """IBANs found anywhere (checksum-valid), BICs next to them."""
+    out = []
+    for page in doc.pages:
+        for seg in page.segments:
+            in_buyer = id(seg) in buyer
+            for h in find_ibans(seg.text, repair=ctx.ocr):
+                score = (0.55 if in_buyer else 0.85) * (0.9 if h.repaired else 1.0)
+                out.append(Candidate("iban", h.value, score, page, seg, h.start, h.end, "free"))
+    return out
+
+
+def bic_near(doc: Document, iban: Candidate | None) -> list[Candidate]:
+    out = []
+    for page in doc.pages:
+        for seg in page.segments:
+            for h in find_bics(seg.text):
+                score = 0.4
+                if iban is not None and h.value[4:6] == iban.value[:2]:
+                    score = 0.7
+                    if iban.seg is seg or (iban.page is page and abs(iban.seg.row - seg.row) <= 2):
+                        score = 0.85
+                if valid_bic(h.value):
+                    out.append(Candidate("bic", h.value, score, page, seg, h.start, h.end, "free"))
+    return out
+
+
+# ------------------------------------------------------------------ terms, tax id, e-mail
+def free_terms(doc: Document) -> list[Candidate]:
+    out = []
+    for page in doc.pages:
+        for seg in page.segments:
+            if len(seg.text) < 200 and looks_like_terms(seg.text):
+                out.append(Candidate("payment_terms", seg.text, 0.6, page, seg, 0, len(seg.text), "free"))
+    return out
+
+
+def free_tax_ids(doc: Document, buyer: set[int], ctx: Context) -> list[Candidate]:
+    out = []
+    for page in doc.pages:
+        for seg in page.segments:
+            if id(seg) in buyer or any(l.field == "other" and "client" in l.text or "customer" in l.text
+                                       for l in ctx.labels_of(seg)):
+                continue
+            for h in find_vat_ids(seg.text):
+                out.append(Candidate("vendor_tax_id", h.value, 0.5, page, seg, h.start, h.end, "free"))
+    return out
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
+
+
+def email_candidates(doc: Document, buyer: set[int]) -> list[Candidate]:
+    out = []
+    for page in doc.pages:
+        for seg in page.segments:
+            for m in _EMAIL.finditer(seg.text):
+                score = 0.2 if id(seg) in buyer else 0.6
+                if re.match(r"(?i)(?:billing|invoice|accounts?|ar|rechnung|factur|buchhaltung|info|contact)", m.group(0)):
+                    score += 0.1
+                out.append(Candidate("vendor_email", m.group(0), score, page, seg, m.start(), m.end(), "free"))
+    return out
+
+
+def terms_days(choice: Choice | None) -> int | None:
+    if choice is None:
+        return None
+    t = parse_terms(choice.value, labelled=True)
+    return t.net_days if t else None
+
+
+def due_from_terms(invoice: Choice | None, terms: Choice | None) -> Choice | None:
+    if invoice is None or terms is None:
+        return None
+    t = parse_terms(terms.value, labelled=True)
+    if t is None:
+        return None
+    due = t.due_date(invoice.value)
+    if due is None:
+        return None
+    return Choice(due, min(invoice.confidence, terms.confidence) * 0.75, None, terms.raw)
+
+
+def check_dates(inv: Choice | None, due: Choice | None, warnings: list[str]) -> None:
+    today = dt.date.today()
+    if inv is not None and not (today.replace(year=today.year - 15) <= inv.value <= today + dt.timedelta(days=400)):
+        inv.confidence *= 0.8
+        warnings.append("invoice date is far from today")
+    if inv is not None and due is not None:
+        if due.value < inv.value:
+            due.confidence *= 0.6
+            warnings.append("due date is before the invoice date")
+        elif (due.value - inv.value).days > 366:
+            due.confidence *= 0.7
+            warnings.append("due date is more than a year after the invoice date")
