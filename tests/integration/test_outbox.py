@@ -98,3 +98,14 @@ def test_unexpected_errors_do_not_stop_the_worker(container):
         states = {r.record_id: (r.status, r.last_error) for r in s.scalars(select(t.Outbox))}
     assert states["rec0"][0] == "done" and states["rec2"][0] == "done"
     assert states["rec1"][0] == "pending" and "RuntimeError: bug" in states["rec1"][1]
+
+
+def test_json_columns_keep_decimals_exact(container):
+    from decimal import Decimal
+
+    org = _org(container)
+    with container.tx(Actor.system(org)) as ctx:
+        ctx.session.add(t.ReferenceItem(id="ref_1", org_id=org, kind="vendors", external_id="1", name="V",
+                                        extra={"balance": Decimal("1234.50")}))
+    with container.sessionmaker() as s:
+        assert s.get(t.ReferenceItem, "ref_1").extra == {"balance": "1234.50"}
