@@ -280,19 +280,33 @@ def split_by_line_items(ctx: Ctx, bill_id: str) -> t.Bill:
     """Extracted invoice line items become split lines (tax/shipping spread so the sum is exact)."""
     ctx.require("bills.write")
     bill = ctx.get(t.Bill, bill_id)
-    items = [li for li in ((bill.extraction or {}).get("lines") or []) if li.get("amount")]
+    items = []
+    for li in (bill.extraction or {}).get("lines") or []:
+        amount, desc = _value(li.get("amount")), _value(li.get("description"))
+        try:
+            amount = Decimal(str(amount)) if amount not in (None, "") else None
+        except ArithmeticError:
+            amount = None
+        if amount is not None:
+            items.append((amount, desc))
     if not items:
         raise Conflict("This bill has no extracted line items to split by.", code="no_line_items")
     if bill.amount is None:
         raise ValidationError("Set the bill amount first.", code="amount_required", field="amount")
-    amounts = splits.from_line_items(Money(bill.amount, bill.currency), [Decimal(str(i["amount"])) for i in items])
+    amounts = splits.from_line_items(Money(bill.amount, bill.currency), [a for a, _ in items])
     if len(amounts) == 1:
         lines = [{"amount": str(amounts[0].amount), "description": None}]
     else:
-        lines = [{"amount": str(a.amount), "description": i.get("description")} for a, i in zip(amounts, items)]
+        lines = [{"amount": str(a.amount), "description": (d or None) and str(d)[:500]}
+                 for a, (_, d) in zip(amounts, items)]
     bill = update_bill(ctx, bill_id, {"lines": lines})
     coding.apply_rules(ctx, bill, _lines(ctx, bill))
     return bill
+
+
+def _value(field):  # noqa: ANN001, ANN202
+    """An extracted value, whether stored bare or as {value, confidence, source}."""
+    return field.get("value") if isinstance(field, dict) else field
 
 
 CONFIRM_REQUIRED = ("vendor_id", "invoice_number", "amount", "invoice_date")

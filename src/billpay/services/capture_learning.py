@@ -1,4 +1,9 @@
-"""Learning from confirmations: what a person corrected becomes the vendor's extraction profile."""
+"""Learning from confirmations: what a person confirmed becomes the vendor's extraction profile.
+
+Confirming enqueues a ``learn_profile`` job, so the confirm request stays fast;
+the job reads the stored document again and folds the confirmed values into
+the vendor's profile, which the next extraction from that vendor uses.
+"""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -23,19 +28,27 @@ def confirmed_values(ctx: Ctx, bill: t.Bill) -> dict[str, str]:
 
 
 def learn_from_confirmation(ctx: Ctx, bill: t.Bill) -> None:
-    """Update the vendor's profile when the bill came from extraction."""
-    if not bill.extraction or not bill.vendor_id or not (bill.extraction or {}).get("fields"):
+    """Queue learning when the confirmed bill came from a document of a known vendor."""
+    if bill.document_id and bill.vendor_id:
+        ctx.enqueue("learn_profile", bill.id)
+
+
+def learn(ctx: Ctx, bill_id: str) -> None:
+    from ..capture.extraction import VendorProfile, extract_document, learn_profile
+
+    bill = ctx.get(t.Bill, bill_id)
+    if not bill.document_id or not bill.vendor_id:
         return
-    try:
-        from ..capture.extraction import ExtractionResult, VendorProfile, learn_profile
-    except ImportError:  # extraction package not installed in a minimal build
+    doc = ctx.get(t.Document, bill.document_id)
+    result = extract_document(ctx.storage.get(doc.storage_key), doc.filename)
+    if result.status == "rejected":
         return
     row = ctx.session.scalars(select(t.VendorProfile).where(
         t.VendorProfile.org_id == ctx.org_id, t.VendorProfile.vendor_id == bill.vendor_id)).first()
     previous = VendorProfile.from_dict(row.profile) if row and row.profile else None
-    result = ExtractionResult.from_dict(bill.extraction)
     profile = learn_profile(result, confirmed_values(ctx, bill), previous)
     if row is None:
         row = t.VendorProfile(id=new_id("vpf"), org_id=ctx.org_id, vendor_id=bill.vendor_id)
         ctx.session.add(row)
     row.profile = profile.to_dict()
+    ctx.audit("vendor.extraction_profile_learned", "vendor", bill.vendor_id, after={"bill_id": bill.id})

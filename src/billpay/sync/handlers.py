@@ -41,3 +41,11 @@ def refresh_reference(container, job) -> None:  # noqa: ANN001
         engine.refresh_reference(container, job.org_id)
     except LookupError:
         return
+
+
+@handler("learn_profile")
+def learn_profile(container, job) -> None:  # noqa: ANN001
+    from ..services import capture_learning
+
+    with container.tx(system_actor(job.org_id)) as ctx:
+        capture_learning.learn(ctx, job.record_id)
