@@ -131,3 +131,22 @@ def test_extract_cli_prints_fields_with_confidence():
     assert 0 <= body["confidence"]["total"] <= 1 and body["total"]
     bad = subprocess.run([str(exe), "extract", "/nonexistent.pdf"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
+
+
+def test_extraction_that_keeps_failing_is_marked_failed_not_reading_forever(org, container, monkeypatch):
+    import datetime as dt
+
+    from billpay.capture import extraction
+
+    def broken(*a, **kw):
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(extraction, "extract_document", broken)  # the process edge: the OCR engine dies
+    bill = _upload(org, "oyo.pdf").json()
+    for i in range(4):
+        run_until_idle(container)
+        base = container.now()
+        container.now = lambda base=base: base + dt.timedelta(minutes=5)
+    bill = org.get(f"/bills/{bill['id']}").json()
+    assert bill["extraction_status"] == "failed"
+    assert bill["warnings"][-1]["code"] == "extraction_failed"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from .conftest import expense_account, mapped_vendor, open_bill
 

@@ -1,6 +1,7 @@
 """Accounting connection, reference data, the Bill Pay dashboard and sync triggers."""
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from sqlalchemy import func, select
@@ -189,3 +190,115 @@ def dashboard(ctx: Ctx, limit: int = 100) -> dict:
                       "result": st.last_result if st else None,
                       "running": running is not None, "job_id": running.id if running else None},
     }
+
+
+# --- OAuth 2 authorization-code flow (the "Connect QuickBooks" button) -------------------------------
+
+OAUTH_SCOPE = "com.intuit.quickbooks.accounting"
+
+
+def oauth_redirect_uri(container) -> str:  # noqa: ANN001
+    return container.settings.public_url.rstrip("/") + "/connections/quickbooks/callback"
+
+
+def oauth_start(ctx: Ctx, container, body: dict, *, redirect_uri: str | None = None,  # noqa: ANN001
+                public_base: str | None = None) -> str:
+    """Begin connecting: returns the platform's consent page URL (state is signed and bound to this org).
+
+    ``{"platform": "quickbooks", "sandbox": true}`` uses the built-in sandbox's
+    consent page; otherwise the body carries ``client_id``, ``client_secret``,
+    ``authorize_url``, ``token_url`` and ``base_url`` of the app registered with
+    the platform.
+    """
+    import urllib.parse
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    ctx.require("connection.write")
+    if body.get("platform", "quickbooks") != "quickbooks":
+        raise ValidationError("Only QuickBooks Online can be connected this way for now.",
+                              code="platform_not_available", field="platform")
+    redirect = redirect_uri or oauth_redirect_uri(container)
+    public = (public_base or container.settings.public_url).rstrip("/")
+    if body.get("sandbox", True):
+        from ..sync import builtin_sandbox
+
+        st = builtin_sandbox.state(container)
+        if not st.realm_ids():
+            st.seed_company()
+        client_id, client_secret = st.register_client([redirect])
+        base = public + "/sandbox/quickbooks"
+        app = {"base_url": base, "token_url": base + "/oauth2/v1/tokens/bearer",
+               "authorize_url": base + "/connect/oauth2", "client_id": client_id, "sandbox": True}
+    else:
+        missing = [k for k in ("client_id", "client_secret", "authorize_url", "token_url", "base_url") if not body.get(k)]
+        if missing:
+            raise ValidationError(f"Missing: {', '.join(missing)}.", code="connection_incomplete",
+                                  extra={"missing": missing})
+        client_secret = body["client_secret"]
+        app = {k: body[k] for k in ("base_url", "token_url", "authorize_url", "client_id")} | {"sandbox": False}
+    conn = get_connection(ctx)
+    if conn is None:
+        conn = t.Connection(id=new_id("con"), org_id=ctx.org_id, created_at=ctx.now(), platform="quickbooks",
+                            status="disconnected", config={})
+        ctx.session.add(conn)
+    conn.health = {**(conn.health or {}), "pending_oauth": ctx.vault.encrypt(
+        {**app, "client_secret": client_secret, "redirect_uri": redirect})}
+    signer = URLSafeTimedSerializer(container.settings.resolved_secret_key, salt="billpay-oauth")
+    state = signer.dumps({"org": ctx.org_id, "user": ctx.actor.user_id})
+    query = urllib.parse.urlencode({"client_id": app["client_id"], "response_type": "code", "scope": OAUTH_SCOPE,
+                                    "redirect_uri": redirect, "state": state})
+    return f"{app['authorize_url']}?{query}"
+
+
+def oauth_complete(ctx: Ctx, container, *, code: str, realm_id: str, state: str) -> t.Connection:  # noqa: ANN001
+    """The platform redirected back: exchange the code for tokens and store the connection."""
+    import base64
+
+    import httpx
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    ctx.require("connection.write")
+    signer = URLSafeTimedSerializer(container.settings.resolved_secret_key, salt="billpay-oauth")
+    try:
+        data = signer.loads(state, max_age=900)
+    except BadSignature:
+        raise ValidationError("The connection request expired or was not started here; start again.",
+                              code="oauth_state_invalid") from None
+    if data.get("org") != ctx.org_id:
+        raise ValidationError("The connection request belongs to another session; start again.",
+                              code="oauth_state_invalid")
+    conn = get_connection(ctx)
+    pending = (conn.health or {}).get("pending_oauth") if conn else None
+    if not pending:
+        raise ValidationError("No connection is being set up; start again.", code="oauth_state_invalid")
+    app = ctx.vault.decrypt_json(pending)
+    basic = base64.b64encode(f"{app['client_id']}:{app['client_secret']}".encode()).decode()
+    if app["sandbox"]:
+        from ..sync import builtin_sandbox
+
+        http = httpx.Client(transport=builtin_sandbox.transport(container), timeout=30)
+    else:
+        http = httpx.Client(timeout=30)
+    with http:
+        r = http.post(app["token_url"], data={"grant_type": "authorization_code", "code": code,
+                                              "redirect_uri": app["redirect_uri"]},
+                      headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})
+    if r.status_code != 200:
+        raise ValidationError("The platform did not accept the authorization; start the connection again.",
+                              code="oauth_exchange_failed", extra={"status": r.status_code})
+    tokens = r.json()
+    conn.platform, conn.sandbox, conn.status = "quickbooks", bool(app["sandbox"]), "connected"
+    conn.config = {"base_url": app["base_url"], "token_url": app["token_url"], "company_id": realm_id,
+                   "client_id": app["client_id"], "options": {}}
+    conn.secrets_enc = ctx.vault.encrypt({"client_secret": app["client_secret"], "tokens": {
+        "access_token": tokens.get("access_token"), "refresh_token": tokens["refresh_token"],
+        "expires_at": (ctx.now() + dt.timedelta(seconds=int(tokens.get("expires_in", 3600)))).isoformat()}})
+    conn.health = {"status": "connecting", "message": "Loading reference data…"}
+    if not realm_id:
+        raise ValidationError("The platform did not say which company was chosen; start again.",
+                              code="oauth_exchange_failed")
+    ctx.audit("connection.connected", "connection", conn.id,
+              after={"platform": "quickbooks", "sandbox": conn.sandbox, "company_id": realm_id, "via": "oauth"})
+    ctx.enqueue("refresh_reference", None)
+    return conn

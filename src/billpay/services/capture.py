@@ -1,7 +1,6 @@
 """Capture: files in (upload, e-mail), stored unchanged, bills created at once, extraction in the background."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from decimal import Decimal, InvalidOperation
 
@@ -162,3 +161,12 @@ def run_extraction(ctx: Ctx, storage: LocalStorage, bill_id: str) -> None:
     bill.updated_at = ctx.now()
     ctx.audit("bill.extracted", "bill", bill.id, after={"status": result.status,
                                                         "layer": payload.get("layer_used")})
+
+
+def mark_extraction_failed(ctx: Ctx, bill_id: str, detail: str) -> None:
+    """Extraction gave up: the bill stays in review for a person, with the reason on it."""
+    bill = ctx.get(t.Bill, bill_id)
+    bill.extraction_status = "failed"
+    bill.warnings = [*(bill.warnings or []), {"code": "extraction_failed", "message":
+                     "billpay could not read this document; enter the fields by hand from the original."}]
+    ctx.audit("bill.extraction_failed", "bill", bill.id, after={"detail": detail[:500]})

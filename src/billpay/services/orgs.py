@@ -209,3 +209,28 @@ def regenerate_inbox(ctx: Ctx) -> t.Organization:
     org.inbox_token = new_secret(12).lower().replace("_", "x").replace("-", "y")
     ctx.audit("inbox.regenerated", "organization", org.id)
     return org
+
+
+def set_approval_policy(ctx: Ctx, body: dict) -> dict:
+    """Validate and save the approval policy. Payments already awaiting approval keep their snapshot."""
+    from ..payments import approvals
+    from ..payments.errors import PaymentRuleError
+
+    ctx.require("policy.write")
+    if not isinstance(body, dict) or set(body) - {"steps"}:
+        raise ValidationError("The policy has only 'steps'.", code="field_unknown")
+    try:
+        policy = approvals.ApprovalPolicy.from_dict(body)
+        approvals.validate_policy(policy)
+    except PaymentRuleError as e:
+        raise ValidationError(e.detail, code=e.code, extra=e.data) from None
+    users = {u.id for u in ctx.session.scalars(select(t.User).where(t.User.org_id == ctx.org_id))}
+    for step in policy.steps:
+        for a in step.approvers:
+            if a.user_id is not None and a.user_id not in users:
+                raise ValidationError(f"No user '{a.user_id}' in this organization.", code="user_not_found")
+    org = ctx.session.get(t.Organization, ctx.org_id)
+    before = org.approval_policy
+    org.approval_policy = policy.to_dict()
+    ctx.audit("approval_policy.updated", "organization", org.id, before=before, after=org.approval_policy)
+    return org.approval_policy

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 from ..services import capture
 from . import engine, pull
-from .worker import Retry, batch_handler, handler, system_actor
+from .worker import batch_handler, handler, system_actor
 
 
 @handler("extract")
 def extract(container, job) -> None:  # noqa: ANN001
-    with container.tx(system_actor(job.org_id)) as ctx:
-        capture.run_extraction(ctx, container.storage, job.record_id)
+    try:
+        with container.tx(system_actor(job.org_id)) as ctx:
+            capture.run_extraction(ctx, container.storage, job.record_id)
+    except Exception as e:  # noqa: BLE001 - the bill must say so rather than read "reading…" forever
+        if job.attempts < 3:
+            raise Retry(f"extraction failed: {type(e).__name__}", delay=10 * job.attempts) from e
+        with container.tx(system_actor(job.org_id)) as ctx:
+            capture.mark_extraction_failed(ctx, job.record_id, f"{type(e).__name__}: {e}")
 
 
 @batch_handler("push_bill")

@@ -7,7 +7,6 @@ platform by other means, and stops payments for them that have not been sent
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy import select
 

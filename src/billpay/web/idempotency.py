@@ -7,7 +7,6 @@ Responses with a 5xx status are not stored, so the client may retry them.
 from __future__ import annotations
 
 import hashlib
-import json
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError

@@ -65,3 +65,18 @@ def sync_bills(c: ContainerDep, actor: ActorDep, full: bool = False):
 def job(job_id: str, c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
         return svc.job_status(ctx, job_id)
+
+
+@router.post("/accounting/connection/oauth/start", summary="Begin the OAuth consent flow; returns the URL to open")
+def oauth_start(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+    with c.tx(actor) as ctx:
+        return {"authorize_url": svc.oauth_start(ctx, c, body or {"platform": "quickbooks", "sandbox": True}),
+                "redirect_uri": svc.oauth_redirect_uri(c)}
+
+
+@router.post("/accounting/connection/oauth/complete", summary="Finish the OAuth flow with the code and realmId")
+def oauth_complete(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+    with c.tx(actor) as ctx:
+        conn = svc.oauth_complete(ctx, c, code=str(body.get("code", "")), realm_id=str(body.get("realmId") or
+                                  body.get("realm_id") or ""), state=str(body.get("state", "")))
+        return svc.connection_view(conn)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ....capture.inbox import MAX_MESSAGE_BYTES, ingest_message
 from ....db import tables as t
-from ....domain.errors import BillPayError, NotFound
+from ....domain.errors import BillPayError
 from ..deps import ActorDep, ContainerDep
 
 router = APIRouter(tags=["inbox"])

@@ -7,9 +7,6 @@ from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 
 from ....db import tables as t
-from ....domain.errors import ValidationError
-from ....payments import approvals
-from ....payments.errors import PaymentRuleError
 from ....services import mapping_rules as rules_svc
 from ....services import orgs, payments as pay_svc, rails, sync_records
 from ....services import vendors as vendor_svc
@@ -181,24 +178,7 @@ def get_policy(c: ContainerDep, actor: ActorDep):
 @router.put("/approval-policy", tags=["approval-policy"])
 def put_policy(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
     with c.tx(actor) as ctx:
-        ctx.require("policy.write")
-        if set(body) - {"steps"}:
-            raise ValidationError("The policy has only 'steps'.", code="field_unknown")
-        try:
-            policy = approvals.ApprovalPolicy.from_dict(body)
-            approvals.validate_policy(policy)
-        except PaymentRuleError as e:
-            raise pay_svc.rule_error(e) from None
-        users = {u.id for u in ctx.session.scalars(select(t.User).where(t.User.org_id == ctx.org_id))}
-        for step in policy.steps:
-            for a in step.approvers:
-                if a.user_id is not None and a.user_id not in users:
-                    raise ValidationError(f"No user '{a.user_id}' in this organization.", code="user_not_found")
-        org = ctx.session.get(t.Organization, ctx.org_id)
-        before = org.approval_policy
-        org.approval_policy = policy.to_dict()
-        ctx.audit("approval_policy.updated", "organization", org.id, before=before, after=org.approval_policy)
-        return org.approval_policy
+        return orgs.set_approval_policy(ctx, body)
 
 
 # settings --------------------------------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""Small read-only queries the pages need to show names instead of ids (never writes)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ...db import tables as t
+from ...domain.attributes import ATTRIBUTE_KINDS
+from ...payments import approvals, calendar
+from ...services.context import Ctx
+
+PLATFORM_NAMES = {"quickbooks": "QuickBooks Online", "netsuite": "NetSuite", "intacct": "Sage Intacct",
+                  "business_central": "Business Central"}
+ATTRIBUTE_LABELS = {"gl_account": "GL account", "class": "Class", "department": "Department",
+                    "location": "Location"}
+
+
+def vendor_names(ctx: Ctx) -> dict[str, str]:
+    rows = ctx.session.execute(select(t.Vendor.id, t.Vendor.name).where(t.Vendor.org_id == ctx.org_id)
+                               .order_by(t.Vendor.name)).all()
+    return {r.id: r.name for r in rows}
+
+
+def bills_by_id(ctx: Ctx, ids: list[str]) -> dict[str, t.Bill]:
+    if not ids:
+        return {}
+    rows = ctx.session.scalars(select(t.Bill).where(t.Bill.org_id == ctx.org_id, t.Bill.id.in_(ids))).all()
+    return {b.id: b for b in rows}
+
+
+def user_names(ctx: Ctx) -> dict[str, str]:
+    rows = ctx.session.scalars(select(t.User).where(t.User.org_id == ctx.org_id).order_by(t.User.email)).all()
+    return {u.id: (u.name or u.email) for u in rows}
+
+
+def users(ctx: Ctx) -> list[t.User]:
+    return list(ctx.session.scalars(select(t.User).where(t.User.org_id == ctx.org_id, t.User.active.is_(True))
+                                    .order_by(t.User.email)))
+
+
+def connection(ctx: Ctx) -> t.Connection | None:
+    return ctx.session.scalars(select(t.Connection).where(t.Connection.org_id == ctx.org_id,
+                                                          t.Connection.status != "disconnected")).first()
+
+
+def platform_name(ctx: Ctx) -> str | None:
+    conn = connection(ctx)
+    return PLATFORM_NAMES.get(conn.platform, conn.platform) if conn else None
+
+
+def reference_options(ctx: Ctx) -> dict[str, list[dict]]:
+    """Attribute name -> [{id, name, active}] from the platform's reference data (empty: free text)."""
+    rows = ctx.session.scalars(select(t.ReferenceItem).where(
+        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind.in_([*ATTRIBUTE_KINDS.values(), "vendors"]))
+        .order_by(t.ReferenceItem.name)).all()
+    by_kind: dict[str, list[dict]] = {}
+    for r in rows:
+        number = (r.extra or {}).get("account_number") if r.kind == "accounts" else None
+        by_kind.setdefault(r.kind, []).append({"id": r.external_id, "name": f"{number} · {r.name}" if number else r.name,
+                                               "active": r.active})
+    out = {name: by_kind.get(kind, []) for name, kind in ATTRIBUTE_KINDS.items()}
+    out["vendors"] = by_kind.get("vendors", [])
+    return out
+
+
+def vendor_suggestions(name: str, platform_vendors: list[dict], limit: int = 3) -> list[dict]:
+    """Platform vendors whose names look like ``name``, best first (a person still confirms)."""
+    from rapidfuzz import fuzz, process
+
+    choices = {v["id"]: v["name"] for v in platform_vendors if v.get("active", True)}
+    found = process.extract(name, choices, scorer=fuzz.WRatio, limit=limit)
+    return [{"id": key, "name": choices[key], "score": int(score)} for _, score, key in found if score >= 60]
+
+
+def requires_approval(ctx: Ctx, amount: Decimal) -> bool:
+    org = ctx.session.get(t.Organization, ctx.org_id)
+    return approvals.requires_approval(approvals.ApprovalPolicy.from_dict(org.approval_policy or {"steps": []}),
+                                       Decimal(amount))
+
+
+def closed_days(start: dt.date, days: int = 400) -> dict[str, str]:
+    """Non-business days (weekends, Federal Reserve holidays) from ``start``: ISO date -> reason."""
+    out = {}
+    for i in range(days):
+        d = start + dt.timedelta(days=i)
+        if not calendar.is_business_day(d):
+            out[d.isoformat()] = calendar.holiday_name(d) or d.strftime("%A")
+    return out
+
+
+def audit_trail(ctx: Ctx, record_type: str, record_id: str, limit: int = 30) -> list[t.AuditEvent]:
+    return list(ctx.session.scalars(select(t.AuditEvent).where(
+        t.AuditEvent.org_id == ctx.org_id, t.AuditEvent.record_type == record_type,
+        t.AuditEvent.record_id == record_id).order_by(t.AuditEvent.id.desc()).limit(limit)))
+
+
+def document_of(ctx: Ctx, bill_id: str) -> t.Document | None:
+    bill = ctx.get(t.Bill, bill_id)
+    return ctx.get(t.Document, bill.document_id) if bill.document_id else None
+
+
+def tab_counts(ctx: Ctx, model, statuses: dict[str, list[str]]) -> dict[str, int]:  # noqa: ANN001
+    from sqlalchemy import func
+
+    rows = ctx.session.execute(select(model.status, func.count()).where(model.org_id == ctx.org_id)
+                               .group_by(model.status)).all()
+    per = {s: n for s, n in rows}
+    return {tab: sum(per.get(s, 0) for s in sts) for tab, sts in statuses.items()}

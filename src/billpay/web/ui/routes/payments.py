@@ -1,0 +1,135 @@
+"""Payments: tabs by status, scheduling on business days, approvals, the sandbox bank."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from fastapi import APIRouter, Request
+
+from ....db import tables as t
+from ....payments import calendar
+from ....services import orgs, rails, sync_records
+from ....services import payments as svc
+from ....services import vendors as vendor_svc
+from ...api.views import payment_view
+from .. import lookups
+from ..web import Form, User, act, blank_to_none, container, local_url, render
+
+router = APIRouter()
+
+TABS = {"drafts": ("Drafts", ["draft"]), "approval": ("Awaiting approval", ["pending_approval"]),
+        "scheduled": ("Scheduled", ["scheduled", "processing"]), "paid": ("Paid", ["settled"]),
+        "failed": ("Failed & cancelled", ["failed", "cancelled"])}
+PAGE = 50
+
+
+def _row(ctx, p: t.Payment, sync, bills: dict, vendors: dict, users: dict, *, decisions: bool = False) -> dict:  # noqa: ANN001
+    view = payment_view(p, sync, svc.decisions_of(ctx, p) if decisions else None)
+    bill = bills.get(p.bill_id)
+    view["vendor_name"] = vendors.get(p.vendor_id) or "Unknown vendor"
+    view["invoice_number"] = bill.invoice_number if bill else None
+    view["due_date"] = bill.due_date.isoformat() if bill and bill.due_date else None
+    state = svc.approval_state(ctx, p) if p.status == "pending_approval" else None
+    view["approval_state"] = state
+    view["may_approve"] = bool(state and ctx.actor.user_id in state.may_approve)
+    view["needs_approval"] = p.status == "draft" and lookups.requires_approval(ctx, p.amount)
+    if p.status == "draft" and p.vendor_id:
+        vendor = ctx.get(t.Vendor, p.vendor_id)
+        view["methods"] = vendor_svc.vendor_view(ctx, vendor)["payment_methods"]
+    view["approvers_waiting"] = [users.get(u, u) for u in sorted(state.may_approve)] if state else []
+    return view
+
+
+def _common(ctx) -> dict:  # noqa: ANN001
+    today = svc.today(ctx)
+    closed = {d: {"why": why, "next": calendar.next_business_day(dt.date.fromisoformat(d)).isoformat()}
+              for d, why in lookups.closed_days(today).items()}
+    return {"today": today.isoformat(), "first_business_day": calendar.roll_forward(today).isoformat(),
+            "closed_json": json.dumps(closed),
+            "rail": orgs.get_settings(ctx).get("payment_rail"), "platform": lookups.platform_name(ctx)}
+
+
+@router.get("/payments")
+def payment_list(request: Request, user=User, tab: str = "drafts", cursor: str | None = None):  # noqa: ANN001, ANN201
+    tab = tab if tab in TABS else "drafts"
+    with container(request).tx(user.actor) as ctx:
+        rows = svc.list_payments(ctx, status=",".join(TABS[tab][1]), limit=PAGE, cursor=cursor or None)
+        more = len(rows) > PAGE
+        rows = rows[:PAGE]
+        syncs = sync_records.records_for(ctx, "payment", [p.id for p in rows])
+        bills = lookups.bills_by_id(ctx, [p.bill_id for p in rows])
+        vendors, users = lookups.vendor_names(ctx), lookups.user_names(ctx)
+        payments = [_row(ctx, p, syncs.get(p.id), bills, vendors, users) for p in rows]
+        counts = lookups.tab_counts(ctx, t.Payment, {k: v[1] for k, v in TABS.items()})
+        common = _common(ctx)
+    return render(request, "payments/list.html", tab=tab, tabs=TABS, counts=counts, payments=payments,
+                  next_cursor=rows[-1].id if more and rows else None, **common)
+
+
+@router.get("/payments/{payment_id}")
+def payment_detail(payment_id: str, request: Request, user=User):  # noqa: ANN001, ANN201
+    with container(request).tx(user.actor) as ctx:
+        p = ctx.get(t.Payment, payment_id)
+        sync = sync_records.records_for(ctx, "payment", [p.id]).get(p.id)
+        users = lookups.user_names(ctx)
+        payment = _row(ctx, p, sync, lookups.bills_by_id(ctx, [p.bill_id]), lookups.vendor_names(ctx), users,
+                       decisions=True)
+        data = {"payment": payment, "history": sync_records.history(ctx, "payment", p.id, limit=20),
+                "audit": lookups.audit_trail(ctx, "payment", p.id), "users": users, **_common(ctx)}
+    return render(request, "payments/detail.html", **data)
+
+
+def _back(form, payment_id: str) -> str:  # noqa: ANN001
+    return local_url(form.get("back"), f"/payments/{payment_id}")
+
+
+@router.post("/payments/{payment_id}/schedule")
+def schedule(payment_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    pay_date, method = (form.get("pay_date") or "").strip(), (form.get("method") or "").strip()
+    back = _back(form, payment_id)
+
+    def message(p: t.Payment) -> str:
+        if p.status == "pending_approval":
+            return f"Sent for approval. Approval is due by {p.approval_snapshot['deadline']}, the business day " \
+                   "before the pay date."
+        return f"Scheduled for {p.pay_date.isoformat()} by {p.method.upper()}."
+    return act(request, user, lambda ctx: svc.schedule(ctx, payment_id, pay_date=pay_date, method=method),
+               ok=back, back=back, message=message)
+
+
+@router.post("/payments/{payment_id}/amount")
+def set_amount(payment_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    amount = (form.get("amount") or "").replace(",", "").strip()
+    return act(request, user, lambda ctx: svc.update_payment(ctx, payment_id, {"amount": amount}),
+               ok=_back(form, payment_id), back=_back(form, payment_id), message="Amount changed.")
+
+
+@router.post("/payments/{payment_id}/approve")
+def approve(payment_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    return act(request, user, lambda ctx: svc.decide(ctx, payment_id, "approve", blank_to_none(form.get("reason"))),
+               ok=_back(form, payment_id), back=_back(form, payment_id),
+               message=lambda p: "Approved. The payment is scheduled." if p.status == "scheduled"
+               else "Approval recorded; more approvals are needed.")
+
+
+@router.post("/payments/{payment_id}/reject")
+def reject(payment_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    return act(request, user, lambda ctx: svc.decide(ctx, payment_id, "reject", blank_to_none(form.get("reason"))),
+               ok=_back(form, payment_id), back=_back(form, payment_id),
+               message="Rejected. The payment is back in Drafts with your reason.")
+
+
+@router.post("/payments/{payment_id}/cancel")
+def cancel(payment_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    return act(request, user, lambda ctx: svc.cancel(ctx, payment_id, blank_to_none(form.get("reason"))),
+               ok=_back(form, payment_id), back=_back(form, payment_id), message="Payment cancelled.")
+
+
+@router.post("/payments/{payment_id}/sandbox-bank")
+def sandbox_bank(payment_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    outcome = "returned" if form.get("outcome") == "returned" else "settled"
+    code = blank_to_none(form.get("return_code"))
+    return act(request, user, lambda ctx: rails.force_outcome(ctx, payment_id, outcome, code),
+               ok=_back(form, payment_id), back=_back(form, payment_id),
+               message=lambda p: "The sandbox bank settled the payment." if p.status == "settled"
+               else f"The sandbox bank returned the payment. {p.status_reason}")
