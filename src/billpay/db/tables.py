@@ -96,6 +96,7 @@ class Bill(Base):
     __tablename__ = "bills"
     __table_args__ = (
         Index("ix_bills_org_status_id", "org_id", "status", "id"),
+        Index("ix_bills_org_id", "org_id", "id"),  # unfiltered and multi-status lists page without sorting
         Index("ix_bills_org_vendor", "org_id", "vendor_id"),
         Index("ix_bills_org_invnorm", "org_id", "invoice_number_norm"),
         Index("ix_bills_org_source_id", "org_id", "source", "id"),

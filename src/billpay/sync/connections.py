@@ -45,6 +45,8 @@ class DbTokenStore:
 
 
 _lock = threading.Lock()
+# connection id + config -> facts the connector read once from the company (home currency, bank account)
+_discovered: dict[tuple, dict] = {}
 
 
 def http_client(container, conn: t.Connection) -> httpx.Client:  # noqa: ANN001
@@ -65,6 +67,10 @@ def connector_for(container, conn: t.Connection, **overrides) -> AccountingConne
     settings = ConnectionSettings(platform=conn.platform, base_url=cfg["base_url"], token_url=cfg["token_url"],
                                   company_id=cfg["company_id"], client_id=cfg["client_id"],
                                   client_secret=sec.get("client_secret", ""), options=cfg.get("options") or {})
+    with _lock:
+        facts = _discovered.setdefault((conn.id, repr(sorted(cfg.items()))), {})
+    if conn.platform == "quickbooks":
+        overrides.setdefault("discovered", facts)
     return build_connector(settings, http=http_client(container, conn),
                            tokens=DbTokenStore(container, conn.id), **overrides)
 

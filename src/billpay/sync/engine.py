@@ -19,6 +19,7 @@ workers never push the same organization's records at the same time.
 from __future__ import annotations
 
 import contextlib
+import threading
 import datetime as dt
 import logging
 from decimal import Decimal
@@ -77,6 +78,7 @@ class ConnectionBusy(Retry):
 def connection_lease(container, org_id: str) -> Iterator[t.Connection]:  # noqa: ANN001
     """Hold the connection's lease while its work runs (compare-and-set: works on SQLite and PostgreSQL)."""
     now = container.now()
+    owner = f"{WORKER_ID}:{threading.get_ident()}"  # threads of one worker process are separate holders
     with container.sessionmaker() as s, s.begin():
         conn = connection_row(s, org_id)
         if conn is None:
@@ -84,8 +86,8 @@ def connection_lease(container, org_id: str) -> Iterator[t.Connection]:  # noqa:
         got = s.execute(update(t.Connection).where(
             t.Connection.id == conn.id,
             or_(t.Connection.lock_until.is_(None), t.Connection.lock_until < now,
-                t.Connection.lock_owner == WORKER_ID)
-        ).values(lock_owner=WORKER_ID, lock_until=now + LEASE)).rowcount
+                t.Connection.lock_owner == owner)
+        ).values(lock_owner=owner, lock_until=now + LEASE)).rowcount
         s.expunge(conn)
     if not got:
         raise ConnectionBusy("another worker is syncing this connection", delay=2)
@@ -93,7 +95,7 @@ def connection_lease(container, org_id: str) -> Iterator[t.Connection]:  # noqa:
         yield conn
     finally:
         with container.sessionmaker() as s, s.begin():
-            s.execute(update(t.Connection).where(t.Connection.id == conn.id, t.Connection.lock_owner == WORKER_ID)
+            s.execute(update(t.Connection).where(t.Connection.id == conn.id, t.Connection.lock_owner == owner)
                       .values(lock_owner=None, lock_until=None))
 
 

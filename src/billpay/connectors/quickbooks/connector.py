@@ -90,7 +90,8 @@ class QuickBooksConnector:
 
     ``http`` is the transport seam (tests pass a client on the sandbox's
     in-process transport). ``tokens`` persists rotated OAuth tokens.
-    ``max_retries`` bounds retries of transient failures (429, 5xx,
+    ``discovered`` is a dict shared between connectors of one connection where
+    facts read once from the company are kept. ``max_retries`` bounds retries of transient failures (429, 5xx,
     timeouts) per call; ``sleep`` is the backoff's wait (inject a fake in
     tests). ``bank_account_id`` is the QuickBooks Bank account bill payments
     are drawn on; without it the first active Bank account is used.
@@ -115,6 +116,7 @@ class QuickBooksConnector:
         now: Callable[[], dt.datetime] = utc_now,
         on_token_rotate: Callable[[OAuthTokens], None] | None = None,
         retry: RetryPolicy | None = None,
+        discovered: dict | None = None,
     ) -> None:
         self.realm_id = realm_id
         self._now = now
@@ -129,8 +131,11 @@ class QuickBooksConnector:
             http, base_url=base_url, realm_id=realm_id, auth=self.auth,
             retry=self.retry, minorversion=minorversion,
         )
-        self._company: CompanyCurrency | None = None
-        self._payments = BillPaymentWriter(self, bank_account_id=bank_account_id)
+        # Facts read from the company once (home currency, bank account), shared by the connectors
+        # built for the same connection so each batch does not read them again.
+        self.discovered = discovered if discovered is not None else {}
+        self._company: CompanyCurrency | None = self.discovered.get("company")
+        self._payments = BillPaymentWriter(self, bank_account_id=bank_account_id or self.discovered.get("bank_account_id"))
 
     def __repr__(self) -> str:
         return f"QuickBooksConnector(realm_id={self.realm_id!r})"
@@ -145,7 +150,7 @@ class QuickBooksConnector:
                 log.warning("QuickBooks preferences carry no home currency; assuming %s",
                             DEFAULT_HOME_CURRENCY)
                 company = CompanyCurrency(home=DEFAULT_HOME_CURRENCY)
-            self._company = company
+            self._company = self.discovered["company"] = company
         return self._company
 
     def _remote(self, obj: dict) -> RemoteBill:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:55:13.626399
+Create Date: 2026-11-25 16:19:17.529297
 """
 from alembic import op
 import sqlalchemy as sa
@@ -324,6 +324,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('org_id', 'external_id', name='uq_bills_org_external')
     )
     with op.batch_alter_table('bills', schema=None) as batch_op:
+        batch_op.create_index('ix_bills_org_id', ['org_id', 'id'], unique=False)
         batch_op.create_index('ix_bills_org_invnorm', ['org_id', 'invoice_number_norm'], unique=False)
         batch_op.create_index('ix_bills_org_source_id', ['org_id', 'source', 'id'], unique=False)
         batch_op.create_index('ix_bills_org_status_id', ['org_id', 'status', 'id'], unique=False)
@@ -431,6 +432,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_bills_org_status_id')
         batch_op.drop_index('ix_bills_org_source_id')
         batch_op.drop_index('ix_bills_org_invnorm')
+        batch_op.drop_index('ix_bills_org_id')
 
     op.drop_table('bills')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
