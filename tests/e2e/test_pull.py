@@ -120,3 +120,10 @@ def test_reference_data_and_vendor_mapping(stack):
     assert r.status_code == 422 and r.json()["code"] == "vendor_not_mapped"
     r = stack.org.patch(f"/bills/{bill['id']}", {"attributes": {"gl_account": "does-not-exist"}})
     assert r.status_code == 422 and r.json()["code"] == "attribute_value_unknown"
+
+
+def test_mapping_suggestions_by_name(stack):
+    ext = stack.ref("vendors")[0]
+    mine = stack.org.post("/vendors", {"name": ext["name"].upper() + " INC"}).json()
+    got = stack.org.get(f"/vendors/{mine['id']}/mapping-suggestions").json()["data"]
+    assert got and got[0]["id"] == ext["id"] and got[0]["score"] >= 80

@@ -164,3 +164,20 @@ def vendor_view(ctx: Ctx, v: t.Vendor, *, audit: bool = False) -> dict:
     if not audit:
         out["created_at"] = v.created_at.isoformat() if v.created_at else None
     return out
+
+
+def suggest_platform_vendors(name: str, platform_vendors: list[dict], limit: int = 3) -> list[dict]:
+    """Platform vendors whose names look like ``name``, best first (a person still confirms the mapping)."""
+    from rapidfuzz import fuzz, process, utils
+
+    choices = {v["id"]: v["name"] for v in platform_vendors if v.get("active", True)}
+    found = process.extract(name, choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit)
+    return [{"id": key, "name": choices[key], "score": int(score)} for _, score, key in found if score >= 60]
+
+
+def mapping_suggestions(ctx: Ctx, vendor_id: str, limit: int = 3) -> list[dict]:
+    v = ctx.get(t.Vendor, vendor_id)
+    refs = ctx.session.scalars(select(t.ReferenceItem).where(t.ReferenceItem.org_id == ctx.org_id,
+                                                             t.ReferenceItem.kind == "vendors")).all()
+    return suggest_platform_vendors(v.name, [{"id": r.external_id, "name": r.name, "active": r.active}
+                                             for r in refs], limit)

@@ -10,6 +10,7 @@ from ...db import tables as t
 from ...domain.attributes import ATTRIBUTE_KINDS
 from ...payments import approvals, calendar
 from ...services.context import Ctx
+from ...services.vendors import suggest_platform_vendors
 
 PLATFORM_NAMES = {"quickbooks": "QuickBooks Online", "netsuite": "NetSuite", "intacct": "Sage Intacct",
                   "business_central": "Business Central"}
@@ -65,13 +66,7 @@ def reference_options(ctx: Ctx) -> dict[str, list[dict]]:
     return out
 
 
-def vendor_suggestions(name: str, platform_vendors: list[dict], limit: int = 3) -> list[dict]:
-    """Platform vendors whose names look like ``name``, best first (a person still confirms)."""
-    from rapidfuzz import fuzz, process
-
-    choices = {v["id"]: v["name"] for v in platform_vendors if v.get("active", True)}
-    found = process.extract(name, choices, scorer=fuzz.WRatio, limit=limit)
-    return [{"id": key, "name": choices[key], "score": int(score)} for _, score, key in found if score >= 60]
+vendor_suggestions = suggest_platform_vendors
 
 
 def requires_approval(ctx: Ctx, amount: Decimal) -> bool:

@@ -45,6 +45,13 @@ def patch_vendor(vendor_id: str, body: VendorIn, c: ContainerDep, actor: ActorDe
         return vendor_svc.vendor_view(ctx, vendor_svc.update_vendor(ctx, vendor_id, body.to_dict()))
 
 
+@router.get("/vendors/{vendor_id}/mapping-suggestions", tags=["vendors"],
+            summary="Platform vendors whose names look like this vendor's, best first")
+def mapping_suggestions(vendor_id: str, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        return {"data": vendor_svc.mapping_suggestions(ctx, vendor_id)}
+
+
 @router.post("/vendors/{vendor_id}/verify-bank-details", tags=["vendors"],
              summary="A second person verifies (or rejects with approve=false) a bank-detail change")
 def verify_bank(vendor_id: str, c: ContainerDep, actor: ActorDep, approve: bool = True):
