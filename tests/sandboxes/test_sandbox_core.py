@@ -145,4 +145,8 @@ def test_in_process_transport_works_inside_a_running_event_loop():
         with httpx.Client(transport=InProcessTransport(_echo_app()), base_url="http://local") as client:
             return client.post("/echo/x").json()["name"]
 
-    assert asyncio.run(call_from_async_code()) == "x"
+    # A thread of its own: other tests (the browser suite) may leave an event loop on the main thread.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, call_from_async_code()).result(timeout=30) == "x"
