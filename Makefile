@@ -29,6 +29,7 @@ test: system-deps venv
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: venv
+	$(BIN)/pip install -q -c requirements.lock -e '.[test,bench]'
 	$(BIN)/python -m bench
 
 lock:

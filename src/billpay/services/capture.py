@@ -123,7 +123,7 @@ def run_extraction(ctx: Ctx, storage: LocalStorage, bill_id: str) -> None:
             t.VendorProfile.org_id == ctx.org_id, t.VendorProfile.vendor_id == match.vendor_id)).first()
         if row is not None and row.profile:
             profile = ex.VendorProfile.from_dict(row.profile)
-            result = ex.extract_document(data, doc.filename, profile=profile)
+            result = ex.apply_profile(result, profile)  # re-read with what this vendor taught us, no second OCR
     payload = result.to_dict()
     sender = (bill.extraction or {}).get("sender")
     if sender:

@@ -10,8 +10,9 @@ from the bills a user confirmed before.
     match = match_vendor(result, vendors)                  # VendorCandidate list
     profile = learn_profile(result, confirmed_values, old) # after the user confirms
     result = extract_document(next_data, profile=profile)  # next bill of that vendor
+    result = apply_profile(result, profile)                # or: re-read an extracted bill, no OCR again
 """
-from .engine import cli_payload, extract_document
+from .engine import apply_profile, cli_payload, extract_document
 from .model import (
     DEFAULT_LIMITS,
     FIELD_NAMES,
@@ -25,7 +26,7 @@ from .profile import FieldRule, VendorProfile, learn_profile
 from .vendor import VendorCandidate, VendorMatch, match_vendor
 
 __all__ = [
-    "DEFAULT_LIMITS", "FIELD_NAMES", "ExtractedField", "ExtractedLine", "ExtractionResult", "FieldRule", "Limits",
+    "DEFAULT_LIMITS", "FIELD_NAMES", "apply_profile", "ExtractedField", "ExtractedLine", "ExtractionResult", "FieldRule", "Limits",
     "Source", "VendorCandidate", "VendorMatch", "VendorProfile", "cli_payload", "extract_document", "learn_profile",
     "match_vendor",
 ]

@@ -88,9 +88,19 @@ def find_date_values(text: str, ctx: Context) -> list[Found]:
 _ID_PREFIX = re.compile(r"^[\s:.\-=]*(?:(?:n\s?o|no|nr|num(?:ber|ero)?|#|n°|№)\.?\s*[:.]?\s*)?[#:]?\s*", re.I)
 
 
+_OCR_SPLIT = re.compile(r"([A-Za-z0-9]+[-/][A-Za-z0-9\-/]*\d) (\d[\d\-/]*\d)(?![\w])")
+
+
 def find_id(text: str, ctx: Context) -> list[Found]:
     m = _ID_PREFIX.match(text)
     off = m.end() if m else 0
+    if ctx.ocr:
+        # OCR splits long numbers at a narrow gap: "FA-20 17-0010" is one token
+        j = _OCR_SPLIT.match(text[off:])
+        if j and ("-" in j.group(2) or "/" in j.group(2) or len(j.group(2)) >= 3):
+            value = j.group(1) + j.group(2)
+            if not find_dates(value):
+                return [(value, off, off + j.end(), 0.9)]
     tok = id_token(text[off:])
     if not tok:
         return []
@@ -105,6 +115,8 @@ def find_iban_values(text: str, ctx: Context) -> list[Found]:
 
 
 def find_bic_values(text: str, ctx: Context) -> list[Found]:
+    if ctx.ocr:  # OCR specks inside the code: "FXBBNL.22"
+        text = re.sub(r"(?<=[A-Z0-9])[.,·'](?=[A-Z0-9])", "", text)
     m = re.match(r"^[\s:.\-]*", text)
     off = m.end() if m else 0
     hits = find_bics(text[off:], loose=True)
@@ -164,7 +176,10 @@ def label_candidates(doc: Document, ctx: Context) -> list[Candidate]:
                     if lab.field == "other":
                         continue
                     labels = ctx.labels_of(seg)
-                    stop = labels[i + 1].start if i + 1 < len(labels) else len(seg.text)
+                    # the value ends where the next label begins (one label may name two fields)
+                    stop = min((l.start for l in labels if l.start >= lab.end), default=len(seg.text))
+                    if lab.field == "payment_terms":
+                        stop = len(seg.text)  # "14 Tage netto": words of other labels belong to the terms
                     out.extend(_around(page, r, seg, lab, stop, ctx))
     return out
 

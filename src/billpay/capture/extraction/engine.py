@@ -1,6 +1,7 @@
 """``extract_document``: bytes in, an ``ExtractionResult`` out — never an exception."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -14,8 +15,7 @@ from .reader import ReadOut, ocr_images_on_page, read_image, read_pdf, read_text
 
 log = logging.getLogger(__name__)
 
-import os
-DEFAULT_OCR_LANGS = os.environ.get("XLANGS", "eng+deu+fra")
+DEFAULT_OCR_LANGS = "eng+deu+fra"
 
 
 def extract_document(data: bytes, filename: str | None = None, *, profile: VendorProfile | None = None,
@@ -55,7 +55,7 @@ def extract_document(data: bytes, filename: str | None = None, *, profile: Vendo
 
 def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfile | None, limits: Limits,
          deadline: float) -> None:
-    langs = getattr(profile, "ocr_languages", None) or DEFAULT_OCR_LANGS
+    langs = (profile.ocr_languages if profile is not None else None) or DEFAULT_OCR_LANGS
     einv = None
     read: ReadOut
     if mime == "application/pdf":
@@ -90,21 +90,44 @@ def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfil
                 got = interpret(doc, einv, profile)
                 result.warn("some text was read from images on the page")
     finally:
-        pdf = getattr(read, "pdf", None)
-        if pdf is not None:
-            pdf.close()
+        if read.pdf is not None:
+            read.pdf.close()
+    result.document, result.alt_document, result.einvoice = doc, read.alt_doc, einv
+    _finish(result, got)
+
+
+def _finish(result: ExtractionResult, got) -> None:
     result.fields = got.fields
     result.lines = got.lines
     for w in got.warnings:
         result.warn(w)
-    result.document = doc
-    result.layer_used = "xml" if got.used_xml and einv is not None else (doc.layer if doc else None)
+    result.layer_used = "xml" if got.used_xml and result.einvoice is not None else (
+        result.document.layer if result.document else None)
     missing = [f for f in KEY_FIELDS if f not in result.fields]
     if missing:
         result.status = "partial"
         result.warn("not found: " + ", ".join(missing))
     else:
         result.status = "ok"
+
+
+def apply_profile(result: ExtractionResult, profile: VendorProfile | None) -> ExtractionResult:
+    """Read an already extracted document again with a vendor profile, without re-reading the file.
+
+    For the usual flow: extract, ``match_vendor``, then apply that vendor's
+    profile. Costs milliseconds even for a scan (no OCR again). A rejected
+    result is returned unchanged.
+    """
+    if result.status == "rejected" or (result.document is None and result.einvoice is None):
+        return result
+    started = time.monotonic()
+    out = dataclasses.replace(result, fields={}, lines=[], warnings=[w for w in result.warnings if not w.startswith("not found")])
+    got = interpret(result.document, result.einvoice, profile)
+    if result.alt_document is not None and result.einvoice is None:
+        got = merge_readings(got, interpret(result.alt_document, None, profile))
+    _finish(out, got)
+    out.elapsed_ms = result.elapsed_ms + (time.monotonic() - started) * 1000.0
+    return out
 
 
 def _missing_identity(fields: dict) -> bool:

@@ -13,10 +13,11 @@ from schwifty import BIC, IBAN
 from schwifty import registry as _schwifty_registry
 from schwifty.exceptions import SchwiftyException
 
-_TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"}
+_TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7",
+             "A": "4", "?": "7"}
 _TO_LETTER = {"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 
-_IBAN_START = re.compile(r"(?<![A-Z0-9])([A-Z]{2}|[A-Z][A-Z0-9]|[A-Z0-9][A-Z])\s?([0-9OSIlB]{2})")
+_IBAN_START = re.compile(r"(?<![A-Z0-9])([A-Z]{2}|[A-Z][A-Z0-9]|[A-Z0-9][A-Z])\s?([0-9OSIlBA?]{2})")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ def _positions(country: str) -> str | None:
     return out
 
 
+_CONFUSABLE = {"O": "0", "0": "O", "I": "1", "1": "I", "S": "5", "5": "S", "B": "8", "8": "B", "Z": "2", "2": "Z"}
+
+
 def _repair(candidate: str) -> str | None:
     cc = "".join(_TO_LETTER.get(c, c) for c in candidate[:2])
     classes = _positions(cc)
@@ -67,7 +71,13 @@ def _repair(candidate: str) -> str | None:
             ch = _TO_LETTER.get(ch, ch)
         fixed.append(ch)
     value = "".join(fixed)
-    return value if valid_iban(value) else None
+    if valid_iban(value):
+        return value
+    # letters-or-digits positions: one confusable character swapped, if exactly one swap is valid
+    swaps = {value[:i] + _CONFUSABLE[c] + value[i + 1:]
+             for i, (c, kind) in enumerate(zip(value, classes)) if kind == "c" and c in _CONFUSABLE}
+    valid = [v for v in swaps if valid_iban(v)]
+    return valid[0] if len(valid) == 1 else None
 
 
 def _end_of(text: str, start: int, n: int) -> int:
@@ -105,10 +115,10 @@ def find_ibans(text: str, *, repair: bool = False) -> list[IdHit]:
         want = length + 1 if repair else length  # OCR may add one character
         while i < len(up) and len(chars) < want:
             c = up[i]
-            if c.isalnum() or c == "|":
+            if c.isalnum() or c in "|?":
                 chars.append(c)
                 end = i + 1
-            elif c in " -\u00a0" and i + 1 < len(up) and (up[i + 1].isalnum() or up[i + 1] == "|") and up[i - 1] not in " -":
+            elif c in " -\u00a0" and i + 1 < len(up) and (up[i + 1].isalnum() or up[i + 1] in "|?") and up[i - 1] not in " -":
                 pass
             else:
                 break
@@ -153,6 +163,25 @@ def find_bics(text: str, *, loose: bool = False) -> list[IdHit]:
         if valid_bic(v) or (loose and 8 <= len(v) <= 11 and v[4:6].isalpha()):
             out.append(IdHit(v, m.start(1), m.end(1)))
     return out
+
+
+def repair_bic(value: str, iban: str | None) -> str:
+    """Undo I/1 and O/0 confusions in an OCR'd BIC using the bank registry behind the IBAN."""
+    if not iban:
+        return value
+    try:
+        known = IBAN(iban).bic
+    except (SchwiftyException, ValueError):
+        return value
+    if known is None:
+        return value
+    known_s = str(known)
+    value = re.sub(r"[^A-Z0-9]", "", value.upper())
+    base = value[:8] if len(known_s) == 8 else value
+    if len(base) != len(known_s):
+        return value
+    same = all(a == b or _CONFUSABLE.get(a) == b for a, b in zip(base, known_s))
+    return (known_s + value[8:] if len(known_s) == 8 else known_s) if same else value
 
 
 def valid_routing(value: str) -> bool:
@@ -205,7 +234,7 @@ def find_vat_ids(text: str) -> list[IdHit]:
 
 
 # An invoice-number token: letters/digits with inner - / _ . and at least one digit.
-_ID_TOKEN = re.compile(r"[#№]?\s?([A-Za-z0-9][A-Za-z0-9_./\-]*[A-Za-z0-9]|[0-9]+)")
+_ID_TOKEN = re.compile(r"[#№]?\s?([A-Z]{2,6} \d{3,}(?![\w.,])|[A-Za-z0-9][A-Za-z0-9_./\-]*[A-Za-z0-9]|[0-9]+)")
 _NOT_ID = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d+[.,]\d{2}|\d{1,2})$")
 
 

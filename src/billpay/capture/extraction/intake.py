@@ -11,7 +11,7 @@ from .model import Limits, Rejected, DEFAULT_LIMITS
 
 # Pillow's own decompression-bomb guard, set explicitly rather than trusting
 # its default (89 MP): anything above our default limit raises before a single
-# pixel is decoded. ``load_image`` also checks ``Limits.max_pixels`` itself, so
+# pixel is decoded. ``open_image`` also checks ``Limits.max_pixels`` itself, so
 # a stricter per-call limit is honoured too.
 Image.MAX_IMAGE_PIXELS = DEFAULT_LIMITS.max_pixels
 
@@ -67,21 +67,49 @@ def sniff(data: bytes) -> str:
 
 
 def _looks_like_text(head: bytes) -> bool:
+    """Plain text or HTML (an invoice pasted into an e-mail body): valid UTF-8, or mostly ASCII."""
     if not head:
         return False
     try:
         text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = head.decode("latin-1")
-        except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes anything
-            return False
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            if sum(1 for b in head if 32 <= b < 127 or b in (9, 10, 13)) < 0.95 * len(head):
+                return False
+        text = head.decode("latin-1")
     printable = sum(1 for c in text if c.isprintable() or c in "\r\n\t")
     return printable / len(text) > 0.97 and sum(c.isalpha() for c in text) > 10
 
 
-def load_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Image.Image]:
-    """Decode an image (all frames of a TIFF) after checking its size from the header.
+class ImageSource:
+    """The frames of an image file (a TIFF may hold many pages), decoded one at a time.
+
+    Decoding lazily keeps memory at one page however many the file has; frames
+    are read from one thread only (Pillow images are not thread-safe).
+    """
+
+    def __init__(self, im: Image.Image, count: int, limits: Limits) -> None:
+        self._im = im
+        self.count = count
+        self._limits = limits
+
+    def frame(self, i: int) -> tuple[Image.Image, float | None]:
+        """Page ``i`` in grayscale, and its resolution in dpi when the file says."""
+        try:
+            self._im.seek(i)
+            w, h = self._im.size
+            if w * h > self._limits.max_pixels:
+                raise Rejected("image_too_large", _too_large_text(w * h, self._limits))
+            dpi = self._im.info.get("dpi")
+            return _to_gray(self._im), (float(dpi[0]) if isinstance(dpi, tuple) and dpi and dpi[0] else None)
+        except Rejected:
+            raise
+        except Exception as exc:  # Pillow raises many types for damaged data
+            raise Rejected("corrupt_image", f"The image cannot be decoded ({type(exc).__name__}).") from None
+
+
+def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ImageSource:
+    """Open an image after checking its size from the header; nothing is decoded yet.
 
     Oversized images are rejected, never downscaled: decoding them to downscale
     would spend the memory the limit exists to protect, and a real invoice scan
@@ -92,28 +120,14 @@ def load_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Image.Image
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
             w, h = im.size
+            count = getattr(im, "n_frames", 1)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise Rejected("image_too_large", _too_large_text(None, limits)) from None
     except Exception as exc:  # Pillow raises many types for damaged files
         raise Rejected("corrupt_image", f"The image cannot be read ({type(exc).__name__}).") from None
     if w * h > limits.max_pixels:
         raise Rejected("image_too_large", _too_large_text(w * h, limits))
-    frames: list[Image.Image] = []
-    try:
-        n = getattr(im, "n_frames", 1)
-        for i in range(min(n, limits.max_pages)):
-            im.seek(i)
-            if im.size[0] * im.size[1] > limits.max_pixels:
-                raise Rejected("image_too_large", _too_large_text(im.size[0] * im.size[1], limits))
-            frame = _to_gray(im)
-            frame.info["dpi"] = im.info.get("dpi")
-            frames.append(frame)
-    except Rejected:
-        raise
-    except Exception as exc:
-        if not frames:
-            raise Rejected("corrupt_image", f"The image cannot be decoded ({type(exc).__name__}).") from None
-    return frames
+    return ImageSource(im, min(count, limits.max_pages), limits)
 
 
 def _to_gray(im: Image.Image) -> Image.Image:

@@ -12,7 +12,7 @@ from .amounts import decimal_separator, find_amounts
 from .candidates import Candidate, Context, label_candidates
 from .dates import find_dates
 from .einvoice import EInvoice
-from .ids import id_shape, valid_iban
+from .ids import id_shape, repair_bic, valid_iban
 from .layout import Document, fold
 from .lines import extract_lines
 from .model import ExtractedField, ExtractedLine, Source
@@ -73,6 +73,9 @@ def merge_readings(a: Interpretation, b: Interpretation) -> Interpretation:
             out.fields[name] = ExtractedField(best.value, round(min(conf, 0.99), 3), best.source, best.raw_text)
         else:
             best = max(fa, fb, key=lambda f: f.confidence)
+            sa, sb = re.sub(r"\W", "", str(fa.value)), re.sub(r"\W", "", str(fb.value))
+            if name == "invoice_number" and sa and sb and (sa.startswith(sb) or sb.startswith(sa)):
+                best = fa if len(sa) > len(sb) else fb  # one reading lost the end of the number
             out.fields[name] = ExtractedField(best.value, round(best.confidence * 0.85, 3), best.source, best.raw_text)
     out.lines = a.lines if len(a.lines) >= len(b.lines) else b.lines
     return out
@@ -110,6 +113,8 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
         elif bic.value.upper() != profile.bic.upper():
             bic.confidence = min(bic.confidence, 0.6)
             warnings.append("BIC differs from the one on file for this vendor")
+    if bic and ctx.ocr and iban:
+        bic.value = repair_bic(str(bic.value), str(iban.value))
     if bic:
         choices["bic"] = bic
     currency = sel.pick_currency(doc, money.get("total"), iban.value if iban else None,
@@ -124,11 +129,10 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
         choices["payment_terms"] = terms
     prior = profile.date_order if profile and profile.date_order else ("MDY" if currency and currency.value == "USD" else "DMY")
     inv, due, _order = sel.resolve_dates(doc, cands, prior, sel.terms_days(terms))
-    if inv is None:
-        inv = sel.pick_simple([])
     if due is None and terms is not None:
         due = sel.due_from_terms(inv, terms)
     sel.check_dates(inv, due, warnings)
+    sel.check_terms(inv, due, terms, warnings)
     if inv:
         choices["invoice_date"] = inv
     if due:

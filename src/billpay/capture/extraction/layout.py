@@ -10,7 +10,6 @@ table header cell sits above the cell it names.
 """
 from __future__ import annotations
 
-import re
 import statistics
 import unicodedata
 from dataclasses import dataclass, field

@@ -1,6 +1,157 @@
-"""Line items (placeholder; replaced below)."""
+"""Line items: the table under a header row (description / quantity / price / amount).
+
+Rows are read until the totals block. The rightmost amount of a row is its
+net amount; a row without amounts continues the previous description. When
+the amounts add up to the subtotal (or total) every line gets a higher
+confidence.
+"""
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 
-def extract_lines(doc, subtotal, total):
-    return []
+from .amounts import decimal_separator, find_amounts
+from .candidates import Context
+from .layout import Document, Page, Segment
+from .model import ExtractedField, ExtractedLine
+
+_HEADERS = {
+    "description": r"description|designation|libelle|item|article|artikel|omschrijving|beschreibung|bezeichnung|produkt|product|"
+                   r"leistung|service|prestation|descripcion|descrizione|title|produit|details?",
+    "quantity": r"qty|quantity|menge|anzahl|aantal|quantite|nombre|hoeveelheid|units?|cantidad|quantita|qte|stk|pcs",
+    "unit_price": r"unit\s*price|price|rate|prix(?:\s*unitaire)?|p\.?\s*u\.?(?:\s*ht)?|einzelpreis|preis|prijs(?:\s*per\s*stuk)?|"
+                  r"vk-?\s*preis|tarif|precio|prezzo",
+    "amount": r"amount|total|line\s*total|montant(?:\s*ht)?|betrag|gesamtbetrag|gesamt|summe|bedrag|zeilenbetrag|prix\s*ht|"
+              r"importe|importo|net|netto|totaal",
+    # recognised only so that their column is not taken for the description
+    "tax": r"ust\.?|mwst\.?|vat|tax(?:\s*\(?%\)?)?|btw|tva|iva|disc\.?|rabatt|rem\.?|korting|pos\.?|nr\.?",
+}
+_HEADER_RE = {k: re.compile(r"^(?:" + v + r")\b") for k, v in _HEADERS.items()}
+_STOP = re.compile(r"^(?:sub\s*-?\s*total|total|totaal|subtotaal|gesamt|summe|zwischensumme|netto|nettobetrag|sous-total|montant|"
+                   r"tax|vat|tva|btw|mwst|ust|exclusief|balance|amount due|grand total|zuzugl|zzgl)\b")
+_TOTALS = {"total", "subtotal", "tax"}
+_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?")
+
+
+def _header_row(page: Page) -> tuple[int, dict[str, Segment]] | None:
+    for r, row in enumerate(page.rows):
+        cols: dict[str, Segment] = {}
+        for seg in row:
+            for name, rx in _HEADER_RE.items():
+                if name not in cols and rx.match(seg.norm):
+                    cols[name] = seg
+                    break
+        named = [k for k in cols if k != "tax"]
+        if len(named) >= 3 or (len(named) == 2 and "amount" in cols):
+            return r, cols
+    return None
+
+
+def extract_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine]:
+    texts = [s.text for s in doc.segments()]
+    ctx = Context(decimal_hint=decimal_separator(texts))
+    lines: list[ExtractedLine] = []
+    for page in doc.pages:
+        found = _header_row(page)
+        if not found:
+            continue
+        r0, cols = found
+        lines.extend(_read_table(page, r0, cols, ctx))
+    if not lines:
+        return []
+    _score(lines, subtotal, total)
+    return lines
+
+
+def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> list[ExtractedLine]:
+    out: list[ExtractedLine] = []
+    h = page.rows[r0][0].h
+    # the description column runs from its header to the next header (or from the page edge)
+    heads = sorted(cols.items(), key=lambda kv: kv[1].x0)
+    if "description" in cols:
+        i = [k for k, _ in heads].index("description")
+        d_x0 = heads[i - 1][1].x1 + h if i > 0 else 0.0
+        d_x1 = heads[i + 1][1].x0 - h if i + 1 < len(heads) else page.width
+    else:
+        d_x0, d_x1 = 0.0, heads[0][1].x0 - h
+    qty_seg, price_seg = cols.get("quantity"), cols.get("unit_price")
+    numeric_heads = [(k, sg) for k, sg in heads if k in ("quantity", "unit_price", "amount")]
+    last_y = page.rows[r0][0].y1
+    for row in page.rows[r0 + 1:]:
+        if row[0].y0 - last_y > 6 * h:
+            break
+        in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1]
+        amounts = []
+        for seg in row:
+            if seg in in_desc:
+                continue
+            for a in find_amounts(seg.text, ctx.decimal_hint):
+                amounts.append((a, seg))
+        if amounts and (_STOP.match(row[0].norm) or any(
+                ctx.labels_of(s) and ctx.labels_of(s)[0].field in _TOTALS and ctx.labels_of(s)[0].start <= 1 for s in row)):
+            break  # the totals block under the table
+        desc_text = " ".join(s.text for s in in_desc).strip()
+        if not amounts:
+            last_y = row[0].y1
+            if out and desc_text and out[-1].description is not None and len(out[-1].description.value) < 200:
+                d = out[-1].description
+                d.value = (d.value + " " + desc_text).strip()
+                d.raw_text = d.value
+            continue
+        amount, aseg = amounts[-1]
+        if "amount" in cols and not _under(aseg, cols["amount"], 3 * h):
+            continue  # not in the amount column: footer or notes text with numbers
+        line = ExtractedLine()
+        line.amount = ExtractedField(amount.value, 0.6, page.source(aseg.span_box(amount.start, amount.end)), amount.text)
+        if desc_text:
+            box = (min(s.x0 for s in in_desc), min(s.y0 for s in in_desc), max(s.x1 for s in in_desc), max(s.y1 for s in in_desc))
+            line.description = ExtractedField(desc_text, 0.6, page.source(box), desc_text)
+        for a, seg in amounts[:-1]:
+            col = _nearest(seg, numeric_heads)
+            if col is None or not _under(seg, cols[col], 2 * h):
+                continue
+            if col == "unit_price" and line.unit_price is None:
+                line.unit_price = ExtractedField(a.value, 0.55, page.source(seg.span_box(a.start, a.end)), a.text)
+            elif col == "quantity" and a.currency is None and line.quantity is None:
+                line.quantity = ExtractedField(a.value, 0.55, page.source(seg.span_box(a.start, a.end)), a.text)
+        if line.quantity is None and qty_seg is not None:
+            for seg in row:
+                m = _NUMBER.match(seg.text.strip())
+                if m and _under(seg, qty_seg, 2 * h):
+                    q = _decimal(m.group(0), ctx.decimal_hint)
+                    if q is not None:
+                        line.quantity = ExtractedField(q, 0.55, page.source((seg.x0, seg.y0, seg.x1, seg.y1)), seg.text)
+                    break
+        out.append(line)
+        last_y = row[0].y1
+    return out
+
+
+def _nearest(seg: Segment, heads: list[tuple[str, Segment]]) -> str | None:
+    if not heads:
+        return None
+    cx = (seg.x0 + seg.x1) / 2
+    return min(heads, key=lambda kv: min(abs(cx - (kv[1].x0 + kv[1].x1) / 2), abs(seg.x1 - kv[1].x1), abs(seg.x0 - kv[1].x0)))[0]
+
+
+def _under(seg: Segment, header: Segment, tolerance: float) -> bool:
+    return seg.x0 < header.x1 + tolerance and seg.x1 > header.x0 - tolerance
+
+
+def _decimal(text: str, hint: str | None) -> Decimal | None:
+    t = text.replace(",", ".") if (hint == "," or text.count(",") == 1 and "." not in text) else text.replace(",", "")
+    try:
+        return Decimal(t)
+    except ArithmeticError:
+        return None
+
+
+def _score(lines: list[ExtractedLine], subtotal, total) -> None:
+    amounts = [ln.amount.value for ln in lines if ln.amount is not None]
+    s = sum(amounts, Decimal(0))
+    targets = [c.value for c in (subtotal, total) if c is not None]
+    adds_up = any(abs(s - t) <= Decimal("0.02") for t in targets)
+    for ln in lines:
+        for f in (ln.description, ln.quantity, ln.unit_price, ln.amount):
+            if f is not None:
+                f.confidence = 0.85 if adds_up else f.confidence

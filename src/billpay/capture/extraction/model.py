@@ -140,6 +140,9 @@ class ExtractionResult:
     #: and ``apply_profile`` so a confirmed bill can be re-read without OCR again.
     #: Not part of ``to_dict()``.
     document: Any = field(default=None, repr=False, compare=False)
+    #: Internal: the second OCR reading and the parsed e-invoice, for ``apply_profile``.
+    alt_document: Any = field(default=None, repr=False, compare=False)
+    einvoice: Any = field(default=None, repr=False, compare=False)
 
     def value(self, name: str) -> Any:
         f = self.fields.get(name)

@@ -139,8 +139,12 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     data = _data(img, lang, 3, deadline - time.monotonic())
     words, mean = _words(data, factor)
     width, height = image.width * 72.0 / dpi, image.height * 72.0 / dpi
-    # Poor result: the page may be rotated. Ask the orientation detector, try again if it says so.
-    if (mean < 0.6 or len(words) < 15) and deadline - time.monotonic() > 2.0:
+    # Poor result, or words standing on end: the page may be rotated. Ask the orientation
+    # detector, try again if it says so (Tesseract reads sideways lines quite confidently).
+    long_words = [w for w in words if len(w.text) >= 4]
+    upright = sum(1 for w in long_words if (w.x1 - w.x0) > (w.y1 - w.y0))
+    sideways = bool(long_words) and upright < 0.5 * len(long_words)
+    if (mean < 0.6 or len(words) < 15 or sideways) and deadline - time.monotonic() > 2.0:
         angle = _osd_rotation(img, deadline - time.monotonic())
         if angle:
             rotated = img.rotate(-angle, expand=True)

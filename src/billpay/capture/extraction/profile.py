@@ -49,6 +49,8 @@ class VendorProfile:
     decimal_separator: str | None = None     # "," or "."
     invoice_number_shape: str | None = None  # e.g. "AA-9999-9999"
     payment_terms: str | None = None
+    #: Tesseract language packs for this vendor's scans (e.g. "nld+eng"); the default covers en/de/fr
+    ocr_languages: str | None = None
     rules: dict[str, FieldRule] = field(default_factory=dict)
     confirmations: int = 0
     version: int = PROFILE_VERSION
@@ -109,22 +111,19 @@ def _matches(field_name: str, text: str, confirmed: str, ctx: Context) -> list[t
     return out
 
 
-def _label_for(page: Page, seg: Segment, start: int, ctx: Context) -> tuple[str | None, str]:
-    """The label that announces a value at ``seg.text[start:]``, and how (inline/right/below)."""
-    own = [l for l in ctx.labels_of(seg) if l.end <= start and l.field != "other"]
+def _label_for(page: Page, seg: Segment, start: int, ctx: Context) -> tuple[str | None, str, str | None]:
+    """The label that announces a value at ``seg.text[start:]``: (text, relation, field it labels)."""
+    own = [l for l in ctx.labels_of(seg) if l.end <= start]
     if own:
-        return own[-1].text, "inline"
-    own_any = [l for l in ctx.labels_of(seg) if l.end <= start]
-    if own_any:
-        return own_any[-1].text, "inline"
+        return own[-1].text, "inline", own[-1].field
     row = page.rows[seg.row]
     if seg.col > 0:
         left = row[seg.col - 1]
         labs = ctx.labels_of(left)
         if labs:
-            return labs[-1].text, "right"
+            return labs[-1].text, "right", labs[-1].field
         if len(left.text) <= 40 and not re.search(r"\d", left.text):
-            return fold(left.text).strip(" :"), "right"
+            return fold(left.text).strip(" :"), "right", None
     for k in (1, 2):
         if seg.row - k < 0:
             break
@@ -132,8 +131,8 @@ def _label_for(page: Page, seg: Segment, start: int, ctx: Context) -> tuple[str 
             if above.x1 >= seg.x0 - seg.h and above.x0 <= seg.x1 + seg.h:
                 labs = ctx.labels_of(above)
                 if labs:
-                    return labs[0].text, "below" if k == 1 else "below2"
-    return None, "position"
+                    return labs[0].text, ("below" if k == 1 else "below2"), labs[0].field
+    return None, "position", None
 
 
 def learn_profile(result, confirmed: dict[str, str], previous: VendorProfile | None = None) -> VendorProfile:
@@ -168,8 +167,9 @@ def learn_profile(result, confirmed: dict[str, str], previous: VendorProfile | N
         for page in doc.pages:
             for seg in page.segments:
                 for start, end, note in _matches(name, seg.text, value, ctx):
-                    label, rel = _label_for(page, seg, start, ctx)
-                    rank = 0 if label else 1
+                    label, rel, labelled = _label_for(page, seg, start, ctx)
+                    # the same value can be printed twice (due = issue date): prefer this field's own label
+                    rank = 0 if labelled == name else (1 if label and labelled in (None, "other") else 2 if label else 3)
                     if best is None or rank < best[0]:
                         best = (rank, page, seg, start, end, label, rel, note)
         if best is None:
@@ -207,7 +207,8 @@ def profile_candidates(doc: Document, ctx: Context, prof: VendorProfile) -> list
             seg, f = got
             # money finders yield AmountHit (keep the Decimal); date candidates keep the DateHit
             value = f[0].value if name in MONEY else f[0]
-            out.append(Candidate(name, value, 0.97 if rule.label else 0.85, page, seg, f[1], f[2], "profile", rule.label))
+            # a learned label is strong evidence; a bare position (layouts shift) is weak
+            out.append(Candidate(name, value, 0.97 if rule.label else 0.45, page, seg, f[1], f[2], "profile", rule.label))
     return out
 
 

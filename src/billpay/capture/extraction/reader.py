@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ import pypdfium2 as pdfium
 
 from . import ocr as _ocr
 from . import pdf as _pdf
-from .intake import load_image
+from .intake import open_image
 from .layout import Document, Page, Word
 from .model import Limits, Rejected
 
@@ -31,6 +32,8 @@ class ReadOut:
     warnings: list[str] = field(default_factory=list)
     #: a second OCR reading (other image cleaning) of the scanned pages, compared field by field
     alt_doc: Document | None = None
+    #: the open PDF, kept for OCR of pictures on text pages; the caller closes it
+    pdf: pdfium.PdfDocument | None = None
 
 
 def read_pdf(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOut:
@@ -63,26 +66,25 @@ def read_pdf(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOu
                 need_ocr.append(i)
         alt: dict[int, Page] = {}
         if need_ocr:
-            images = []
-            for i in need_ocr:
-                if time.monotonic() > deadline:
-                    break
+            def render(i: int):
                 img, scale = _pdf.render_page(pdf, i, RENDER_DPI, limits.max_pixels)
-                images.append((i, img, 72.0 * scale))
-            gray, binary = _ocr_many(images, deadline, langs, out.warnings)
+                return img, 72.0 * scale
+
+            gray, binary = _ocr_pages(need_ocr, render, deadline, langs, out.warnings)
             pages.update(gray)
             alt = binary
         if not pages:
             if need_ocr and time.monotonic() > deadline:
                 raise Rejected("timeout", "Reading the document took longer than the time limit.")
             out.doc = Document([], "text")
+            out.pdf = pdf
             return out
         ordered = [pages[i] for i in sorted(pages)]
         layer = "ocr" if any(p.layer == "ocr" for p in ordered) else "text"
         out.doc = Document(ordered, layer)
         if alt:
             out.alt_doc = Document([alt.get(i, pages[i]) for i in sorted(pages)], layer)
-        out.pdf = pdf  # type: ignore[attr-defined]  # kept open for image OCR of letterheads
+        out.pdf = pdf
         return out
     except Exception:
         pdf.close()
@@ -103,7 +105,7 @@ def ocr_images_on_page(out: ReadOut, page: Page, limits: Limits, deadline: float
 
     Their words are added to the page; returns how many were added.
     """
-    pdf = getattr(out, "pdf", None)
+    pdf = out.pdf
     if pdf is None or deadline - time.monotonic() < 3.0:
         return 0
     boxes = [b for b in _pdf.image_boxes(pdf, page.index)
@@ -127,46 +129,59 @@ def ocr_images_on_page(out: ReadOut, page: Page, limits: Limits, deadline: float
     return added
 
 
-def _ocr_many(images: list[tuple[int, object, float]], deadline: float, langs: str,
-              warnings: list[str]) -> tuple[dict[int, Page], dict[int, Page]]:
-    """OCR page images on both cores: every page once ("gray"), the first and last page a
-    second time with binarised cleaning ("binary") for a field-by-field second opinion."""
-    jobs = [(i, img, dpi, "gray") for i, img, dpi in images]
-    if images:
-        seconds = {images[0][0], images[-1][0]}
-        jobs += [(i, img, dpi, "binary") for i, img, dpi in images if i in seconds]
+def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
+               warnings: list[str]) -> tuple[dict[int, Page], dict[int, Page]]:
+    """OCR pages on both cores: every page once ("gray"), the first and last page a second
+    time with binarised cleaning ("binary") for a field-by-field second opinion.
 
-    def one(job):
-        i, img, dpi, variant = job
+    Pages are rendered (or decoded) one at a time in this thread — PDFium and
+    Pillow images are not thread-safe — with at most a few in flight, so memory
+    stays flat however many pages a scan has.
+    """
+    seconds = {indexes[0], indexes[-1]} if indexes else set()
+
+    def one(i: int, img, dpi, variant: str):
         if variant == "binary" and deadline - time.monotonic() < 4.0:
-            return i, variant, None  # not enough time for a second opinion
+            return i, variant, None  # not enough time left for a second opinion
         return i, variant, _ocr.ocr_page(img, i, dpi_hint=dpi, deadline=deadline, langs=langs, variant=variant)
 
     gray: dict[int, Page] = {}
     binary: dict[int, Page] = {}
+
+    def collect(fut) -> None:
+        try:
+            i, variant, page = fut.result()
+        except TimeoutError:
+            warnings.append("time limit reached during OCR; some pages were not read")
+            return
+        if page is not None:
+            (gray if variant == "gray" else binary)[i] = page
+
     try:
         with ThreadPoolExecutor(max_workers=MAX_OCR_WORKERS) as pool:
-            for fut in [pool.submit(one, j) for j in jobs]:
-                try:
-                    i, variant, page = fut.result()
-                except TimeoutError:
-                    warnings.append("time limit reached during OCR; some pages were not read")
-                    continue
-                if page is not None:
-                    (gray if variant == "gray" else binary)[i] = page
+            pending: deque = deque()
+            for i in indexes:
+                if time.monotonic() > deadline:
+                    warnings.append("time limit reached; later pages were not read")
+                    break
+                img, dpi = render(i)
+                pending.append(pool.submit(one, i, img, dpi, "gray"))
+                if i in seconds:
+                    pending.append(pool.submit(one, i, img, dpi, "binary"))
+                del img
+                while len(pending) > MAX_OCR_WORKERS + 1:
+                    collect(pending.popleft())
+            while pending:
+                collect(pending.popleft())
     except _ocr.OcrUnavailable as exc:
         raise Rejected("ocr_unavailable", f"OCR is not available on this server: {exc}") from None
     return gray, binary
 
 
 def read_image(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOut:
-    frames = load_image(data, limits)
-    out = ReadOut(None, None, len(frames))
-    images = []
-    for i, frame in enumerate(frames):
-        dpi = frame.info.get("dpi")
-        images.append((i, frame, dpi[0] if isinstance(dpi, tuple) and dpi and dpi[0] else None))
-    gray, binary = _ocr_many(images, deadline, langs, out.warnings)
+    source = open_image(data, limits)
+    out = ReadOut(None, None, source.count)
+    gray, binary = _ocr_pages(list(range(source.count)), source.frame, deadline, langs, out.warnings)
     if not gray:
         raise Rejected("timeout", "Reading the image took longer than the time limit.")
     out.doc = Document([gray[i] for i in sorted(gray)], "ocr")

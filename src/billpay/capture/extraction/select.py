@@ -181,14 +181,23 @@ def pick_currency(doc: Document, total: Choice | None, iban: str | None, hint: s
 
 # ------------------------------------------------------------------ bank details
 def bank_candidates(doc: Document, ctx: Context, buyer: set[int]) -> list[Candidate]:
-    """IBANs found anywhere (checksum-valid), BICs next to them."""
+    """IBANs found anywhere (checksum-valid), read across a whole row: OCR and wide
+    letter-spacing can cut an IBAN's groups into separate phrases."""
     out = []
     for page in doc.pages:
-        for seg in page.segments:
-            in_buyer = id(seg) in buyer
-            for h in find_ibans(seg.text, repair=ctx.ocr):
-                score = (0.55 if in_buyer else 0.85) * (0.9 if h.repaired else 1.0)
-                out.append(Candidate("iban", h.value, score, page, seg, h.start, h.end, "free"))
+        for row in page.rows:
+            text, starts = "", []
+            for seg in row:
+                starts.append(len(text))
+                text += seg.text + " "
+            for h in find_ibans(text, repair=ctx.ocr):
+                k = max(i for i, st in enumerate(starts) if st <= h.start)
+                seg = row[k]
+                score = (0.55 if id(seg) in buyer else 0.85) * (0.9 if h.repaired else 1.0)
+                if re.search(r"(?i)iban", text[max(0, h.start - 12):h.start]):
+                    score = max(score, 0.95 * (0.9 if h.repaired else 1.0))
+                start = h.start - starts[k]
+                out.append(Candidate("iban", h.value, score, page, seg, start, min(max(h.end - starts[k], start + 1), len(seg.text)), "free"))
     return out
 
 
@@ -261,6 +270,21 @@ def due_from_terms(invoice: Choice | None, terms: Choice | None) -> Choice | Non
     if due is None:
         return None
     return Choice(due, min(invoice.confidence, terms.confidence) * 0.75, None, terms.raw)
+
+
+def check_terms(inv: Choice | None, due: Choice | None, terms: Choice | None, warnings: list[str]) -> None:
+    """A printed due date should follow from the printed terms; if not, one of them is misread."""
+    if inv is None or due is None or terms is None or due.cand is None:
+        return
+    t = parse_terms(terms.value, labelled=True)
+    if t is None or t.net_days is None or t.end_of_month:
+        return
+    if (due.value - inv.value).days == t.net_days:
+        due.confidence = min(due.confidence + 0.05, 0.99)
+        inv.confidence = min(inv.confidence + 0.05, 0.99)
+    else:
+        due.confidence *= 0.9
+        warnings.append("the due date does not follow from the payment terms")
 
 
 def check_dates(inv: Choice | None, due: Choice | None, warnings: list[str]) -> None:

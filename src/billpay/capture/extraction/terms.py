@@ -15,7 +15,8 @@ from .layout import fold
 _DAYS = r"(?:calendar\s+|business\s+|working\s+)?(?:days?|tagen?|tg\.?|jours?|j\b|dagen|dag|dias|d[ií]as|giorni|gg\.?|d\b)"
 _IMMEDIATE = re.compile(
     r"\b(?:due|payable)\s+(?:up)?on\s+receipt|upon receipt|immediate(?:ly)?|\bimmediat|sofort|bei erhalt|nach erhalt"
-    r"|a reception|des reception|comptant|bij ontvangst|onmiddellijk|per direct|cash on delivery|paiement immediat")
+    r"|a reception|des reception|comptant|bij ontvangst|onmiddellijk|per direct|direct te betalen|direct betaalbaar"
+    r"|payable immediately|cash on delivery|paiement immediat")
 _DISCOUNT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%\s*(?:skonto|discount|escompte|korting|rabatt|remise)?[^.;\n]{0,40}?(\d{1,3})\s*" + _DAYS)
 _NET_PATTERNS = [
     re.compile(r"\b\d{1,2}\s*/\s*\d{1,3}\s*,?\s*n(?:et)?\s*/?\s*(\d{1,3})\b"),                 # 2/10 net 30
@@ -30,7 +31,7 @@ _NET_PATTERNS = [
 _TERMS_SENTENCE = re.compile(
     r"(?:payment terms?|terms of payment|payable|due (?:with)?in|net\s?\d{1,3}\b|\d{1,2}/\d{1,2}\s*net|zahlbar|zahlungsziel"
     r"|tage netto|tagen netto|ohne abzug|skonto|paiement|payable|a \d{1,3} jours|solde a|betaling|betaalbaar|binnen \d{1,3} dagen"
-    r"|due on receipt|upon receipt|immediate payment|balance (?:at|within|due))"
+    r"|due on receipt|upon receipt|immediate payment|balance (?:at|within|due)|direct te betalen|onmiddellijk)"
 )
 
 

@@ -134,6 +134,8 @@ def _median_height(page) -> float:
 
 
 def _letterhead_score(seg: Segment, row_index: int, body_h: float) -> float:
+    if seg.conf < 0.6 or max(len(w.text) for w in seg.words) < 3:
+        return 0.0  # OCR noise or stray letters from a logo
     rel = seg.h / max(body_h, 0.1)
     score = 0.25 + 0.15 * min(max(rel - 1.0, 0.0), 1.0) + (0.1 if row_index <= 2 else 0.0)
     words = [w for w in re.findall(r"[^\W\d_][\w'’&.-]*", seg.text)]
@@ -154,7 +156,7 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
 
     def vote(name: str, score: float, seg: Segment, why: str) -> None:
         name = _clean(name)
-        if _plausible(name) and not BUYER_LABELS.match(fold(name)):
+        if score > 0 and _plausible(name) and not BUYER_LABELS.match(fold(name)):
             votes.append(NameVote(name, score, seg, [why]))
 
     first = doc.pages[0]
@@ -250,9 +252,19 @@ class VendorCandidate:
 
 @dataclass(frozen=True)
 class VendorMatch:
+    """The known vendor a bill belongs to, how sure (0..1), and why (shown to the user)."""
+
     vendor_id: str
     score: float
     reason: str
+
+    @property
+    def id(self) -> str:
+        return self.vendor_id
+
+    @property
+    def why(self) -> str:
+        return self.reason
 
 
 def _compact(v: str | None) -> str:

@@ -1,0 +1,183 @@
+"""Field parsers: amounts, dates, identifiers, payment terms, labels."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from billpay.capture.extraction.amounts import currency_votes, decimal_separator, find_amounts, parse_amount
+from billpay.capture.extraction.dates import date_order, find_dates, parse_date
+from billpay.capture.extraction.ids import (
+    find_bics, find_ibans, find_vat_ids, id_token, repair_bic, valid_iban, valid_routing,
+)
+from billpay.capture.extraction.layout import fold
+from billpay.capture.extraction.lexicon import scan_labels
+from billpay.capture.extraction.terms import parse_terms
+
+
+@pytest.mark.parametrize("text,value,currency", [
+    ("1,234.56", "1234.56", None),
+    ("1.234,56", "1234.56", None),
+    ("1 234,56 €", "1234.56", "EUR"),
+    ("1\u00a0234,56 EUR", "1234.56", "EUR"),
+    ("1'234.50 CHF", "1234.50", "CHF"),
+    ("$4.11", "4.11", "USD"),
+    ("Rs 1939", "1939", "INR"),
+    ("£ 12.00", "12.00", "GBP"),
+    ("-233,47 €", "-233.47", "EUR"),
+    ("€ -9,32", "-9.32", "EUR"),
+    ("(12.00)", "-12.00", None),
+    ("9,32-", "-9.32", None),
+    ("2,076.76 €", "2076.76", "EUR"),
+    ("781 459,32 €", "781459.32", "EUR"),
+])
+def test_amount_formats(text, value, currency):
+    hits = find_amounts(text)
+    assert len(hits) == 1
+    assert hits[0].value == Decimal(value) and isinstance(hits[0].value, Decimal)
+    assert hits[0].currency == currency
+
+
+@pytest.mark.parametrize("text", ["13.06.2015", "21 %", "500ml", "16GB", "2014-05-19"])
+def test_not_amounts(text):
+    assert find_amounts(text) == []
+
+
+def test_ambiguous_thousands_follow_the_document():
+    assert parse_amount("1,234") == Decimal("1234")
+    assert parse_amount("1,234", decimal_hint=",") == Decimal("1.234")
+    assert decimal_separator(["12,50 €", "1.234,56", "3,00"]) == ","
+    assert decimal_separator(["$12.50", "1,234.56"]) == "."
+
+
+def test_currency_votes_prefer_codes_over_dollar_signs():
+    votes = currency_votes("Total $12.00 (CAD) CAD")
+    assert max(votes, key=votes.get) == "CAD"
+    assert max(currency_votes("Grand Total Rs 1939").items(), key=lambda kv: kv[1])[0] == "INR"
+
+
+def test_rightmost_amount_on_a_total_row():
+    # quantities and prices before the row total are amounts too; callers take the last one
+    assert parse_amount("Total 1 278.61 40.39 319.00") == Decimal("319.00")
+
+
+@pytest.mark.parametrize("text,iso", [
+    ("28/11/2022", "2022-11-28"),
+    ("13.06.2015", "2015-06-13"),
+    ("2015-06-13", "2015-06-13"),
+    ("7. Mai 2014", "2014-05-07"),
+    ("02 Juillet 2015", "2015-07-02"),
+    ("1er juillet 2015", "2015-07-01"),
+    ("19 april 2014", "2014-04-19"),
+    ("8 maart 2022", "2022-03-08"),
+    ("August 3 , 2014", "2014-08-03"),
+    ("Jan 1, 2022", "2022-01-01"),
+    ("31-Dec-2017", "2017-12-31"),
+    ("14 juil. 2021", "2021-07-14"),
+    ("21.05.14", "2014-05-21"),
+    ("20. März 2023", "2023-03-20"),
+    ("3 décembre 2019", "2019-12-03"),
+])
+def test_date_formats(text, iso):
+    assert parse_date(text) == dt.date.fromisoformat(iso)
+
+
+def test_ambiguous_numeric_dates_follow_the_document_order():
+    assert parse_date("11/03/2017", "MDY") == dt.date(2017, 11, 3)
+    assert parse_date("11/03/2017", "DMY") == dt.date(2017, 3, 11)
+    hits = find_dates("Invoice 11/03/2017, paid 11/17/2017")
+    assert date_order(hits)[0] == "MDY"
+    assert date_order(find_dates("13/02/2020 and 01/02/2020"))[0] == "DMY"
+    assert date_order([], prior="DMY") == ("DMY", 0.6)
+
+
+def test_period_ranges_are_not_misread():
+    hits = find_dates("billing period July 1 - July 31 , 2014")
+    assert [h.dmy for h in hits] == [dt.date(2014, 7, 31)]
+
+
+def test_ocr_damaged_date_only_when_asked():
+    assert find_dates("1203/2017") == []
+    hit = find_dates("1203/2017", fused=True)[0]
+    assert hit.value("MDY") == dt.date(2017, 12, 3)
+
+
+def test_iban_checksum_and_grouping():
+    assert valid_iban("DE89370400440532013000")
+    assert not valid_iban("DE89370400440532013001")
+    assert [h.value for h in find_ibans("IBAN : FR20 1242 1242 1242 1242 1242 124 - BIC")] == ["FR2012421242124212421242124"]
+    assert [h.value for h in find_ibans("IBAN: FR76 10107 00245 00617052317 39")] == ["FR7610107002450061705231739"]
+    assert find_ibans("FR76 ***************************") == []
+
+
+def test_iban_ocr_repair_keeps_only_checksum_valid_fixes():
+    assert find_ibans("IBAN NLSOINGB0683251309") == []
+    fixed = find_ibans("IBAN NLSOINGB0683251309", repair=True)
+    assert [(h.value, h.repaired) for h in fixed] == [("NL50INGB0683251309", True)]
+    extra = find_ibans("IBAN: NL5S8RABO0198723202", repair=True)
+    assert [h.value for h in extra] == ["NL58RABO0198723202"]
+    assert find_ibans("IBAN NLSOINGB0683251308", repair=True) == []
+
+
+def test_bic_and_registry_repair():
+    assert [h.value for h in find_bics("BIC: COBADEFFXXX")] == ["COBADEFFXXX"]
+    assert find_bics("DELIVERED DUTY UNPAID") == []
+    assert [h.value for h in find_bics("COBADEFXXX", loose=True)] == ["COBADEFXXX"]
+    assert repair_bic("INGBNL2A", "NL50INGB0683251309") == "INGBNL2A"
+
+
+def test_routing_number_checksum():
+    assert valid_routing("021000021")
+    assert valid_routing("011000015")
+    assert not valid_routing("123456789")
+    assert not valid_routing("02100002")
+
+
+def test_vat_ids_with_spaces():
+    assert [h.value for h in find_vat_ids("UStId DE 232 446 240")] == ["DE232446240"]
+    assert [h.value for h in find_vat_ids("N° de TVA: FR 604 219 388 61")] == ["FR60421938861"]
+    assert [h.value for h in find_vat_ids("BTW NL810433941B01")] == ["NL810433941B01"]
+
+
+def test_invoice_number_tokens():
+    assert id_token("RE-20150613/503 von 13.06.2015")[0] == "RE-20150613/503"
+    assert id_token("invoice_number_1")[0] == "invoice_number_1"
+    assert id_token("13.06.2015") is None
+    assert id_token("Date") is None
+
+
+@pytest.mark.parametrize("text,days,pct,receipt", [
+    ("Net 30", 30, None, False),
+    ("2/10 Net 30", 30, "2", False),
+    ("14 Tage netto", 14, None, False),
+    ("Zahlbar innerhalb 30 Tagen netto, 3% Skonto innerhalb 10 Tagen", 30, "3", False),
+    ("30% d'acompte, solde à 30 j", 30, None, False),
+    ("à 30 jours fin de mois", 30, None, False),
+    ("Betaling binnen 14 dagen", 14, None, False),
+    ("Paiement immédiat", 0, None, True),
+    ("Due on receipt", 0, None, True),
+    ("Direct te betalen", 0, None, True),
+])
+def test_payment_terms(text, days, pct, receipt):
+    t = parse_terms(text)
+    assert t is not None and t.net_days == days and t.discount_pct == pct and t.on_receipt is receipt
+
+
+def test_terms_give_a_due_date():
+    t = parse_terms("à 30 jours fin de mois")
+    assert t.due_date(dt.date(2024, 1, 10)) == dt.date(2024, 2, 29)
+    assert parse_terms("15 days") is None
+    assert parse_terms("15 days", labelled=True).net_days == 15
+
+
+@pytest.mark.parametrize("text,field", [
+    ("Invoice Date:", "invoice_date"), ("Rechnungsdatum", "invoice_date"), ("Date de facture", "invoice_date"),
+    ("Factuurdatum", "invoice_date"), ("Due Date", "due_date"), ("Date d'échéance", "due_date"),
+    ("Vervaldatum", "due_date"), ("Fällig am", "due_date"), ("Total TTC", "total"), ("Gesamtbetrag", "total"),
+    ("Totaal", "total"), ("Total (incl. VAT)", "total"), ("Total HT", "subtotal"), ("Nettobetrag", "subtotal"),
+    ("Facture n°", "invoice_number"), ("Rechnungsnr.", "invoice_number"), ("Factuurnummer", "invoice_number"),
+    ("Order Date", "other"), ("Customer VAT Number", "other"),
+])
+def test_multilingual_labels(text, field):
+    assert scan_labels(fold(text))[0].field == field
