@@ -117,7 +117,8 @@ def _pick(rng: random.Random, mix: list[tuple[str, float]]) -> str:
     return mix[-1][0]
 
 
-def seed(c: Container, n_bills: int, n_orgs: int, rng: random.Random) -> dict:
+def seed(c: Container, n_bills: int, n_orgs: int, rng: random.Random,
+         vendors_per_org: int = VENDORS_PER_ORG) -> dict:
     """Organizations through the service; vendors, bills, lines and sync records with bulk inserts."""
     orgs = []
     with c.sessionmaker() as s, s.begin():
@@ -129,7 +130,7 @@ def seed(c: Container, n_bills: int, n_orgs: int, rng: random.Random) -> dict:
     now = dt.datetime.now(dt.UTC)
     for o in orgs:
         ids = []
-        for j in range(VENDORS_PER_ORG):
+        for j in range(vendors_per_org):
             vid = new_id("ven")
             ids.append(vid)
             vendor_rows.append({"id": vid, "org_id": o.organization_id, "name": f"Vendor {j:03d}",

@@ -199,3 +199,54 @@ def test_sandbox_bank_simulates_a_return_from_the_account_number(org, container)
     p = org.get(f"/payments/{pay['id']}").json()
     assert p["status"] == "failed" and p["return_code"] == "R03"
     assert "bank details look wrong" in p["status_reason"]
+
+
+def test_approval_states_of_a_page_match_each_payment_alone(org, container, vendor):
+    from billpay.db import tables as t
+    from billpay.services import payments as svc
+    from billpay.services.context import Actor
+
+    approver = org.add_user("appr@acme.test", ["approver"])
+    _policy(org, [approver.user_id, org.user_id], required="all")
+    ids = []
+    for amount in ("8000.00", "9000.00"):
+        bill = org.post("/bills", bill_body(vendor["id"], amount=amount)).json()
+        org.post(f"/bills/{bill['id']}/confirm")
+        pay = org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
+        r = org.post(f"/payments/{pay['id']}/schedule", {"pay_date": future_business_day(), "method": "ach"})
+        assert r.json()["status"] == "pending_approval", r.text
+        ids.append(pay["id"])
+    assert approver.post(f"/payments/{ids[0]}/approve").status_code == 200
+    with container.tx(Actor(org.id, org.user_id, frozenset({"admin"}))) as ctx:
+        rows = [ctx.get(t.Payment, i) for i in ids]
+        states = svc.approval_states(ctx, rows)
+        assert states == {p.id: svc.approval_state(ctx, p) for p in rows}
+        assert states[ids[0]] != states[ids[1]]
+
+
+def test_dashboard_lists_the_oldest_payments_ready_to_sync_and_counts_them_all(org, container, vendor):
+    from billpay.services import accounting, sync_records
+    from billpay.services.context import Actor
+    from billpay.sync.worker import tick
+
+    day = dt.date.fromisoformat(future_business_day(2))
+    ids = []
+    for amount in ("100.00", "200.00", "300.00"):
+        bill = org.post("/bills", bill_body(vendor["id"], amount=amount)).json()
+        org.post(f"/bills/{bill['id']}/confirm")
+        pay = org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
+        org.post(f"/payments/{pay['id']}/schedule", {"pay_date": day.isoformat(), "method": "ach"})
+        ids.append(pay["id"])
+    container.now = lambda: dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.timezone.utc)
+    tick(container)
+    for pid in ids:
+        assert org.post("/sandbox-bank/settle", {"payment_id": pid, "outcome": "settled"}).json()["status"] == "settled"
+    ids.sort()
+    with container.tx(Actor.system(org.id)) as ctx:
+        d = accounting.dashboard(ctx, limit=2)
+        assert [p["id"] for p in d["ready"]] == ids[:2] and d["ready_count"] == 3
+        sync_records.mark_pending(ctx, "payment", ids[0])
+    with container.tx(Actor.system(org.id)) as ctx:
+        d = accounting.dashboard(ctx, limit=2)
+        assert [p["id"] for p in d["ready"]] == ids[1:] and d["ready_count"] == 2 and d["pending"] == 1
+        assert [p.id for p in accounting.ready_payments(ctx)] == ids[1:]

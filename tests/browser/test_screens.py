@@ -102,3 +102,29 @@ def sign_in_demo(page) -> None:  # noqa: ANN001
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/bills**")
+
+
+def test_drafts_list_refuses_a_weekend_pay_date(live, new_page):
+    """On the list of drafts the closed days are sent once for the page; every row's date check uses them."""
+    import datetime as dt
+
+    from billpay.services import bills, vendors
+
+    with live.tx() as ctx:
+        vendor = vendors.create_vendor(ctx, {"name": "Northwind Office Supply", "routing_number": "021000021",
+                                             "account_number": "4432109876"})
+        for number in ("NW-1", "NW-2"):
+            b = bills.create_bill(ctx, {"vendor_id": vendor.id, "invoice_number": number, "amount": "120.00",
+                                        "invoice_date": dt.date.today().isoformat(), "payment_terms": "Net 30"})
+            bills.confirm_bill(ctx, b.id)
+            bills.send_to_payments(ctx, b.id, method="ach")
+    page = new_page()
+    sign_in(page, live)
+    page.goto("/payments?tab=drafts")
+    assert page.locator("form.schedule[data-closed]").count() == 0  # not repeated on every row
+    day = dt.date.today() + dt.timedelta(days=7)
+    saturday = day + dt.timedelta(days=(5 - day.weekday()) % 7)
+    row = page.get_by_role("row", name=re.compile("NW-2"))
+    row.get_by_label("Pay date").fill(saturday.isoformat())
+    expect(row.locator(".date-msg")).to_contain_text("is not a banking day (Saturday)")
+    expect(row.get_by_role("button", name="Schedule")).to_be_disabled()

@@ -253,7 +253,9 @@ class ReferenceItem(Base):
 
 class SyncRecord(Base):
     __tablename__ = "sync_records"
-    __table_args__ = (UniqueConstraint("org_id", "record_type", "record_id", name="uq_sync_record"),)
+    __table_args__ = (UniqueConstraint("org_id", "record_type", "record_id", name="uq_sync_record"),
+                      # The dashboard: records in one state (errors, syncing), latest synced payments first.
+                      Index("ix_sync_records_org_state", "org_id", "state", "record_type", "last_synced_at"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     record_type: Mapped[str] = mapped_column(String(10))  # bill | payment
@@ -324,7 +326,8 @@ class Outbox(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_org_id", "org_id", "id"),
-                      Index("ix_audit_record", "org_id", "record_type", "record_id"))
+                      # A record's trail, newest first, without scanning the organization's events (id last).
+                      Index("ix_audit_record", "org_id", "record_type", "record_id", "id"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     actor_type: Mapped[str] = mapped_column(String(10))  # user | system | api_key

@@ -144,19 +144,51 @@ def job_status(ctx: Ctx, job_id: str) -> dict:
             "done_at": job.done_at.isoformat() if job.done_at else None}
 
 
-def ready_payments(ctx: Ctx) -> list[t.Payment]:
-    rows = ctx.session.execute(select(t.Payment, t.SyncRecord).outerjoin(
-        t.SyncRecord, (t.SyncRecord.record_id == t.Payment.id) & (t.SyncRecord.org_id == t.Payment.org_id)
-        & (t.SyncRecord.record_type == "payment")).where(
-        t.Payment.org_id == ctx.org_id, t.Payment.status == "settled")).all()
-    return [p for p, rec in rows if rec is None or rec.state in ("not_synced",)]
+def _ready_filter(ctx: Ctx):  # noqa: ANN202
+    """Settled payments of the organization never sent to the platform (no sync record, or not_synced).
+
+    Written as NOT EXISTS so that a page of them walks the settled payments in id order and probes each
+    one's sync record, instead of joining every settled payment of the organization's history."""
+    sent = select(t.SyncRecord.id).where(
+        t.SyncRecord.org_id == t.Payment.org_id, t.SyncRecord.record_type == "payment",
+        t.SyncRecord.record_id == t.Payment.id, t.SyncRecord.state != "not_synced")
+    return select(t.Payment).where(t.Payment.org_id == ctx.org_id, t.Payment.status == "settled", ~sent.exists())
+
+
+def ready_payments(ctx: Ctx, limit: int | None = None) -> list[t.Payment]:
+    """Payments ready to sync, oldest first (all of them unless ``limit``)."""
+    stmt = _ready_filter(ctx).order_by(t.Payment.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(ctx.session.scalars(stmt))
+
+
+def ready_count(ctx: Ctx) -> int:
+    return ctx.session.scalar(select(func.count()).select_from(
+        _ready_filter(ctx).with_only_columns(t.Payment.id).subquery()))
+
+
+def last_pull(ctx: Ctx) -> dict:
+    """When bills were last pulled from the platform, with what result, and whether a pull is running."""
+    from ..sync.pull import STREAM
+
+    st = ctx.session.scalars(select(t.SyncState).where(t.SyncState.org_id == ctx.org_id,
+                                                       t.SyncState.stream == STREAM)).first()
+    running = ctx.session.scalars(select(t.Outbox).where(
+        t.Outbox.org_id == ctx.org_id, t.Outbox.kind == "pull_bills",
+        t.Outbox.status.in_(["pending", "running"]))).first()
+    return {"at": st.last_run_at.isoformat() if st and st.last_run_at else None,
+            "result": st.last_result if st else None,
+            "running": running is not None, "job_id": running.id if running else None}
 
 
 def dashboard(ctx: Ctx, limit: int = 100) -> dict:
+    """The Bill Pay sync dashboard: at most ``limit`` payments ready to sync (oldest first, with their total
+    in ``ready_count``) and recently synced, the count syncing now, and errors grouped by cause."""
     from ..sync.engine import FIXES
-    from ..sync.pull import STREAM
 
-    ready = ready_payments(ctx)
+    ready = ready_payments(ctx, limit)
+    n_ready = len(ready) if len(ready) < limit else ready_count(ctx)
     synced = ctx.session.execute(select(t.Payment, t.SyncRecord).join(
         t.SyncRecord, (t.SyncRecord.record_id == t.Payment.id) & (t.SyncRecord.record_type == "payment")
         & (t.SyncRecord.org_id == t.Payment.org_id)).where(
@@ -164,8 +196,9 @@ def dashboard(ctx: Ctx, limit: int = 100) -> dict:
         .order_by(t.SyncRecord.last_synced_at.desc()).limit(limit)).all()
     pending = ctx.session.scalar(select(func.count()).select_from(t.SyncRecord).where(
         t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.state == "pending"))
-    errs = ctx.session.scalars(select(t.SyncRecord).where(t.SyncRecord.org_id == ctx.org_id,
-                                                          t.SyncRecord.state == "error")).all()
+    errs = ctx.session.execute(select(t.SyncRecord.record_type, t.SyncRecord.record_id, t.SyncRecord.error_code,
+                                      t.SyncRecord.error_message, t.SyncRecord.attempts).where(
+        t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.state == "error")).all()
     groups: dict[str, dict] = defaultdict(lambda: {"records": []})
     for rec in errs:
         g = groups[rec.error_code or "unknown"]
@@ -173,22 +206,16 @@ def dashboard(ctx: Ctx, limit: int = 100) -> dict:
                  fix=FIXES.get(rec.error_code or "", "Open the record, fix what the message says, then re-sync."))
         g["records"].append({"record_type": rec.record_type, "record_id": rec.record_id,
                              "message": rec.error_message, "attempts": rec.attempts})
-    st = ctx.session.scalars(select(t.SyncState).where(t.SyncState.org_id == ctx.org_id,
-                                                       t.SyncState.stream == STREAM)).first()
-    running = ctx.session.scalars(select(t.Outbox).where(
-        t.Outbox.org_id == ctx.org_id, t.Outbox.kind == "pull_bills",
-        t.Outbox.status.in_(["pending", "running"]))).first()
     from ..web.api.views import payment_view
 
     return {
         "connection": connection_view(get_connection(ctx)),
         "ready": [payment_view(p, None) for p in ready],
+        "ready_count": n_ready,
         "synced": [payment_view(p, rec) for p, rec in synced],
         "pending": pending,
         "errors": [{**g, "count": len(g["records"])} for g in groups.values()],
-        "last_pull": {"at": st.last_run_at.isoformat() if st and st.last_run_at else None,
-                      "result": st.last_result if st else None,
-                      "running": running is not None, "job_id": running.id if running else None},
+        "last_pull": last_pull(ctx),
     }
 
 

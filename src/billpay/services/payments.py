@@ -159,6 +159,32 @@ def approval_state(ctx: Ctx, p: t.Payment) -> approvals.ApprovalState | None:
                               creator_ids=_creators(bill), users_roles=_users_roles(ctx))
 
 
+def approval_states(ctx: Ctx, payments: list[t.Payment],
+                    bills: dict[str, t.Bill] | None = None) -> dict[str, approvals.ApprovalState]:
+    """``approval_state`` of many payments (a list page) in a fixed number of statements: the decisions of
+    their current rounds in one query, the organization's people once, bills from ``bills`` when given."""
+    waiting = [p for p in payments if p.approval_snapshot]
+    if not waiting:
+        return {}
+    rounds = {p.id: (p.approval_snapshot or {}).get("round", 1) for p in waiting}
+    decided: dict[str, list[approvals.Decision]] = {p.id: [] for p in waiting}
+    for d in ctx.session.scalars(select(t.PaymentDecision).where(
+            t.PaymentDecision.org_id == ctx.org_id, t.PaymentDecision.payment_id.in_(list(rounds)))
+            .order_by(t.PaymentDecision.created_at, t.PaymentDecision.id)):
+        if d.round == rounds[d.payment_id]:
+            decided[d.payment_id].append(approvals.Decision(d.user_id, d.decision, roles=frozenset(d.roles or [])))
+    bills = dict(bills or {})
+    missing = {p.bill_id for p in waiting if p.bill_id not in bills}
+    if missing:
+        bills.update({b.id: b for b in ctx.session.scalars(select(t.Bill).where(
+            t.Bill.org_id == ctx.org_id, t.Bill.id.in_(list(missing))))})
+    people = _users_roles(ctx)
+    return {p.id: approvals.evaluate(p.approval_snapshot, p.amount, decided[p.id],
+                                     creator_ids=_creators(bills[p.bill_id]) if p.bill_id in bills else set(),
+                                     users_roles=people)
+            for p in waiting}
+
+
 def decide(ctx: Ctx, payment_id: str, decision: str, reason: str | None = None) -> t.Payment:
     ctx.require("payments.approve")
     p = ctx.get(t.Payment, payment_id, lock=True)

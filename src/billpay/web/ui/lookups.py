@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...db import tables as t
 from ...domain.attributes import ATTRIBUTE_KINDS
@@ -51,28 +51,51 @@ def platform_name(ctx: Ctx) -> str | None:
     return PLATFORM_NAMES.get(conn.platform, conn.platform) if conn else None
 
 
-def reference_options(ctx: Ctx) -> dict[str, list[dict]]:
-    """Attribute name -> [{id, name, active}] from the platform's reference data (empty: free text)."""
-    rows = ctx.session.scalars(select(t.ReferenceItem).where(
-        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind.in_([*ATTRIBUTE_KINDS.values(), "vendors"]))
+def reference_options(ctx: Ctx, only: tuple[str, ...] | None = None) -> dict[str, list[dict]]:
+    """Attribute name -> [{id, name, active}] from the platform's reference data (empty: free text), and
+    "vendors" -> the platform's vendors; ``only`` loads just those names (a page that maps no vendor need
+    not read the platform's vendors). Read as plain columns, not ORM objects."""
+    names = [*ATTRIBUTE_KINDS, "vendors"] if only is None else list(only)
+    kinds = {ATTRIBUTE_KINDS.get(name, name): name for name in names}
+    rows = ctx.session.execute(select(t.ReferenceItem.kind, t.ReferenceItem.external_id, t.ReferenceItem.name,
+                                      t.ReferenceItem.active, t.ReferenceItem.extra).where(
+        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind.in_(list(kinds)))
         .order_by(t.ReferenceItem.name)).all()
-    by_kind: dict[str, list[dict]] = {}
-    for r in rows:
-        number = (r.extra or {}).get("account_number") if r.kind == "accounts" else None
-        by_kind.setdefault(r.kind, []).append({"id": r.external_id, "name": f"{number} · {r.name}" if number else r.name,
-                                               "active": r.active})
-    out = {name: by_kind.get(kind, []) for name, kind in ATTRIBUTE_KINDS.items()}
-    out["vendors"] = by_kind.get("vendors", [])
+    out: dict[str, list[dict]] = {name: [] for name in names}
+    for kind, external_id, name, active, extra in rows:
+        number = (extra or {}).get("account_number") if kind == "accounts" else None
+        out[kinds[kind]].append({"id": external_id, "name": f"{number} · {name}" if number else name,
+                                 "active": active})
     return out
+
+
+def attribute_options(ctx: Ctx) -> dict[str, list[dict]]:
+    """The options of the accounting attributes only (GL account, class, department, location)."""
+    return reference_options(ctx, tuple(ATTRIBUTE_KINDS))
+
+
+def platform_vendors(ctx: Ctx) -> list[dict]:
+    return reference_options(ctx, ("vendors",))["vendors"]
+
+
+def reference_counts(ctx: Ctx) -> dict[str, int]:
+    """How many items of each attribute's reference data (and "vendors") are loaded, counted in the database."""
+    per = dict(ctx.session.execute(select(t.ReferenceItem.kind, func.count()).where(
+        t.ReferenceItem.org_id == ctx.org_id).group_by(t.ReferenceItem.kind)).all())
+    return {name: per.get(kind, 0) for name, kind in [*ATTRIBUTE_KINDS.items(), ("vendors", "vendors")]}
 
 
 vendor_suggestions = suggest_platform_vendors
 
 
-def requires_approval(ctx: Ctx, amount: Decimal) -> bool:
+def approval_policy(ctx: Ctx) -> approvals.ApprovalPolicy:
     org = ctx.session.get(t.Organization, ctx.org_id)
-    return approvals.requires_approval(approvals.ApprovalPolicy.from_dict(org.approval_policy or {"steps": []}),
-                                       Decimal(amount))
+    return approvals.ApprovalPolicy.from_dict(org.approval_policy or {"steps": []})
+
+
+def requires_approval(ctx: Ctx, amount: Decimal, policy: approvals.ApprovalPolicy | None = None) -> bool:
+    """Whether a payment of ``amount`` needs approval; pass ``policy`` when asking for many payments."""
+    return approvals.requires_approval(policy if policy is not None else approval_policy(ctx), Decimal(amount))
 
 
 def closed_days(start: dt.date, days: int = 400) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 16:19:17.529297
+Create Date: 2026-11-25 16:30:47.864425
 """
 from alembic import op
 import sqlalchemy as sa
@@ -44,7 +44,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index('ix_audit_org_id', ['org_id', 'id'], unique=False)
-        batch_op.create_index('ix_audit_record', ['org_id', 'record_type', 'record_id'], unique=False)
+        batch_op.create_index('ix_audit_record', ['org_id', 'record_type', 'record_id', 'id'], unique=False)
 
     op.create_table('bank_files',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -217,6 +217,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sync_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sync_records_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_sync_records_org_state', ['org_id', 'state', 'record_type', 'last_synced_at'], unique=False)
 
     op.create_table('sync_state',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -452,6 +453,7 @@ def downgrade() -> None:
     op.drop_table('users')
     op.drop_table('sync_state')
     with op.batch_alter_table('sync_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_sync_records_org_state')
         batch_op.drop_index(batch_op.f('ix_sync_records_org_id'))
 
     op.drop_table('sync_records')

@@ -46,7 +46,7 @@ def sync_bills(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
 def job_progress(job_id: str, request: Request, user=User):  # noqa: ANN001, ANN201
     with container(request).tx(user.actor) as ctx:
         job = svc.job_status(ctx, job_id)
-        last_pull = svc.dashboard(ctx)["last_pull"] if job["status"] in ("done", "failed") else None
+        last_pull = svc.last_pull(ctx) if job["status"] in ("done", "failed") else None
     response = render(request, "accounting/_job.html", job=job, last_pull=last_pull)
     if is_htmx(request) and job["status"] in ("done", "failed"):
         response.headers["HX-Trigger"] = "sync-finished"
@@ -58,7 +58,7 @@ def job_progress(job_id: str, request: Request, user=User):  # noqa: ANN001, ANN
 def connections(request: Request, user=User):  # noqa: ANN001, ANN201
     with container(request).tx(user.actor) as ctx:
         conn = svc.connection_view(svc.get_connection(ctx))
-        counts = {k: len(v) for k, v in lookups.reference_options(ctx).items()}
+        counts = lookups.reference_counts(ctx)
     conn["platform_name"] = lookups.PLATFORM_NAMES.get(conn.get("platform") or "", conn.get("platform"))
     return render(request, "accounting/connections.html", conn=conn, counts=counts)
 

@@ -89,7 +89,7 @@ def _detail(ctx, storage, bill_id: str) -> dict:  # noqa: ANN001
         "extraction_lines": (view.get("extraction") or {}).get("lines") or [],
         "low": svc.low_confidence_fields(bill), "confirmed_fields": bill.field_confirmations or [],
         "vendors": lookups.vendor_names(ctx), "proposed_vendor": proposed,
-        "ref": lookups.reference_options(ctx), "attr_kinds": ATTRIBUTE_KINDS, "attr_labels": lookups.ATTRIBUTE_LABELS,
+        "ref": lookups.attribute_options(ctx), "attr_kinds": ATTRIBUTE_KINDS, "attr_labels": lookups.ATTRIBUTE_LABELS,
         "payments": [payment_view(p, psyncs.get(p.id)) for p in payments[:20]],
         "history": sync_records.history(ctx, "bill", bill.id, limit=20),
         "audit": lookups.audit_trail(ctx, "bill", bill.id), "users": lookups.user_names(ctx),

@@ -38,7 +38,7 @@ def _page_data(ctx, edit_id: str | None) -> dict:  # noqa: ANN001
     rules = [rule_view(r) for r in svc.list_rules(ctx)]
     editing = next((r for r in rules if r["id"] == edit_id), None)
     return {"rules": rules, "editing": editing, "vendors": lookups.vendor_names(ctx),
-            "ref": lookups.reference_options(ctx), "attr_labels": lookups.ATTRIBUTE_LABELS,
+            "ref": lookups.attribute_options(ctx), "attr_labels": lookups.ATTRIBUTE_LABELS,
             "platform": lookups.platform_name(ctx)}
 
 

@@ -37,9 +37,9 @@ def vendor_list(request: Request, user=User, q: str | None = None, cursor: str |
         rows = svc.list_vendors(ctx, q=q or None, limit=PAGE, cursor=cursor or None)
         more = len(rows) > PAGE
         vendors = [svc.vendor_view(ctx, v) for v in rows[:PAGE]]
-        ref = lookups.reference_options(ctx)
+        platform_vendors = lookups.platform_vendors(ctx)
         platform = lookups.platform_name(ctx)
-    names = {v["id"]: v["name"] for v in ref["vendors"]}
+    names = {v["id"]: v["name"] for v in platform_vendors}
     vendors.sort(key=lambda v: v["name"].lower())
     return render(request, "vendors/list.html", vendors=vendors, q=q or "", platform=platform, platform_names=names,
                   next_cursor=rows[PAGE - 1].id if more else None)
@@ -57,13 +57,13 @@ def vendor_detail(vendor_id: str, request: Request, user=User):  # noqa: ANN001,
     with container(request).tx(user.actor) as ctx:
         row = ctx.get(t.Vendor, vendor_id)
         vendor = svc.vendor_view(ctx, row)
-        ref = lookups.reference_options(ctx)
+        platform_vendors = lookups.platform_vendors(ctx)
         platform = lookups.platform_name(ctx)
         users = lookups.user_names(ctx)
         changed_by = row.bank_details_changed_by
         audit = lookups.audit_trail(ctx, "vendor", vendor_id, limit=15)
-    suggestions = [] if vendor["accounting_vendor_id"] else lookups.vendor_suggestions(vendor["name"], ref["vendors"])
-    return render(request, "vendors/detail.html", vendor=vendor, platform_vendors=ref["vendors"], platform=platform,
+    suggestions = [] if vendor["accounting_vendor_id"] else lookups.vendor_suggestions(vendor["name"], platform_vendors)
+    return render(request, "vendors/detail.html", vendor=vendor, platform_vendors=platform_vendors, platform=platform,
                   suggestions=suggestions, changed_by=changed_by, users=users, audit=audit,
                   self_changed=changed_by == user.actor.user_id)
 

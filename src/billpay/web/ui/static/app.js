@@ -66,7 +66,8 @@
 
   // Pay dates: weekends and Federal Reserve holidays are refused, with the next business day offered.
   document.querySelectorAll("form.schedule").forEach(function (form) {
-    var closed = JSON.parse(form.dataset.closed || "{}"), input = form.querySelector('input[type="date"]');
+    var holder = form.closest("[data-closed]");
+    var closed = JSON.parse((holder && holder.dataset.closed) || "{}"), input = form.querySelector('input[type="date"]');
     var msg = form.querySelector(".date-msg"), button = form.querySelector('button[type="submit"]');
     function check() {
       var hit = closed[input.value];
