@@ -17,7 +17,7 @@ from ..domain.payments import NOT_SENT, PaymentStatus
 from ..domain.terms import parse_terms
 from ..ids import new_id
 from . import coding
-from .context import Ctx
+from .context import Ctx, statuses_filter
 
 BILL_INPUT_FIELDS = {"vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
                      "amount", "memo", "attributes", "lines"}
@@ -471,11 +471,7 @@ def list_bills(ctx: Ctx, *, status: str | None = None, vendor_id: str | None = N
                q: str | None = None, limit: int = 50, cursor: str | None = None) -> list[t.Bill]:
     stmt = select(t.Bill).where(t.Bill.org_id == ctx.org_id)
     if status:
-        statuses = status.split(",")
-        bad = [s for s in statuses if s not in BillStatus._value2member_map_]
-        if bad:
-            raise ValidationError(f"Unknown bill status '{bad[0]}'.", code="status_unknown", field="status")
-        stmt = stmt.where(t.Bill.status.in_(statuses))
+        stmt = stmt.where(statuses_filter(t.Bill.status, status, BillStatus, "bill"))
     if vendor_id:
         stmt = stmt.where(t.Bill.vendor_id == vendor_id)
     if source:

@@ -113,3 +113,14 @@ def transaction(sessionmaker, actor: Actor, vault: Vault, now: Callable[[], dt.d
         session.close()
     for fn in ctx.after_commit:
         fn()
+
+
+def statuses_filter(column, value: str, allowed: type, record: str):  # noqa: ANN001, ANN201
+    """``status=a,b`` as a SQL condition; an unknown status is refused by name (``status_unknown``)."""
+    from ..domain.errors import ValidationError
+
+    statuses = value.split(",")
+    bad = [s for s in statuses if s not in allowed._value2member_map_]
+    if bad:
+        raise ValidationError(f"Unknown {record} status '{bad[0]}'.", code="status_unknown", field="status")
+    return column.in_(statuses)

@@ -17,7 +17,7 @@ from ..ids import new_id
 from ..payments import approvals, calendar
 from ..payments.errors import PaymentRuleError
 from . import sync_records
-from .context import Ctx
+from .context import Ctx, statuses_filter
 from .orgs import get_settings
 from .vendors import bank_details, pending_bank_details
 
@@ -233,11 +233,7 @@ def list_payments(ctx: Ctx, *, status: str | None = None, bill_id: str | None = 
                   cursor: str | None = None) -> list[t.Payment]:
     stmt = select(t.Payment).where(t.Payment.org_id == ctx.org_id)
     if status:
-        statuses = status.split(",")
-        bad = [s for s in statuses if s not in PaymentStatus._value2member_map_]
-        if bad:
-            raise ValidationError(f"Unknown payment status '{bad[0]}'.", code="status_unknown", field="status")
-        stmt = stmt.where(t.Payment.status.in_(statuses))
+        stmt = stmt.where(statuses_filter(t.Payment.status, status, PaymentStatus, "payment"))
     if bill_id:
         stmt = stmt.where(t.Payment.bill_id == bill_id)
     if cursor:
