@@ -26,15 +26,20 @@ class Container:
     now: Callable[[], dt.datetime] = utcnow
     # platform -> callable(connection_row, container) -> AccountingConnector; tests may replace it
     connector_overrides: dict = field(default_factory=dict)
+    mailer: object | None = None
 
     @contextmanager
     def tx(self, actor: Actor) -> Iterator[Ctx]:
-        with transaction(self.sessionmaker, actor, self.vault, self.now, self.storage) as ctx:
+        with transaction(self.sessionmaker, actor, self.vault, self.now, self.storage, self.mailer) as ctx:
             yield ctx
 
 
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
+    from .mail import Mailer
+
+    mailer = Mailer(settings.mail_host, settings.mail_port, settings.mail_from) if settings.mail_host else None
     return Container(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
-                     vault=Vault(settings.resolved_secret_key), storage=LocalStorage(settings.files_dir))
+                     vault=Vault(settings.resolved_secret_key), storage=LocalStorage(settings.files_dir),
+                     mailer=mailer)

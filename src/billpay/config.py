@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     smtp_enabled: bool = True
     inbox_domain: str = "inbox.billpay.localhost"
     public_url: str = "http://127.0.0.1:8000"
+    # Outgoing notifications (bank-detail changes…) go through this SMTP relay when set.
+    mail_host: str | None = None
+    mail_port: int = 25
+    mail_from: str = "billpay@localhost"
     max_upload_bytes: int = 25 * 1024 * 1024
     login_rate_limit: int = 10  # failed attempts per 15 minutes per email+IP
 

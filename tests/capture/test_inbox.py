@@ -121,3 +121,45 @@ def test_hostile_messages_get_a_clear_outcome(container, org):
     assert garbage.status in ("no_invoice", "rejected")
     with container.sessionmaker() as s:
         assert s.scalars(select(t.InboundMessage)).all().__len__() == 4  # every message is on record
+
+
+def test_bank_detail_change_e_mails_the_admins_through_a_real_smtp_server(container, org):
+    """The outgoing relay is a real SMTP server (aiosmtpd) on loopback."""
+    from aiosmtpd.controller import Controller
+
+    from billpay.mail import Mailer
+    from billpay.services import vendors
+    from billpay.services.context import Actor
+
+    received = []
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    port = free_port()
+    ctl = Controller(Sink(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        container.mailer = Mailer("127.0.0.1", port, "billpay@acme.test")
+        with container.sessionmaker() as s:
+            admin = s.scalars(select(t.User).where(t.User.org_id == org["id"])).first()
+        actor = Actor(org["id"], admin.id, frozenset({"admin"}))
+        with container.tx(actor) as ctx:
+            v = vendors.create_vendor(ctx, {"name": "Acme Paper", "routing_number": "021000021",
+                                            "account_number": "123456789"})
+        with container.tx(actor) as ctx:
+            vendors.update_vendor(ctx, v.id, {"account_number": "999999999"})
+    finally:
+        ctl.stop()
+    assert len(received) == 1
+    rcpts, content = received[0]
+    assert rcpts == ["a@acme.test"] and "Acme Paper" in content and "second person" in content
+    assert "999999999" not in content  # no bank details in e-mail
+
+
+def test_a_relay_that_is_down_does_not_break_the_change():
+    from billpay.mail import Mailer
+
+    assert Mailer("127.0.0.1", free_port(), timeout=2).send(["a@acme.test"], "s", "b") is False

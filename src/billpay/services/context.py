@@ -47,6 +47,7 @@ class Ctx:
     vault: Vault
     now: Callable[[], dt.datetime] = utcnow
     storage: object | None = None  # LocalStorage: original files, bank files
+    mailer: object | None = None  # Mailer: outgoing notifications, sent after commit
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -100,9 +101,9 @@ class Ctx:
 
 @contextmanager
 def transaction(sessionmaker, actor: Actor, vault: Vault, now: Callable[[], dt.datetime] = utcnow,
-                storage: object | None = None) -> Iterator[Ctx]:
+                storage: object | None = None, mailer: object | None = None) -> Iterator[Ctx]:
     session = sessionmaker()
-    ctx = Ctx(session, actor, vault, now, storage)
+    ctx = Ctx(session, actor, vault, now, storage, mailer)
     try:
         yield ctx
         session.commit()

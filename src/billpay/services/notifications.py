@@ -1,4 +1,4 @@
-"""Notifications to people: an audit-visible record plus e-mail when an outgoing mailer is set."""
+"""Notifications to people: an audit-visible record, and an e-mail after commit when a relay is set."""
 from __future__ import annotations
 
 import logging
@@ -17,5 +17,8 @@ def notify_admins(ctx: Ctx, kind: str, message: str, record_id: str | None = Non
               if "admin" in (u.roles or [])]
     emails = [u.email for u in admins]
     ctx.audit(f"notification.{kind}", "notification", record_id, after={"to": emails, "message": message})
-    log.info("notify %s: %s (%d admins)", kind, message, len(emails))
+    if ctx.mailer is not None and emails:
+        subject = "billpay: " + kind.replace("_", " ")
+        ctx.after_commit.append(lambda: ctx.mailer.send(emails, subject, message))
+    log.info("notify %s (%d admins)", kind, len(emails))
     return emails
