@@ -89,14 +89,17 @@ def _fields_to_bill(ctx: Ctx, bill: t.Bill, result: dict) -> None:
         data["due_date"] = f["due_date"]
     if f.get("payment_terms") and not bill.payment_terms:
         data["payment_terms"] = f["payment_terms"]
-    for key in list(data):
+    # Currency and amount go together (the amount is checked against the currency's decimals);
+    # every other value on its own, so one refused value does not lose the others.
+    steps = [{k: data[k] for k in ("currency", "amount") if k in data}]
+    steps += [{k: v} for k, v in data.items() if k not in ("currency", "amount")]
+    for step in filter(None, steps):
         try:
-            bill_services._apply_fields(ctx, bill, {key: data[key]} if key != "amount" else
-                                        {"amount": data["amount"], **({"currency": data["currency"]} if "currency" in data else {})})
+            bill_services._apply_fields(ctx, bill, step)
         except ValidationError as e:
-            bill.warnings = [*(bill.warnings or []), {"code": "extracted_value_refused", "field": key,
+            bill.warnings = [*(bill.warnings or []), {"code": "extracted_value_refused", "field": ",".join(step),
                                                      "message": e.detail}]
-            if key == "due_date":
+            if "due_date" in step:
                 bill.due_date = None
 
 
