@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import random
 import re
 import shutil
@@ -43,6 +42,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, insert, select, text
 
+from bench._common import OtherLoad, log, machine  # noqa: F401 - also used by bench.web
 from bench._docs import DOCS, write_section
 from billpay.bootstrap import Container, build
 from billpay.config import Settings
@@ -66,10 +66,6 @@ SOURCES = [("api", 0.35), ("upload", 0.30), ("email", 0.30), ("accounting", 0.05
 VENDORS_PER_ORG = 25
 CHUNK = 5000
 NOISY = 0.10  # other processes using more than this share of the machine make tail latencies unreliable
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
 
 
 # ---------------------------------------------------------------- databases
@@ -229,61 +225,6 @@ class QueryCounter:
             yield self
         finally:
             self.on = False
-
-
-class OtherLoad:
-    """CPU used on the machine by processes other than this one (and the bench's own database server)
-    while requests are timed, as a share of the whole machine: how much the figures were disturbed."""
-
-    def __init__(self, server_pid: int | None = None) -> None:
-        self.server_pid = server_pid
-        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    def _machine_busy(self) -> float:
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / self.tick  # user nice system irq softirq steal
-
-    def _server(self) -> float:
-        if not self.server_pid:
-            return 0.0
-        total = 0.0
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            pid, ppid = int(d), int(fields[1])
-            if pid == self.server_pid or ppid == self.server_pid:
-                total += int(fields[11]) + int(fields[12])  # utime stime
-                if pid == self.server_pid:
-                    total += int(fields[13]) + int(fields[14])  # reaped backends
-        return total / self.tick
-
-    def _sample(self) -> tuple[float, float, float, float]:
-        own = os.times()
-        return time.monotonic(), self._machine_busy(), own.user + own.system, self._server()
-
-    def start(self) -> None:
-        try:
-            self.t0 = self._sample()
-        except (OSError, ValueError, IndexError):
-            self.t0 = None
-
-    def stop(self) -> float | None:
-        """Share of the machine (0..1) used by other processes since ``start``; None if unknown."""
-        if self.t0 is None:
-            return None
-        try:
-            t1 = self._sample()
-        except (OSError, ValueError, IndexError):
-            return None
-        wall = t1[0] - self.t0[0]
-        other = (t1[1] - self.t0[1]) - (t1[2] - self.t0[2]) - (t1[3] - self.t0[3])
-        return max(0.0, other / (wall * (os.cpu_count() or 1))) if wall > 0 else None
 
 
 def wait_for_idle(server_pid: int | None, max_wait_s: float, label: str) -> None:
@@ -522,18 +463,6 @@ def ratios(r: dict) -> dict:
             "list_http_over_service": ops["list"]["p50"] / ops["list_service"]["p50"],
             "get_http_over_sql": ops["get"]["p50"] / ops["get_sql"]["p50"],
             "get_http_over_service": ops["get"]["p50"] / ops["get_service"]["p50"]}
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
 
 
 def command(args) -> str:

@@ -35,7 +35,6 @@ import gc
 import json
 import logging
 import os
-import platform
 import re
 import resource
 import shutil
@@ -48,6 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+from bench._common import OtherLoad, log, machine  # noqa: E402
 from bench._docs import DOCS, write_section  # noqa: E402
 SECTION = "## Accounting sync (QuickBooks sandbox, 50 ms latency)"
 SECRET = "bench-secret-key-" + "s" * 32
@@ -67,10 +67,6 @@ NAMES = {
     "pull_incremental": "pull again, nothing changed (CDC)",
 }
 QBO_PER_MINUTE = 500  # QuickBooks Online's documented request limit per company and minute
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
 
 
 # ---------------------------------------------------------------- measuring
@@ -118,36 +114,6 @@ class PeakRss:
         peak = max(peak or 0, self._peak)
         return {"peak_rss_mb": round(peak / 1024, 1),
                 "rss_before_mb": None if self.rss0 is None else round(self.rss0 / 1024, 1)}
-
-
-class OtherLoad:
-    """Share of the machine's CPU used by other processes while a phase ran (how disturbed its time is)."""
-
-    def __init__(self) -> None:
-        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    def _sample(self) -> tuple[float, float, float]:
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        own = os.times()
-        return time.monotonic(), (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / self.tick, own.user + own.system
-
-    def start(self) -> None:
-        try:
-            self.t0 = self._sample()
-        except (OSError, ValueError, IndexError):
-            self.t0 = None
-
-    def stop(self) -> float | None:
-        if self.t0 is None:
-            return None
-        try:
-            t1 = self._sample()
-        except (OSError, ValueError, IndexError):
-            return None
-        wall = t1[0] - self.t0[0]
-        other = (t1[1] - self.t0[1]) - (t1[2] - self.t0[2])
-        return max(0.0, other / (wall * (os.cpu_count() or 1))) if wall > 0 else None
 
 
 class Measure:
@@ -644,18 +610,6 @@ def findings(results: dict, args) -> list[str]:  # noqa: ANN001
                        f"company (the sandbox's limit was lifted for it), so against QuickBooks it would need at "
                        f"least {naive['calls'] / QBO_PER_MINUTE:.1f} minutes.")
     return out
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
 
 
 def command(args) -> str:  # noqa: ANN001
