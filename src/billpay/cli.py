@@ -15,6 +15,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 
 
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def _container():
     from .bootstrap import build
 
@@ -53,6 +59,7 @@ def _serve(host: str, port: int, *, jobs: bool) -> None:
 
     from .web.app import create_app
 
+    _logging()
     c = _container()
     start_jobs = jobs and c.settings.inprocess_worker
     if c.settings.smtp_enabled:
@@ -61,6 +68,10 @@ def _serve(host: str, port: int, *, jobs: bool) -> None:
             start_smtp_receiver(c)
         except ImportError:
             pass
+    if not start_jobs:
+        from . import jobs
+
+        jobs.configure(c)  # no consumer here, but commits still wake the separate workers at once
     uvicorn.run(create_app(c, start_jobs=start_jobs), host=host, port=port, log_level="info",
                 proxy_headers=False)
 
@@ -76,7 +87,11 @@ def worker(threads: int = typer.Option(2, help="worker threads")) -> None:
     """Run a background worker (any number may run; with BILLPAY_REDIS_URL, on any machine)."""
     from .jobs import run_worker
 
-    run_worker(_container(), workers=threads)
+    _logging()
+    c = _container()
+    typer.echo(f"billpay worker: {threads} thread(s), queue in "
+               f"{'Redis' if c.settings.redis_url else c.settings.data_dir / 'queue.sqlite3'}")
+    run_worker(c, workers=threads)
 
 
 @app.command()
