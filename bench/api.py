@@ -565,6 +565,25 @@ def write_docs(section: str) -> None:
     write_section(SECTION, section)
 
 
+def on_databases(which: str, seed: int, prefix: str, run) -> dict:  # noqa: ANN001
+    """``run(kind, url, workdir, rng, server_pid)`` on a fresh SQLite file and/or a private PostgreSQL server."""
+    results: dict[str, dict] = {}
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        for kind in (["sqlite", "postgres"] if which == "both" else [which]):
+            rng = random.Random(seed)
+            if kind == "sqlite":
+                with sqlite_database(workdir) as url:
+                    results["SQLite"] = run(kind, url, workdir, rng, None)
+            else:
+                info: dict = {}
+                with postgres_database(info) as url:
+                    results["PostgreSQL"] = run(kind, url, workdir, rng, info.get("server_pid"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.api", description=__doc__.split("\n\n")[0])
     p.add_argument("--bills", type=int, default=100_000)
@@ -587,20 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     t_all = time.perf_counter()
     results: dict[str, dict] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="billpay-bench-api-"))
-    try:
-        kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-        for kind in kinds:
-            rng = random.Random(args.seed)
-            if kind == "sqlite":
-                with sqlite_database(workdir) as url:
-                    results["SQLite"] = run_db(kind, url, workdir, args, rng)
-            else:
-                info: dict = {}
-                with postgres_database(info) as url:
-                    results["PostgreSQL"] = run_db(kind, url, workdir, args, rng, info.get("server_pid"))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    results.update(on_databases(args.db, args.seed, "billpay-bench-api-",
+                                lambda kind, url, workdir, rng, pid: run_db(kind, url, workdir, args, rng, pid)))
     total_s = time.perf_counter() - t_all
 
     log("")

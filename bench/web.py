@@ -31,9 +31,7 @@ import json
 import os
 import random
 import re
-import shutil
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from decimal import Decimal
@@ -42,8 +40,8 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 
 from bench._docs import DOCS, write_section
-from bench.api import (CHUNK, NOISY, SECRET, STATUS_MIX, OtherLoad, QueryCounter, analyze, explain, log, machine,
-                       plan_summary, postgres_database, seed, sqlite_database, summarize, time_op, wait_for_idle)
+from bench.api import (CHUNK, NOISY, SECRET, STATUS_MIX, OtherLoad, QueryCounter, analyze, explain, log, machine, on_databases,
+                       plan_summary, seed, summarize, time_op, wait_for_idle)
 from billpay.bootstrap import Container, build
 from billpay.config import Settings
 from billpay.crypto import hash_password
@@ -697,19 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     t_all = time.perf_counter()
     results: dict[str, dict] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="billpay-bench-web-"))
-    try:
-        for kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
-            rng = random.Random(args.seed)
-            if kind == "sqlite":
-                with sqlite_database(workdir) as url:
-                    results["SQLite"] = run_db(kind, url, workdir, args, rng)
-            else:
-                info: dict = {}
-                with postgres_database(info) as url:
-                    results["PostgreSQL"] = run_db(kind, url, workdir, args, rng, info.get("server_pid"))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    results.update(on_databases(args.db, args.seed, "billpay-bench-web-",
+                                lambda kind, url, workdir, rng, pid: run_db(kind, url, workdir, args, rng, pid)))
     total_s = time.perf_counter() - t_all
 
     log("")
