@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 
 def loads(data: bytes | str) -> Any:
@@ -19,22 +19,22 @@ def loads(data: bytes | str) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
-def dumps(value: Any) -> str:
-    """Serialise ``value`` to compact JSON; ``Decimal`` is written exactly."""
-    parts: list[str] = []
-    _encode(value, parts)
-    return "".join(parts)
-
-
 def decimal_literal(amount: Decimal) -> str:
-    """``Decimal`` as a JSON number literal in fixed-point notation."""
+    """``Decimal`` as a JSON number literal in fixed-point notation (negative zero written as zero)."""
     if not amount.is_finite():
         raise ValueError(f"cannot encode non-finite amount {amount!r}")
     text = format(amount, "f")
-    return "0" if text in ("-0", "") else text
+    return "0" if text in ("-0", "-0.0", "") else text
 
 
-def _encode(value: Any, out: list[str]) -> None:
+def dumps(value: Any, *, number: Callable[[Decimal], str] = decimal_literal) -> str:
+    """Serialise ``value`` to compact JSON; ``number`` writes each ``Decimal`` (exactly, by default)."""
+    parts: list[str] = []
+    _encode(value, parts, number)
+    return "".join(parts)
+
+
+def _encode(value: Any, out: list[str], number: Callable[[Decimal], str] = decimal_literal) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -42,7 +42,7 @@ def _encode(value: Any, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, Decimal):
-        out.append(decimal_literal(value))
+        out.append(number(value))
     elif isinstance(value, int):
         out.append(str(value))
     elif isinstance(value, float):
@@ -59,14 +59,14 @@ def _encode(value: Any, out: list[str]) -> None:
                 out.append(",")
             out.append(json.dumps(str(key), ensure_ascii=False))
             out.append(":")
-            _encode(item, out)
+            _encode(item, out, number)
         out.append("}")
     elif isinstance(value, (list, tuple)):
         out.append("[")
         for index, item in enumerate(value):
             if index:
                 out.append(",")
-            _encode(item, out)
+            _encode(item, out, number)
         out.append("]")
     else:
         raise TypeError(f"cannot encode {type(value).__name__} as JSON")
