@@ -124,7 +124,6 @@ def ingest_message(container, org_id: str, raw: bytes, *, channel: str) -> Intak
                 if body and _INVOICE_WORDS.search(body):
                     doc = capture.store_document(ctx, container.storage, "message-body.txt",
                                                  body.encode("utf-8"), message_id=row.id)
-                    doc.mime_type = "text/plain"
                     bill = capture.bill_from_document(ctx, doc, source="email", sender=row.sender)
                     intake.bill_ids.append(bill.id)
                     intake.items.append({"filename": "(message body)", "outcome": "bill", "bill_id": bill.id})

@@ -17,18 +17,21 @@ from .context import Ctx
 
 log = logging.getLogger("billpay.capture")
 
-_MAGIC = [(b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
-          (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff")]
-
-
 def sniff(data: bytes) -> str:
-    head = data[:1024]
-    for magic, mime in _MAGIC:
-        if head.startswith(magic) or (mime == "application/pdf" and magic in head):
-            return mime
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc"):
-        return "image/heic"
-    return "application/octet-stream"
+    """The file's type from its bytes (the extraction engine's detection), for storage and the inbox.
+
+    Files extraction cannot read are stored as ``application/octet-stream``, except HEIC photos,
+    which are named as such so the outcome can say what was received.
+    """
+    from ..capture.extraction.intake import sniff as detect
+    from ..capture.extraction.model import Rejected
+
+    try:
+        return detect(data)
+    except Rejected:
+        if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc"):
+            return "image/heic"
+        return "application/octet-stream"
 
 
 def store_document(ctx: Ctx, storage: LocalStorage, filename: str, data: bytes,
