@@ -43,11 +43,10 @@ class QuickBooksHarness(ConnectorHarness):
         info = self.seeded
         return ConnectionSettings(
             platform="quickbooks",
-            base_url=_first(info, "base_url", "api_base_url"),
-            token_url=_first(info, "token_url", "token_endpoint"),
             company_id=self.realm_id,
-            client_id=info["client_id"],
-            client_secret=info["client_secret"],
+            config={"base_url": _first(info, "base_url", "api_base_url"),
+                    "token_url": _first(info, "token_url", "token_endpoint"), "client_id": info["client_id"]},
+            secrets={"client_secret": info["client_secret"]},
         )
 
     def connector(self, *, max_retries: int = 4) -> AccountingConnector:

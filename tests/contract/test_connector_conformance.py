@@ -11,7 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from billpay.sync.ports import REFERENCE_KINDS, ConnectorError, RemoteRef
+from billpay.connectors import registry
+from billpay.sync.ports import ConnectorError, RemoteRef
 
 
 def push_one(connector, harness, n: int = 1, key: str | None = None, **overrides):
@@ -26,7 +27,7 @@ def push_one(connector, harness, n: int = 1, key: str | None = None, **overrides
 
 def test_reference_data_of_every_kind_including_inactive_records(harness, connector):
     inactive = harness.inactive_vendor_id()
-    for kind in REFERENCE_KINDS:
+    for kind in registry.get(harness.platform).capabilities.reference_kinds:
         items = connector.fetch_reference_data(kind)
         assert isinstance(items, list)
         assert all(item.id and isinstance(item.name, str) for item in items)

@@ -35,7 +35,7 @@ def test_push_resync_immutable_and_void(stack):
     assert r.status_code == 200, r.text
     stack.work()
     remote = {b.external_id: b for b in stack.platform_bills()}[bill["sync"]["external_id"]]
-    assert remote.lines[0].class_id == other_class
+    assert remote.lines[0].dimensions.get("class") == other_class
     history = org.get(f"/bills/{bill['id']}/sync-history").json()["data"]
     assert [h["operation"] for h in history][:2] == ["update", "create"]
 

@@ -9,12 +9,16 @@ from sqlalchemy import func, select
 from ..db import tables as t
 from ..domain.errors import Conflict, NotFound, ValidationError
 from ..ids import new_id
-from ..sync.ports import REFERENCE_KINDS
+from ..connectors import registry
 from . import sync_records
 from .context import Ctx
 
-PLATFORMS = ("quickbooks", "netsuite", "intacct", "business_central")
-BUILT = ("quickbooks",)
+def _plugin(platform: str | None) -> registry.PlatformPlugin:
+    try:
+        return registry.get(platform)
+    except LookupError:
+        raise ValidationError(f"platform is one of {', '.join(registry.names())}.", code="platform_unknown",
+                              field="platform") from None
 
 
 def get_connection(ctx: Ctx) -> t.Connection | None:
@@ -31,50 +35,46 @@ def connection_view(conn: t.Connection | None) -> dict:
             "reference_refreshed_at": conn.reference_refreshed_at.isoformat() if conn.reference_refreshed_at else None}
 
 
+def split_credentials(plugin: registry.PlatformPlugin, body: dict) -> tuple[dict, dict]:
+    """A connection body -> (config, secrets) by the plugin's credential schema; refuses what is missing."""
+    missing = [f.name for f in plugin.credentials if f.required and not body.get(f.name)
+               and not (f.name == plugin.company_field and body.get("company_id"))]
+    if missing:
+        raise ValidationError(f"Missing: {', '.join(missing)}.", code="connection_incomplete",
+                              extra={"missing": missing})
+    config = {f.name: body[f.name] for f in plugin.credentials if not f.secret and body.get(f.name) is not None}
+    secrets = {f.name: body[f.name] for f in plugin.credentials if f.secret and body.get(f.name) is not None}
+    config["company_id"] = str(body.get(plugin.company_field) or body.get("company_id"))
+    return config, secrets
+
+
 def connect(ctx: Ctx, container, body: dict) -> t.Connection:  # noqa: ANN001
-    """``{"platform", "sandbox": true}`` for the built-in sandbox, or platform credentials (+ base_url)."""
+    """``{"platform", "sandbox": true}`` for the built-in sandbox, or the platform's credentials (+ base_url)
+    as its plugin declares them (``billpay sandbox <platform>`` prints such a body)."""
     ctx.require("connection.write")
-    platform = body.get("platform")
-    if platform not in PLATFORMS:
-        raise ValidationError(f"platform is one of {', '.join(PLATFORMS)}.", code="platform_unknown", field="platform")
-    if platform not in BUILT:
-        raise ValidationError(f"The {platform} connector is not available yet; QuickBooks Online is.",
-                              code="platform_not_available", field="platform")
-    allowed = {"platform", "sandbox", "base_url", "token_url", "authorize_url", "discovery_url", "client_id",
-               "client_secret", "realm_id", "company_id", "refresh_token", "redirect_uri", "options",
-               "revoke_url", "api_base_url"}
+    plugin = _plugin(body.get("platform"))
+    allowed = {"platform", "sandbox", "options", "company_id"} | {f.name for f in plugin.credentials}
     unknown = set(body) - allowed
     if unknown:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
     if body.get("sandbox"):
         from ..sync import builtin_sandbox
 
-        creds = builtin_sandbox.company(container)
-        base = container.settings.public_url.rstrip("/") + "/sandbox/quickbooks"
-        cfg = {"base_url": base, "token_url": base + "/oauth2/v1/tokens/bearer", "company_id": creds["realm_id"],
-               "client_id": creds["client_id"], "options": body.get("options") or {}}
-        secrets = {"client_secret": creds["client_secret"], "tokens": {"refresh_token": creds["refresh_token"]}}
+        base = container.settings.public_url.rstrip("/") + builtin_sandbox.mount_path(plugin.name)
+        creds = builtin_sandbox.get(container, plugin.name).provision(ctx.org_id, base)
+        config, secrets = split_credentials(plugin, creds)
     else:
-        missing = [k for k in ("base_url", "token_url", "client_id", "client_secret", "refresh_token")
-                   if not body.get(k)]
-        company = body.get("realm_id") or body.get("company_id")
-        if not company:
-            missing.append("realm_id")
-        if missing:
-            raise ValidationError(f"Missing: {', '.join(missing)}.", code="connection_incomplete",
-                                  extra={"missing": missing})
-        cfg = {"base_url": body["base_url"], "token_url": body["token_url"], "company_id": company,
-               "client_id": body["client_id"], "options": body.get("options") or {}}
-        secrets = {"client_secret": body["client_secret"], "tokens": {"refresh_token": body["refresh_token"]}}
+        config, secrets = split_credentials(plugin, body)
+    config["options"] = body.get("options") or {}
     conn = get_connection(ctx)
     if conn is None:
         conn = t.Connection(id=new_id("con"), org_id=ctx.org_id, created_at=ctx.now())
         ctx.session.add(conn)
-    conn.platform, conn.sandbox, conn.status, conn.config = platform, bool(body.get("sandbox")), "connected", cfg
+    conn.platform, conn.sandbox, conn.status, conn.config = plugin.name, bool(body.get("sandbox")), "connected", config
     conn.secrets_enc = ctx.vault.encrypt(secrets)
     conn.health = {"status": "connecting", "message": "Loading reference data…"}
     ctx.audit("connection.connected", "connection", conn.id,
-              after={"platform": platform, "sandbox": conn.sandbox, "company_id": cfg["company_id"]})
+              after={"platform": plugin.name, "sandbox": conn.sandbox, "company_id": config["company_id"]})
     ctx.enqueue("refresh_reference", None)
     return conn
 
@@ -102,9 +102,17 @@ def refresh_reference_data(ctx: Ctx) -> t.Outbox:
     return ctx.enqueue("refresh_reference", None)
 
 
+def reference_kinds(ctx: Ctx) -> tuple[str, ...]:
+    """The kinds the connected platform has (QuickBooks' when nothing is connected)."""
+    conn = get_connection(ctx)
+    platform = conn.platform if conn is not None and conn.status != "disconnected" else "quickbooks"
+    return registry.get(platform).capabilities.reference_kinds
+
+
 def reference_items(ctx: Ctx, kind: str, q: str | None = None) -> list[t.ReferenceItem]:
-    if kind not in REFERENCE_KINDS:
-        raise NotFound(f"Unknown reference data kind '{kind}'; kinds are {', '.join(REFERENCE_KINDS)}.",
+    kinds = reference_kinds(ctx)
+    if kind not in kinds:
+        raise NotFound(f"Unknown reference data kind '{kind}'; kinds are {', '.join(kinds)}.",
                        code="reference_kind_unknown")
     stmt = select(t.ReferenceItem).where(t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == kind)
     if q:

@@ -1,49 +1,45 @@
-"""The built-in QuickBooks sandbox of an installation: one company kept in the data dir.
+"""The built-in sandboxes of an installation: one per platform, kept in the data dir.
 
-It serves the demo and users' own trials with no account anywhere: the web
-app mounts it at ``/sandbox/quickbooks`` (its OAuth consent page included),
-and connections marked ``sandbox`` talk to it in-process.
+They serve the demo and users' own trials with no account anywhere: the web
+app mounts each at ``/sandbox/<platform>`` (the QuickBooks OAuth consent page
+included), and connections marked ``sandbox`` talk to them in-process. Each
+platform's plugin says how to build its sandbox (``PlatformPlugin.sandbox``).
 """
 from __future__ import annotations
 
 import threading
 
+from ..connectors import registry
+
 _lock = threading.Lock()
-_instances: dict[str, tuple] = {}
+_instances: dict[tuple[str, str], registry.BuiltinSandbox] = {}
 
 
-def _instance(container):  # noqa: ANN001, ANN202
-    from ..sandboxes.quickbooks import QuickBooksState, create_app, in_process_transport
-
-    key = str(container.settings.data_dir.resolve())
+def get(container, platform: str) -> registry.BuiltinSandbox:  # noqa: ANN001
+    key = (str(container.settings.data_dir.resolve()), platform)
     with _lock:
         if key not in _instances:
-            state = QuickBooksState(persist_path=container.settings.data_dir / "sandbox-quickbooks.json")
-            app = create_app(state)
-            _instances[key] = (state, app, in_process_transport(app, root_path="/sandbox/quickbooks"))
+            _instances[key] = registry.get(platform).builtin_sandbox(container)
         return _instances[key]
 
 
+def mount_path(platform: str) -> str:
+    return f"/sandbox/{platform}"
+
+
+# QuickBooks shortcuts kept for the tests and pages written before the registry.
 def state(container):  # noqa: ANN001, ANN201
-    return _instance(container)[0]
+    return get(container, "quickbooks").state
 
 
 def app(container):  # noqa: ANN001, ANN201
-    return _instance(container)[1]
+    return get(container, "quickbooks").app
 
 
 def transport(container):  # noqa: ANN001, ANN201
-    return _instance(container)[2]
+    return get(container, "quickbooks").transport
 
 
 def company(container) -> dict:  # noqa: ANN001
-    """Credentials for a connection to the built-in sandbox company (seeded on first use)."""
-    st = state(container)
-    with _lock:
-        realms = getattr(st, "realm_ids", None)
-        realm = realms()[0] if callable(realms) and realms() else None
-        if realm is None:
-            realm = st.seed_company()
-        client_id, client_secret = st.register_client()
-        refresh = st.issue_refresh_token(client_id, realm)
-    return {"realm_id": realm, "client_id": client_id, "client_secret": client_secret, "refresh_token": refresh}
+    """Credentials for a connection to the built-in QuickBooks sandbox company (seeded on first use)."""
+    return get(container, "quickbooks").provision("", container.settings.public_url)

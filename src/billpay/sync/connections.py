@@ -28,7 +28,9 @@ class DbTokenStore:
             _, sec = self._secrets(s)
         tok = sec.get("tokens")
         if not tok:
-            return None
+            # Connected with a refresh token only (the connection body): the first call refreshes it.
+            return OAuthTokens(access_token="", refresh_token=sec["refresh_token"]) if sec.get("refresh_token") \
+                else None
         return OAuthTokens(access_token=tok.get("access_token") or "", refresh_token=tok["refresh_token"],
                            expires_at=dt.datetime.fromisoformat(tok["expires_at"]) if tok.get("expires_at") else None,
                            refresh_expires_at=dt.datetime.fromisoformat(tok["refresh_expires_at"])
@@ -53,25 +55,32 @@ def http_client(container, conn: t.Connection) -> httpx.Client:  # noqa: ANN001
     if conn.sandbox:
         from . import builtin_sandbox
 
-        return httpx.Client(transport=builtin_sandbox.transport(container), timeout=30.0)
+        return httpx.Client(transport=builtin_sandbox.get(container, conn.platform).transport, timeout=30.0)
     return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), headers={"User-Agent": "billpay/0.1"})
 
 
+def settings_of(container, conn: t.Connection) -> ConnectionSettings:  # noqa: ANN001
+    """The stored connection with its secrets decrypted (never logged: secrets are hidden from repr)."""
+    sec = container.vault.decrypt_json(conn.secrets_enc) if conn.secrets_enc else {}
+    cfg = dict(conn.config or {})
+    options = cfg.pop("options", None) or {}
+    return ConnectionSettings(platform=conn.platform, company_id=str(cfg.get("company_id") or ""), config=cfg,
+                              secrets={k: v for k, v in sec.items() if k != "tokens"}, options=options)
+
+
 def connector_for(container, conn: t.Connection, **overrides) -> AccountingConnector:  # noqa: ANN001
-    """Build the platform connector for a stored connection (tests may override per platform)."""
+    """Build the platform connector for a stored connection (tests may override per platform).
+
+    Every factory receives ``discovered``: a dict kept per connection and configuration in which the
+    connector may cache facts it read once from the company (home currency, bank account)."""
     factory = container.connector_overrides.get(conn.platform)
     if factory is not None:
         return factory(conn, container)
-    sec = container.vault.decrypt_json(conn.secrets_enc)
     cfg = conn.config or {}
-    settings = ConnectionSettings(platform=conn.platform, base_url=cfg["base_url"], token_url=cfg["token_url"],
-                                  company_id=cfg["company_id"], client_id=cfg["client_id"],
-                                  client_secret=sec.get("client_secret", ""), options=cfg.get("options") or {})
     with _lock:
         facts = _discovered.setdefault((conn.id, repr(sorted(cfg.items()))), {})
-    if conn.platform == "quickbooks":
-        overrides.setdefault("discovered", facts)
-    return build_connector(settings, http=http_client(container, conn),
+    overrides.setdefault("discovered", facts)
+    return build_connector(settings_of(container, conn), http=http_client(container, conn),
                            tokens=DbTokenStore(container, conn.id), **overrides)
 
 

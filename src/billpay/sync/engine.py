@@ -27,6 +27,7 @@ from typing import Iterator
 
 from sqlalchemy import select, update, or_
 
+from ..connectors import registry
 from ..connectors.base.idempotency import idempotency_key
 from ..db import tables as t
 from ..domain.bills import BillStatus
@@ -40,8 +41,7 @@ from .worker import WORKER_ID, Retry, system_actor
 
 log = logging.getLogger("billpay.sync")
 LEASE = dt.timedelta(minutes=5)
-ATTR_FIELDS = {"gl_account": "account_id", "class": "class_id", "department": "department_id",
-               "location": "location_id"}
+NON_DIMENSION_KEYS = frozenset({"gl_account", "custom"})
 
 # Fixes in words, by error code, for the dashboard.
 FIXES = {
@@ -120,14 +120,23 @@ def bill_payload(ctx: Ctx, bill: t.Bill) -> BillPayload:
     for ln in lines_of(ctx, bill):
         attrs = {**{k: v for k, v in head.items() if k != "custom"}, **(ln.attributes or {})}
         lines.append(BillLinePayload(amount=Decimal(ln.amount), description=ln.description,
-                                     custom={**(head.get("custom") or {}), **(attrs.get("custom") or {})},
-                                     **{ATTR_FIELDS[k]: attrs.get(k) for k in ATTR_FIELDS}))
+                                     account_id=attrs.get("gl_account"), dimensions=dimensions_of(attrs),
+                                     custom={**(head.get("custom") or {}), **(attrs.get("custom") or {})}))
     return BillPayload(bill_id=bill.id, vendor_external_id=vendor.accounting_vendor_id,
                        invoice_number=bill.invoice_number or "", invoice_date=bill.invoice_date,
                        due_date=bill.due_date, currency=bill.currency, amount=Decimal(bill.amount), lines=lines,
                        memo=bill.memo, terms_external_id=_ref_id(ctx, "terms", bill.payment_terms),
-                       department_id=head.get("department"), location_id=head.get("location"),
-                       class_id=head.get("class"))
+                       dimensions=dimensions_of(head))
+
+
+def dimensions_of(attributes: dict) -> dict[str, str]:
+    """billpay attributes -> connector dimensions: every key but the G/L account and ``custom``."""
+    return {k: v for k, v in attributes.items() if k not in NON_DIMENSION_KEYS and isinstance(v, str) and v}
+
+
+def attributes_of(account_id: str | None, dimensions: dict) -> dict[str, str]:
+    """Connector dimensions -> billpay attributes (the inverse of ``dimensions_of``)."""
+    return {k: v for k, v in {"gl_account": account_id, **dimensions}.items() if v}
 
 
 def _summary(payload) -> dict:  # noqa: ANN001
@@ -381,11 +390,10 @@ def push_payments(container, org_id: str, payment_ids: list[str]) -> list[str]: 
 # --- reference data ---------------------------------------------------------------------------------
 
 def refresh_reference(container, org_id: str) -> dict:  # noqa: ANN001
-    from .ports import REFERENCE_KINDS
-
     with connection_lease(container, org_id) as conn:
         connector = connector_for(container, conn)
-        fetched = {kind: connector.fetch_reference_data(kind) for kind in REFERENCE_KINDS}
+        kinds = registry.get(conn.platform).capabilities.reference_kinds
+        fetched = {kind: connector.fetch_reference_data(kind) for kind in kinds}
         with container.tx(system_actor(org_id)) as ctx:
             counts = {}
             for kind, items in fetched.items():

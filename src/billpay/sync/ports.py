@@ -4,10 +4,19 @@ The sync engine (``billpay.sync``) only ever talks to a platform through
 ``AccountingConnector``. Connectors speak the platform's wire format and turn
 it into the canonical records below; the engine never sees platform JSON/XML.
 
-Override points for a new platform (NetSuite, Intacct, Business Central):
-implement every method of ``AccountingConnector``, raise ``ConnectorError``
-with a stable ``code`` for every failure, and enrol the connector in the
-conformance suite (``tests/contract``) with one line.
+Override points for a new platform: implement every method of
+``AccountingConnector`` (the optional ones of ``ConnectorExtras`` where the
+plugin's ``Capabilities`` say the platform has them), raise ``ConnectorError``
+with a stable ``code`` for every failure, declare the platform in a
+``PlatformPlugin`` (``billpay.connectors.registry``) and enrol the connector in
+the conformance suite (``tests/contract``) with one line.
+
+Dimensions: a bill's and a line's accounting dimensions travel as
+``dimensions`` — a mapping from the dimension ``code`` the plugin declares
+(``class``, ``department``, ``location``, ``subsidiary``, ``project``, a
+Business Central code such as ``area``) to the platform's external id. The G/L
+account is ``account_id``. Pull returns the same shape, so one mapping function
+serves both directions.
 
 Idempotency contract: every write takes an ``idempotency_key``. The same key
 sent twice must never create two records on the platform (QuickBooks:
@@ -21,10 +30,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Mapping, Protocol, Sequence, runtime_checkable
 
-ReferenceKind = Literal["vendors", "accounts", "classes", "departments", "locations", "terms"]
-REFERENCE_KINDS: tuple[ReferenceKind, ...] = (
+#: A reference-data kind: ``vendors``, ``accounts``, ``terms``, ``bank_accounts`` or a dimension's kind
+#: (``classes``, ``departments``, ``locations``, ``subsidiaries``, ``projects``, ``areas`` …), as the
+#: platform plugin declares them (``Capabilities.reference_kinds``).
+ReferenceKind = str
+#: The kinds QuickBooks Online has; kept for callers that predate per-platform kinds.
+REFERENCE_KINDS: tuple[str, ...] = (
     "vendors", "accounts", "classes", "departments", "locations", "terms",
 )
 
@@ -90,12 +103,16 @@ class ReferenceItem:
 
 @dataclass(frozen=True)
 class BillLinePayload:
+    """One line (split) of a bill. ``dimensions``: dimension code -> platform id.
+
+    ``custom`` carries platform-specific facts that are not dimensions (e.g. a
+    pulled QuickBooks line that is the bill's tax: ``{"quickbooks_line": "tax"}``).
+    """
+
     amount: Decimal
     description: str | None = None
     account_id: str | None = None
-    class_id: str | None = None
-    department_id: str | None = None
-    location_id: str | None = None
+    dimensions: Mapping[str, str] = field(default_factory=dict)
     custom: dict[str, str] = field(default_factory=dict)
 
 
@@ -113,10 +130,11 @@ class BillPayload:
     lines: Sequence[BillLinePayload]
     memo: str | None = None
     terms_external_id: str | None = None
-    department_id: str | None = None
-    location_id: str | None = None
-    class_id: str | None = None
+    #: Header dimensions (code -> platform id); a line's own value wins on that line.
+    dimensions: Mapping[str, str] = field(default_factory=dict)
     ap_account_id: str | None = None
+    #: Units of home currency per unit of ``currency`` when the bill is not in the home currency.
+    exchange_rate: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -135,10 +153,11 @@ class RemoteBill:
     lines: Sequence[BillLinePayload] = ()
     memo: str | None = None
     terms_external_id: str | None = None
-    department_id: str | None = None
-    location_id: str | None = None
+    dimensions: Mapping[str, str] = field(default_factory=dict)
     deleted: bool = False
     updated_at: dt.datetime | None = None
+    #: The platform's own status word ("Open", "Paid In Full", "Draft" …), for people.
+    status: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -171,6 +190,9 @@ class BillPaymentPayload:
     method: str  # ach | wire | check
     bank_account_id: str | None = None  # platform account money leaves from
     memo: str | None = None
+    exchange_rate: Decimal | None = None
+    #: Platform ids of vendor credits to apply with this payment (reducing the cash paid).
+    vendor_credit_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -212,3 +234,73 @@ class AccountingConnector(Protocol):
         """Create bill payments linked to their bills."""
 
     def find_bill_payment(self, payment_id: str, payload: BillPaymentPayload) -> RemoteRef | None: ...
+
+
+# --- optional abilities (declared in the plugin's ``Capabilities``) -------------------------------
+
+
+@dataclass(frozen=True)
+class CompanyInfo:
+    """Facts about the connected company that decide what the platform will accept.
+
+    Checked before money moves (Send to Payments) so a refusal is explained up
+    front instead of after a payment draft exists.
+    """
+
+    home_currency: str
+    currencies: Sequence[str] = ()          # currencies bills may be in (home included)
+    closed_through: dt.date | None = None    # books closed up to and including this date
+    bank_accounts: Sequence[ReferenceItem] = ()  # accounts bill payments may be drawn from (extra: currency)
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class VendorPayload:
+    """A vendor billpay creates on the platform (Capabilities.create_vendors)."""
+
+    vendor_id: str  # billpay's id
+    name: str
+    email: str | None = None
+    address: Mapping[str, str] | None = None  # line1, line2, city, region, postal_code, country
+    currency: str | None = None
+    tax_id: str | None = None
+    #: Header dimensions a platform needs on a vendor (e.g. NetSuite ``subsidiary``).
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VendorCreditPayload:
+    """A vendor credit (credit note) billpay writes (Capabilities.vendor_credits). Amounts are positive."""
+
+    credit_id: str  # billpay's id (the bill whose total is negative)
+    vendor_external_id: str
+    reference: str
+    credit_date: dt.date
+    currency: str
+    amount: Decimal
+    lines: Sequence[BillLinePayload]
+    memo: str | None = None
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    exchange_rate: Decimal | None = None
+
+
+class ConnectorExtras(Protocol):
+    """Methods a connector has where its plugin's ``Capabilities`` say so.
+
+    Connectors without an ability raise ``ConnectorError("platform_unsupported", …)``.
+    """
+
+    def company_info(self) -> CompanyInfo: ...
+
+    def create_vendor(self, payload: VendorPayload, idempotency_key: str) -> ReferenceItem: ...
+
+    def push_vendor_credits(self, items: Sequence[tuple[str, VendorCreditPayload]]) -> list[WriteResult]: ...
+
+    def void_bill_payment(self, ref: RemoteRef, idempotency_key: str) -> None:
+        """Reverse a synced bill payment (after a bank return); the bill reopens on the platform."""
+
+    def revoke(self) -> None:
+        """Revoke billpay's grant on the platform (disconnect); already revoked is success."""
+
+    def close(self) -> None:
+        """Release pooled resources (HTTP clients, sessions)."""

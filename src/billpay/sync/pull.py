@@ -18,7 +18,7 @@ from ..services.bills import normalize_invoice_number
 from ..services.context import Ctx
 from ..services.orgs import get_settings
 from .connections import connector_for
-from .engine import connection_lease, log_attempt
+from .engine import attributes_of, connection_lease, log_attempt
 from .ports import RemoteBill
 from .worker import system_actor
 
@@ -131,8 +131,7 @@ def _create_pulled(ctx: Ctx, rb: RemoteBill, vendor: t.Vendor) -> t.Bill:
     ctx.session.add(bill)
     ctx.session.flush()
     for i, ln in enumerate(rb.lines or []):
-        attrs = {k: v for k, v in {"gl_account": ln.account_id, "class": ln.class_id,
-                                   "department": ln.department_id}.items() if v}
+        attrs = attributes_of(ln.account_id, dict(ln.dimensions))
         ctx.session.add(t.BillLine(id=new_id("bln"), org_id=ctx.org_id, bill_id=bill.id, position=i,
                                    amount=ln.amount, description=ln.description, attributes=attrs,
                                    attribute_sources={k: {"source": "accounting"} for k in attrs}))

@@ -45,11 +45,12 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
     except ImportError:
         pass
     if mount_sandboxes:
-        try:
-            from ..sync import builtin_sandbox
-            app.mount("/sandbox/quickbooks", builtin_sandbox.app(container))
-        except ImportError:
-            pass
+        from ..connectors import registry
+        from ..sync import builtin_sandbox
+
+        for plugin in registry.plugins():
+            if plugin.sandbox is not None:
+                app.mount(builtin_sandbox.mount_path(plugin.name), builtin_sandbox.get(container, plugin.name).app)
     if start_jobs:
         @app.on_event("startup")
         def _jobs() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-import billpay.connectors
-from billpay.connectors import ConnectionSettings, build_connector, platforms, register
+from billpay.connectors import ConnectionSettings, build_connector, platforms, register, registry
+from billpay.connectors.registry import Capabilities, ConnectFlow, PlatformPlugin
 from billpay.connectors.base import InMemoryTokenStore
 from billpay.connectors.quickbooks import QuickBooksConnector
 from billpay.sync.ports import AccountingConnector
@@ -14,9 +14,9 @@ from .qbo_script import NOW, Script, fresh_tokens, query_answer
 
 
 def settings(**overrides) -> ConnectionSettings:
-    values = dict(platform="quickbooks", base_url="https://qbo.test", token_url="https://oauth.test/token",
-                  company_id="9130", client_id="cid", client_secret="csecret",
-                  options={"bank_account_id": "35", "minorversion": 75})
+    values = dict(platform="quickbooks", company_id="9130",
+                  config={"base_url": "https://qbo.test", "token_url": "https://oauth.test/token", "client_id": "cid"},
+                  secrets={"client_secret": "csecret"}, options={"bank_account_id": "35", "minorversion": 75})
     values.update(overrides)
     return ConnectionSettings(**values)
 
@@ -35,11 +35,24 @@ def test_client_secret_is_not_in_the_settings_repr():
     assert "csecret" not in repr(settings())
 
 
-def test_unknown_platform_is_a_clear_error_and_new_platforms_enrol_in_one_line(monkeypatch):
-    monkeypatch.setattr(billpay.connectors, "_FACTORIES", dict(billpay.connectors._FACTORIES))
+def test_unknown_platform_is_a_clear_error_and_new_platforms_enrol_in_one_line():
     with pytest.raises(ValueError, match="no connector for platform 'xero'"):
         build_connector(settings(platform="xero"), http=httpx.Client(), tokens=InMemoryTokenStore())
-    register("fake", lambda s, *, http, tokens, **kw: ("built", s.company_id))
-    assert build_connector(settings(platform="fake"), http=httpx.Client(), tokens=InMemoryTokenStore()) == (
-        "built", "9130")
-    assert {"quickbooks", "fake"} <= set(platforms())
+    fake = PlatformPlugin(name="fake", display_name="Fake", connect=ConnectFlow("session"), credentials=(),
+                          capabilities=Capabilities(),
+                          connector=lambda s, *, http, tokens, **kw: ("built", s.company_id))
+    register(fake)
+    try:
+        assert build_connector(settings(platform="fake"), http=httpx.Client(), tokens=InMemoryTokenStore()) == (
+            "built", "9130")
+        assert {"quickbooks", "fake"} <= set(platforms())
+    finally:
+        registry.unregister("fake")
+    assert "fake" not in platforms()
+
+
+def test_every_plugin_declares_its_secrets_and_reference_kinds():
+    for plugin in registry.plugins():
+        assert plugin.secret_fields, plugin.name
+        assert {"vendors", "accounts", "terms"} <= set(plugin.capabilities.reference_kinds)
+        assert len({d.code for d in plugin.capabilities.dimensions}) == len(plugin.capabilities.dimensions)

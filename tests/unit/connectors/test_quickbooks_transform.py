@@ -46,9 +46,9 @@ def payload(**overrides) -> BillPayload:
         bill_id="bill_123", vendor_external_id="56", invoice_number="INV-1",
         invoice_date=dt.date(2024, 4, 1), due_date=dt.date(2024, 5, 1), currency="USD",
         amount=Decimal("300.00"),
-        lines=(BillLinePayload(Decimal("200.00"), "Ads", account_id="7", class_id="c1"),
+        lines=(BillLinePayload(Decimal("200.00"), "Ads", account_id="7", dimensions={"class": "c1"}),
                BillLinePayload(Decimal("100.00"), None, account_id="8")),
-        memo="Office move", terms_external_id="3", department_id="d1", class_id="c9", ap_account_id="33",
+        memo="Office move", terms_external_id="3", dimensions={"department": "d1", "class": "c9"}, ap_account_id="33",
     )
     values.update(overrides)
     return BillPayload(**values)
@@ -79,15 +79,15 @@ def test_currency_ref_only_with_multicurrency_and_foreign_currency_refused_witho
 
 
 def test_location_maps_to_the_quickbooks_department():
-    body = bill_to_wire(payload(department_id=None, location_id="loc1"), USD)
+    body = bill_to_wire(payload(dimensions={"location": "loc1"}), USD)
     assert body["DepartmentRef"] == {"value": "loc1"}
 
 
 def test_per_line_departments_cannot_be_represented():
-    lines = (BillLinePayload(Decimal("200.00"), account_id="7", department_id="d1"),
-             BillLinePayload(Decimal("100.00"), account_id="8", department_id="d2"))
+    lines = (BillLinePayload(Decimal("200.00"), account_id="7", dimensions={"department": "d1"}),
+             BillLinePayload(Decimal("100.00"), account_id="8", dimensions={"department": "d2"}))
     with pytest.raises(ConnectorError) as caught:
-        bill_to_wire(payload(lines=lines, department_id=None), USD)
+        bill_to_wire(payload(lines=lines, dimensions={}), USD)
     assert caught.value.code == "platform_unsupported"
 
 
@@ -143,7 +143,7 @@ def test_item_lines_keep_their_item_and_memo_and_billpay_id_are_separated():
         "ItemBasedExpenseLineDetail": {"ItemRef": {"value": "11"}, "ClassRef": {"value": "c2"}}}])
     bill = bill_from_wire(row, USD)
     assert bill.memo == "Rent" and billpay_id_of(row) == "bill_9"
-    assert bill.lines[0].custom == {"item_id": "11"} and bill.lines[0].class_id == "c2"
+    assert bill.lines[0].custom == {"item_id": "11"} and bill.lines[0].dimensions.get("class") == "c2"
 
 
 @given(memo=st.one_of(st.none(), st.text(max_size=5000)),

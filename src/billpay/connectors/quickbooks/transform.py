@@ -124,11 +124,17 @@ def _unsupported(detail: str) -> ConnectorError:
     return UNSUPPORTED.error(platform=PLATFORM, detail=detail)
 
 
+#: QuickBooks keeps one Department per bill; billpay's ``department`` and ``location`` both name it
+#: (QuickBooks labels Departments "Locations" in many companies).
+HEADER_DIMENSIONS = ("department", "location")
+QBO_DIMENSIONS = {"class", *HEADER_DIMENSIONS}
+
+
 def header_department(payload: BillPayload) -> str | None:
     """The one QuickBooks Department for the bill, or an error if billpay has several."""
-    values = {v for v in (payload.department_id, payload.location_id) if v}
+    values = {v for k, v in payload.dimensions.items() if k in HEADER_DIMENSIONS and v}
     for line in payload.lines:
-        values.update(v for v in (line.department_id, line.location_id) if v)
+        values.update(v for k, v in line.dimensions.items() if k in HEADER_DIMENSIONS and v)
     if len(values) > 1:
         raise _unsupported(
             "QuickBooks Online keeps one department/location per bill, but this bill has "
@@ -158,13 +164,14 @@ def bill_lines_to_wire(payload: BillPayload) -> list[wire.BillLine]:
     for number, line in enumerate(payload.lines, start=1):
         if not line.account_id:
             raise _invalid(f"line {number} has no GL account")
-        if line.custom:
+        foreign = sorted(set(line.custom) | (set(line.dimensions) - QBO_DIMENSIONS))
+        if foreign:
             raise _unsupported(
-                f"line {number} has custom dimensions ({', '.join(sorted(line.custom))}), "
+                f"line {number} has custom dimensions ({', '.join(foreign)}), "
                 "which QuickBooks Online bills cannot hold"
             )
         detail: wire.AccountBasedExpenseLineDetail = {"AccountRef": {"value": line.account_id}}
-        class_id = line.class_id or payload.class_id
+        class_id = line.dimensions.get("class") or payload.dimensions.get("class")
         if class_id:
             detail["ClassRef"] = {"value": class_id}
         item: wire.BillLine = {
@@ -239,7 +246,7 @@ def bill_from_wire(obj: wire.Bill, company: CompanyCurrency) -> RemoteBill:
         lines.append(BillLinePayload(
             amount=difference,
             description="Tax" if kind == "tax" else "Difference to bill total",
-            department_id=department,
+            dimensions=_dims(department=department),
             custom={"quickbooks_line": kind},
         ))
     memo, _ = parse_note(obj.get("PrivateNote"))
@@ -257,8 +264,7 @@ def bill_from_wire(obj: wire.Bill, company: CompanyCurrency) -> RemoteBill:
         lines=tuple(lines),
         memo=memo,
         terms_external_id=ref_value(obj.get("SalesTermRef")),
-        department_id=department,
-        location_id=None,
+        dimensions=_dims(department=department),
         deleted=is_deleted(obj),
         updated_at=wire.parse_datetime((obj.get("MetaData") or {}).get("LastUpdatedTime")),
     )
@@ -280,10 +286,13 @@ def _line_from_wire(line: Any, department: str | None) -> BillLinePayload | None
         amount=to_decimal(line.get("Amount")),
         description=line.get("Description") or None,
         account_id=account,
-        class_id=ref_value(detail.get("ClassRef")),
-        department_id=department,
+        dimensions=_dims(**{"class": ref_value(detail.get("ClassRef")), "department": department}),
         custom=custom,
     )
+
+
+def _dims(**values: str | None) -> dict[str, str]:
+    return {k: v for k, v in values.items() if v}
 
 
 def is_deleted(obj: Any) -> bool:

@@ -1,0 +1,54 @@
+"""The QuickBooks sandbox as built-in demo equipment (``registry.BuiltinSandbox``).
+
+One state per installation, kept in the data directory; the web app mounts its
+app at ``/sandbox/quickbooks`` and connections marked ``sandbox`` reach it
+in-process.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import in_process_transport
+from .models import QuickBooksState
+from .routes import create_app
+
+MOUNT = "/sandbox/quickbooks"
+
+
+class QuickBooksBuiltin:
+    platform = "quickbooks"
+
+    def __init__(self, persist_path: Path | None) -> None:
+        self._state = QuickBooksState(persist_path=persist_path)
+        self._app = create_app(self._state)
+        self._transport = in_process_transport(self._app, root_path=MOUNT)
+
+    @property
+    def state(self) -> QuickBooksState:
+        return self._state
+
+    @property
+    def app(self) -> Any:
+        return self._app
+
+    @property
+    def transport(self) -> Any:
+        return self._transport
+
+    def provision(self, org_key: str, base_url: str) -> dict:
+        """Credentials for a connection to the sandbox company (seeded on first use)."""
+        st = self._state
+        with st.lock:
+            realms = st.realm_ids()
+            realm = realms[0] if realms else st.seed_company()
+            client_id, client_secret = st.register_client()
+            refresh = st.issue_refresh_token(client_id, realm)
+        base = base_url.rstrip("/")
+        return {"platform": "quickbooks", "base_url": base, "token_url": base + "/oauth2/v1/tokens/bearer",
+                "realm_id": realm, "client_id": client_id, "client_secret": client_secret,
+                "refresh_token": refresh}
+
+
+def create(container: Any) -> QuickBooksBuiltin:
+    return QuickBooksBuiltin(container.settings.data_dir / "sandbox-quickbooks.json")
