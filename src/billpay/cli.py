@@ -142,13 +142,14 @@ def extract(file: Path = typer.Argument(..., exists=False), as_json: bool = type
 def sandbox(platform: str = typer.Argument(..., help="quickbooks | netsuite | intacct | business_central"),
             port: int = typer.Option(0, help="port (0 picks a free one)"), host: str = "127.0.0.1") -> None:
     """Run one platform's sandbox as its own server; the first stdout line is the JSON to connect to it."""
-    if platform != "quickbooks":
-        typer.echo(json.dumps({"error": "sandbox_not_available",
-                               "detail": f"The {platform} sandbox is not built yet; quickbooks is."}), err=True)
-        raise typer.Exit(2)
-    from .sandboxes.quickbooks.server import run
+    from .connectors import registry
 
-    run(host=host, port=port)
+    try:
+        plugin = registry.get(platform)
+        plugin.run_sandbox_server(host=host, port=port)
+    except LookupError as e:
+        typer.echo(json.dumps({"error": "sandbox_not_available", "detail": str(e)}), err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -64,9 +64,9 @@ def test_sandbox_command_prints_connection_json_that_the_api_accepts(tmp_path, c
 
 
 def test_unknown_sandbox_platform_is_refused_clearly(tmp_path):
-    r = subprocess.run([str(BIN), "sandbox", "netsuite"], env=_env(tmp_path), capture_output=True, text=True,
+    r = subprocess.run([str(BIN), "sandbox", "xero"], env=_env(tmp_path), capture_output=True, text=True,
                        timeout=60)
-    assert r.returncode == 2 and "not built yet" in r.stderr
+    assert r.returncode == 2 and "sandbox_not_available" in r.stderr and "quickbooks" in r.stderr
 
 
 def test_demo_seeds_a_connected_organization_once(container):
