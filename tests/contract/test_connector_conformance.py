@@ -87,10 +87,10 @@ def test_per_item_rejections_do_not_sink_the_batch(harness, connector):
 
 def test_find_bill_only_finds_what_billpay_created(harness, connector):
     bill = harness.bill_payload(7)
-    assert connector.find_bill(bill.bill_id, bill) is None
+    assert connector.find_bill(f"{bill.bill_id}:create#0", bill) is None
     _, ref = push_one(connector, harness, 7)
-    assert connector.find_bill(bill.bill_id, bill).external_id == ref.external_id
-    assert connector.find_bill("bill_other", bill) is None
+    assert connector.find_bill(f"{bill.bill_id}:create#0", bill).external_id == ref.external_id
+    assert connector.find_bill("bill_other:create#0", bill) is None
 
 
 # -- update and void --------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_payment_links_the_bill_and_closes_it(harness, connector):
     assert result.error is None, result.error
     remote = connector.read_bill(ref)
     assert remote.balance == 0 and not remote.is_open
-    assert connector.find_bill_payment(payment.payment_id, payment).external_id == result.ref.external_id
+    assert connector.find_bill_payment(f"{payment.payment_id}:create#0", payment).external_id == result.ref.external_id
     (again,) = connector.push_bill_payments([("pay_1:create#0", payment)])
     assert again.ref.external_id == result.ref.external_id  # never paid twice
 
@@ -234,7 +234,7 @@ def test_timeout_after_commit_never_duplicates(harness):
     harness.inject("timeout_after_commit")
     (lost,) = connector.push_bills([("bill_1:create#0", bill)])
     assert lost.ref is None and lost.error.outcome_unknown and lost.error.retryable
-    found = connector.find_bill(bill.bill_id, bill)
+    found = connector.find_bill(f"{bill.bill_id}:create#0", bill)
     assert found is not None
     (retried,) = connector.push_bills([("bill_1:create#0", bill)])
     assert retried.ref.external_id == found.external_id

@@ -221,7 +221,7 @@ def push_bills(container, org_id: str, bill_ids: list[str]) -> list[str]:  # noq
         for bid, payload, gen, unknown in creates:
             if unknown:  # an earlier attempt may have reached the platform: look before creating
                 try:
-                    found = connector.find_bill(bid, payload)
+                    found = connector.find_bill(idempotency_key(bid, "create", gen), payload)
                 except ConnectorError as e:
                     results[bid] = (None, e, "find")
                     continue
@@ -351,7 +351,7 @@ def push_payments(container, org_id: str, payment_ids: list[str]) -> list[str]: 
         for pid, payload, (gen, _, unknown) in items:
             if unknown:
                 try:
-                    found = connector.find_bill_payment(pid, payload)
+                    found = connector.find_bill_payment(idempotency_key(pid, "create", gen), payload)
                 except ConnectorError as e:
                     results[pid] = (None, e, "find")
                     continue

@@ -22,8 +22,8 @@ Idempotency contract: every write takes an ``idempotency_key``. The same key
 sent twice must never create two records on the platform (QuickBooks:
 ``requestid``; others: external id / upsert keys). When a write failed in a
 way that leaves its outcome unknown (timeout after the platform committed),
-the engine calls ``find_bill``/``find_bill_payment`` with the billpay id
-before writing again.
+the engine calls ``find_bill``/``find_bill_payment`` with the idempotency key
+and payload that were sent before writing again.
 """
 from __future__ import annotations
 
@@ -225,15 +225,19 @@ class AccountingConnector(Protocol):
     def read_bill(self, ref: RemoteRef) -> RemoteBill | None:
         """The bill as it is now; None when deleted."""
 
-    def find_bill(self, bill_id: str, payload: BillPayload) -> RemoteRef | None:
-        """Find a bill billpay may already have created (after an unknown outcome)."""
+    def find_bill(self, idempotency_key: str, payload: BillPayload) -> RemoteRef | None:
+        """Find a bill billpay may already have created (after an unknown outcome).
+
+        ``idempotency_key`` and ``payload`` are exactly what the create sent. Look up narrowly by the
+        record's own key (external id, control id, business key); fail safe (report) rather than create
+        twice when the marker may have been edited on the platform."""
 
     def push_bill_payments(
         self, items: Sequence[tuple[str, BillPaymentPayload]]
     ) -> list[WriteResult]:
         """Create bill payments linked to their bills."""
 
-    def find_bill_payment(self, payment_id: str, payload: BillPaymentPayload) -> RemoteRef | None: ...
+    def find_bill_payment(self, idempotency_key: str, payload: BillPaymentPayload) -> RemoteRef | None: ...
 
 
 # --- optional abilities (declared in the plugin's ``Capabilities``) -------------------------------

@@ -244,14 +244,14 @@ def test_find_bill_matches_the_billpay_marker_not_just_the_number():
     someone_elses = bill_row("40", doc="INV-1", note="typed by hand")
     ours = bill_row("41", doc="INV-1", note="Memo\nbillpay:bill_1")
     rig = make_rig(Script().on("GET", "/query", query_answer("Bill", [someone_elses, ours])))
-    assert rig.connector.find_bill("bill_1", payload(1)) == RemoteRef("41", "0")
+    assert rig.connector.find_bill("bill_1:create#0", payload(1)) == RemoteRef("41", "0")
     assert "VendorRef = '56' AND DocNumber = 'INV-1'" in query_of(rig.script.api_requests()[0])
 
 
 def test_find_bill_escapes_quotes_and_falls_back_to_the_date():
     script = Script().on("GET", "/query", query_answer("Bill", []))
     rig = make_rig(script)
-    assert rig.connector.find_bill("bill_1", payload(1, invoice_number="O'Brien 1")) is None
+    assert rig.connector.find_bill("bill_1:create#0", payload(1, invoice_number="O'Brien 1")) is None
     first, second = (query_of(r) for r in rig.script.api_requests())
     assert "DocNumber = 'O\\'Brien 1'" in first and "TxnDate = '2024-04-01'" in second
 

@@ -33,6 +33,11 @@ def idempotency_key(record_id: str, action: str, generation: int = 0) -> str:
     return f"{record_id}:{action}#{generation}"
 
 
+def record_of(key: str) -> str:
+    """The record id of an idempotency key (``bill_123:create#0`` -> ``bill_123``)."""
+    return key.rsplit(":", 1)[0] if ":" in key else key
+
+
 def request_id(*parts: str) -> str:
     """A deterministic 36-character request id (UUID5) for the given key parts.
 

@@ -45,7 +45,7 @@ import httpx
 
 from billpay.connectors.base.auth import OAuth2RefreshTokenAuth, OAuthTokens, TokenStore, utc_now
 from billpay.connectors.base.errors import NOT_FOUND
-from billpay.connectors.base.idempotency import request_id
+from billpay.connectors.base.idempotency import record_of, request_id
 from billpay.connectors.base.pagination import PaginationStats
 from billpay.connectors.base.retry import RetryPolicy
 from billpay.connectors.quickbooks import faults, wire
@@ -345,11 +345,12 @@ class QuickBooksConnector:
             raise NOT_FOUND.error(platform=PLATFORM, raw={"Id": external_id})
         return record
 
-    def find_bill(self, bill_id: str, payload: BillPayload) -> RemoteRef | None:
-        """The bill carrying ``billpay:<bill_id>`` in its note, by vendor + number, then vendor + date.
+    def find_bill(self, idempotency_key: str, payload: BillPayload) -> RemoteRef | None:
+        """The bill carrying ``billpay:<bill id>`` in its note, by vendor + number, then vendor + date.
 
         QuickBooks cannot filter on ``PrivateNote``; the marker is matched here.
         """
+        bill_id = record_of(idempotency_key)
         vendor = wire.quote(payload.vendor_external_id)
         searches = [f"VendorRef = {vendor} AND TxnDate = {wire.quote(payload.invoice_date.isoformat())}"]
         if payload.invoice_number:
@@ -421,8 +422,8 @@ class QuickBooksConnector:
     def push_bill_payments(self, items: Sequence[tuple[str, BillPaymentPayload]]) -> list[WriteResult]:
         return self._payments.push(items)
 
-    def find_bill_payment(self, payment_id: str, payload: BillPaymentPayload) -> RemoteRef | None:
-        return self._payments.find(payment_id, payload)
+    def find_bill_payment(self, idempotency_key: str, payload: BillPaymentPayload) -> RemoteRef | None:
+        return self._payments.find(record_of(idempotency_key), payload)
 
 
 def _not_sent(error: ConnectorError) -> ConnectorError:
