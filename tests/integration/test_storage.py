@@ -1,12 +1,15 @@
 """Every document storage backend (local dir, PostgreSQL, S3-compatible server) passes the same checks."""
 from __future__ import annotations
 
+import json
 import socket
 
 import boto3
 import pytest
 from sqlalchemy import func, select, text, update
+from typer.testing import CliRunner
 
+from billpay.cli import app
 from billpay.config import Settings
 from billpay.db.engine import make_engine
 from billpay.db.tables import DocumentBlob
@@ -153,7 +156,7 @@ def test_the_choice_follows_the_settings(tmp_path, pg_migrated, s3_storage):
 
 
 @pytest.mark.postgres
-def test_files_left_in_the_data_dir_stay_readable_and_can_be_imported(tmp_path, pg_migrated):
+def test_files_left_in_the_data_dir_stay_readable_and_can_be_imported(tmp_path, pg_migrated, monkeypatch):
     """Upgrading a PostgreSQL deployment switches it to database storage; older files are not lost."""
     _truncate_pg(pg_migrated)
     old = LocalStorage(tmp_path / "d" / "files")
@@ -167,10 +170,14 @@ def test_files_left_in_the_data_dir_stay_readable_and_can_be_imported(tmp_path, 
     elsewhere = DatabaseStorage(engine)  # a worker on another machine does not, until they are imported
     with pytest.raises(ObjectMissing):
         elsewhere.get(key)
-    report = copy_local(old, store.primary)
-    assert (report.copied, report.already_there, report.damaged) == (2, 0, [broken])
+    for name, value in (("DATA_DIR", str(tmp_path / "d")), ("DATABASE_URL", pg_migrated), ("SECRET_KEY", "k" * 32)):
+        monkeypatch.setenv(f"BILLPAY_{name}", value)
+    out = CliRunner().invoke(app, ["storage", "import-local"])
+    assert out.exit_code == 1 and json.loads(out.stdout) == {"copied": 2, "already_there": 0, "damaged": [broken]}
     assert elsewhere.get(key) == PDF and elsewhere.get(bank) == b"101 ACH file"
     assert copy_local(old, store.primary).already_there == 2  # running it again copies nothing
+    monkeypatch.setenv("BILLPAY_STORAGE", "local")
+    assert CliRunner().invoke(app, ["storage", "import-local"]).exit_code == 2
     with engine.connect() as c:
         assert c.scalar(text("SELECT count(*) FROM document_blobs")) == 2
     engine.dispose()
