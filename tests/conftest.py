@@ -125,4 +125,4 @@ def make_container(url: str, data_dir: Path) -> Container:
 def container(db_url, tmp_path):
     c = make_container(db_url, tmp_path / "data")
     yield c
-    c.engine.dispose()
+    c.close()

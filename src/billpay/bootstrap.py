@@ -28,6 +28,11 @@ class Container:
     connector_overrides: dict = field(default_factory=dict)
     mailer: object | None = None
 
+    def close(self) -> None:
+        """Release database connections (the app's pool and the document store's, if it has one)."""
+        getattr(self.storage, "close", lambda: None)()
+        self.engine.dispose()
+
     @contextmanager
     def tx(self, actor: Actor) -> Iterator[Ctx]:
         with transaction(self.sessionmaker, actor, self.vault, self.now, self.storage, self.mailer) as ctx:

@@ -50,7 +50,7 @@ class Deployment:
         for c in (self.client, self.other):
             c.close()
         for c in (self.serve, self.worker):
-            c.engine.dispose()
+            c.close()
 
 
 @pytest.fixture(params=[pytest.param("database", marks=pytest.mark.postgres),

@@ -74,7 +74,7 @@ def backend(request, tmp_path):  # noqa: ANN201
     elif request.param == "database":
         b = _database(request.getfixturevalue("pg_migrated"))
         yield b
-        b.store.engine.dispose()
+        b.store.close()
     else:
         yield _s3(*request.getfixturevalue("s3_storage"))
 
@@ -141,7 +141,9 @@ def test_the_choice_follows_the_settings(tmp_path, pg_migrated, s3_storage):
     assert isinstance(open_storage(sqlite, make_engine(sqlite.resolved_database_url)), LocalStorage)
     pg = settings(database_url=pg_migrated)
     engine = make_engine(pg_migrated)
-    assert pg.resolved_storage == "database" and isinstance(open_storage(pg, engine), DatabaseStorage)
+    db = open_storage(pg, engine)
+    assert pg.resolved_storage == "database" and isinstance(db, DatabaseStorage)
+    db.close()
     assert isinstance(open_storage(settings(database_url=pg_migrated, storage="local"), engine), LocalStorage)
     endpoint, url = s3_storage
     s3 = open_storage(settings(storage=url, s3_endpoint_url=endpoint), engine)
@@ -180,4 +182,6 @@ def test_files_left_in_the_data_dir_stay_readable_and_can_be_imported(tmp_path, 
     assert CliRunner().invoke(app, ["storage", "import-local"]).exit_code == 2
     with engine.connect() as c:
         assert c.scalar(text("SELECT count(*) FROM document_blobs")) == 2
+    store.close()
+    elsewhere.close()
     engine.dispose()

@@ -60,6 +60,9 @@ class LocalFallback:
         self.primary.delete(key)
         self.local.delete(key)
 
+    def close(self) -> None:
+        getattr(self.primary, "close", lambda: None)()
+
 
 def open_storage(settings: Settings, engine: Engine) -> DocumentStore:
     """The backend ``settings`` choose (see :attr:`Settings.resolved_storage`)."""

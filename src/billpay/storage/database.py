@@ -5,12 +5,16 @@ commits on its own connection before it returns, so the row the caller commits
 afterwards never points at bytes another process cannot see yet. Not offered on
 SQLite: there a second connection would wait behind the caller's write lock, and a
 single machine is served as well by the local directory.
+
+Its connections come from a small pool of their own: ``put`` runs while the caller's
+transaction holds a connection of the app's pool, and drawing the second one from that
+same pool could starve under a burst of uploads.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, exc, select
+from sqlalchemy import create_engine, delete, exc, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
@@ -23,7 +27,10 @@ class DatabaseStorage:
         if engine.dialect.name != "postgresql":
             raise ValueError("BILLPAY_STORAGE=database needs PostgreSQL (BILLPAY_DATABASE_URL); "
                              "with SQLite use BILLPAY_STORAGE=local")
-        self.engine = engine
+        self.engine = create_engine(engine.url, pool_size=2, max_overflow=8, pool_pre_ping=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     def put(self, org_id: str, data: bytes, suffix: str = "") -> tuple[str, str]:
         key, sha = make_key(org_id, data, suffix)
