@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
+import boto3
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -13,7 +15,7 @@ from billpay.config import Settings
 from billpay.db.migrate import upgrade
 from billpay.db.tables import Base
 
-from .services import Postgres, Redis
+from .services import Postgres, Redis, S3Server
 
 SECRET = "test-secret-key-" + "x" * 32
 
@@ -43,6 +45,26 @@ def redis_url():
         yield r.start()
     finally:
         r.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    server = S3Server()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, monkeypatch) -> tuple[str, str]:
+    """(endpoint, ``s3://bucket/prefix``) of a fresh bucket; the AWS_* variables boto3 reads point at it."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "billpay-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "billpay-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = f"billpay-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=bucket)
+    return s3_server, f"s3://{bucket}/documents"
 
 
 @pytest.fixture(scope="session")
@@ -103,4 +125,4 @@ def make_container(url: str, data_dir: Path) -> Container:
 def container(db_url, tmp_path):
     c = make_container(db_url, tmp_path / "data")
     yield c
-    c.engine.dispose()
+    c.close()

@@ -1,4 +1,4 @@
-"""Real PostgreSQL and Redis servers for the test run: private data dirs, free ports, stopped afterwards."""
+"""Real PostgreSQL, Redis and S3-compatible servers for the test run: private data dirs, free ports, stopped afterwards."""
 from __future__ import annotations
 
 import glob
@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -77,3 +78,34 @@ class Redis:
             self.proc.terminate()
             self.proc.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class S3Server:
+    """moto's standalone S3-compatible server, as its own process (the S3 storage backend talks HTTP to it)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60  # a loaded machine takes a while to import moto
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("the S3-compatible test server (moto) exited at start")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return f"http://127.0.0.1:{self.port}"
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the S3-compatible test server (moto) did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)

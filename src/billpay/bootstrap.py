@@ -13,7 +13,7 @@ from .config import Settings
 from .crypto import Vault
 from .db.engine import make_engine, make_sessionmaker
 from .services.context import Actor, Ctx, transaction, utcnow
-from .storage import LocalStorage
+from .storage import DocumentStore, open_storage
 
 
 @dataclass
@@ -22,11 +22,16 @@ class Container:
     engine: Engine
     sessionmaker: sessionmaker[Session]
     vault: Vault
-    storage: LocalStorage
+    storage: DocumentStore  # local dir, PostgreSQL or S3: BILLPAY_STORAGE
     now: Callable[[], dt.datetime] = utcnow
     # platform -> callable(connection_row, container) -> AccountingConnector; tests may replace it
     connector_overrides: dict = field(default_factory=dict)
     mailer: object | None = None
+
+    def close(self) -> None:
+        """Release database connections (the app's pool and the document store's, if it has one)."""
+        getattr(self.storage, "close", lambda: None)()
+        self.engine.dispose()
 
     @contextmanager
     def tx(self, actor: Actor) -> Iterator[Ctx]:
@@ -41,5 +46,5 @@ def build(settings: Settings | None = None) -> Container:
 
     mailer = Mailer(settings.mail_host, settings.mail_port, settings.mail_from) if settings.mail_host else None
     return Container(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
-                     vault=Vault(settings.resolved_secret_key), storage=LocalStorage(settings.files_dir),
+                     vault=Vault(settings.resolved_secret_key), storage=open_storage(settings, engine),
                      mailer=mailer)

@@ -11,8 +11,10 @@ import typer
 app = typer.Typer(help="billpay: open-source Bill Pay with two-way accounting sync.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+storage_app = typer.Typer(help="Document storage (BILLPAY_STORAGE).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
+app.add_typer(storage_app, name="storage")
 
 
 def _logging() -> None:
@@ -35,6 +37,23 @@ def db_upgrade() -> None:
     c = _container()
     upgrade(c.settings.resolved_database_url)
     typer.echo("database is up to date")
+
+
+@storage_app.command("import-local")
+def storage_import_local() -> None:
+    """Copy the documents in this machine's data dir into the configured shared storage (idempotent)."""
+    from .storage import LocalFallback, LocalStorage, copy_local
+
+    c = _container()
+    target = c.storage.primary if isinstance(c.storage, LocalFallback) else c.storage
+    if isinstance(target, LocalStorage):
+        typer.echo("BILLPAY_STORAGE is local: documents already live in the data dir", err=True)
+        raise typer.Exit(2)
+    report = copy_local(LocalStorage(c.settings.data_dir / "files"), target)
+    typer.echo(json.dumps({"copied": report.copied, "already_there": report.already_there,
+                           "damaged": report.damaged}))
+    if report.damaged:
+        raise typer.Exit(1)
 
 
 @org_app.command("create")

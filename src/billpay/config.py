@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     mail_port: int = 25
     mail_from: str = "billpay@localhost"
     max_upload_bytes: int = 25 * 1024 * 1024
+    # Where original files live: "local" (data dir), "database" (PostgreSQL) or "s3://bucket/prefix".
+    # Unset: "database" when the database is PostgreSQL (every process reaches it), else "local".
+    storage: str | None = None
+    s3_endpoint_url: str | None = None  # an S3-compatible server other than AWS (MinIO, Ceph...)
     login_rate_limit: int = 10  # failed attempts per 15 minutes per email+IP
 
     @field_validator("secret_key")
@@ -38,6 +42,24 @@ class Settings(BaseSettings):
         if v is not None and len(v) < 32:
             raise ValueError("BILLPAY_SECRET_KEY must be at least 32 characters")
         return v
+
+    @field_validator("storage")
+    @classmethod
+    def _storage_choice(cls, v: str | None) -> str | None:
+        if v is None or v.strip() == "":
+            return None
+        v = v.strip()
+        if v.lower() in ("local", "database"):
+            return v.lower()
+        if v.startswith("s3://") and len(v) > len("s3://") and not v[len("s3://"):].startswith("/"):
+            return v
+        raise ValueError("BILLPAY_STORAGE must be local, database or s3://bucket/prefix")
+
+    @property
+    def resolved_storage(self) -> str:
+        if self.storage:
+            return self.storage
+        return "database" if self.resolved_database_url.startswith("postgresql") else "local"
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -92,6 +92,23 @@ class Document(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class DocumentBlob(Base):
+    """Stored originals when documents live in the database (``BILLPAY_STORAGE=database``).
+
+    Keyed by the content-addressed storage key (``<org_id>/<sha[:2]>/<sha><suffix>``), so the same
+    bytes of one organization are stored once; rows above hold the key, filtered by organization.
+    """
+
+    __tablename__ = "document_blobs"
+    __table_args__ = (Index("ix_document_blobs_org", "org_id"),)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Bill(Base):
     __tablename__ = "bills"
     __table_args__ = (

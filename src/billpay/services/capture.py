@@ -10,7 +10,7 @@ from ..db import tables as t
 from ..domain.bills import BillStatus
 from ..domain.errors import ValidationError
 from ..ids import new_id
-from ..storage import LocalStorage
+from ..storage import DocumentStore, ObjectUnreadable
 from . import bills as bill_services
 from . import coding
 from .context import Ctx
@@ -34,7 +34,7 @@ def sniff(data: bytes) -> str:
         return "application/octet-stream"
 
 
-def store_document(ctx: Ctx, storage: LocalStorage, filename: str, data: bytes,
+def store_document(ctx: Ctx, storage: DocumentStore, filename: str, data: bytes,
                    message_id: str | None = None) -> t.Document:
     key, sha = storage.put(ctx.org_id, data)
     doc = t.Document(id=new_id("doc"), org_id=ctx.org_id, sha256=sha, filename=(filename or "document")[:300],
@@ -54,7 +54,7 @@ def bill_from_document(ctx: Ctx, doc: t.Document, *, source: str, sender: str | 
     return bill
 
 
-def ingest_uploads(ctx: Ctx, storage: LocalStorage, files: list[tuple[str, bytes]], *, max_bytes: int) -> list[t.Bill]:
+def ingest_uploads(ctx: Ctx, storage: DocumentStore, files: list[tuple[str, bytes]], *, max_bytes: int) -> list[t.Bill]:
     ctx.require("bills.write")
     for name, data in files:
         if not data:
@@ -106,7 +106,7 @@ def _fields_to_bill(ctx: Ctx, bill: t.Bill, result: dict) -> None:
                 bill.due_date = None
 
 
-def run_extraction(ctx: Ctx, storage: LocalStorage, bill_id: str) -> None:
+def run_extraction(ctx: Ctx, storage: DocumentStore, bill_id: str) -> None:
     """The background half of capture: read the document, fill the bill, match the vendor, code it."""
     from ..capture import extraction as ex
 
@@ -120,7 +120,11 @@ def run_extraction(ctx: Ctx, storage: LocalStorage, bill_id: str) -> None:
 
     candidates = [ex.VendorCandidate(id=v.id, name=v.name, tax_id=v.tax_id, iban=bank_details(ctx, v).iban,
                                      email_domain=(v.email or "").partition("@")[2] or None) for v in vendors]
-    data = storage.get(doc.storage_key)
+    try:
+        data = storage.get(doc.storage_key)
+    except ObjectUnreadable as e:  # missing or damaged: no retry will bring it back
+        mark_extraction_failed(ctx, bill_id, f"{e.code}: {e.detail}")
+        return
     result = ex.extract_document(data, doc.filename)
     match = ex.match_vendor(result, candidates) if result.status != "rejected" else None
     profile = None

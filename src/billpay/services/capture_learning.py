@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..db import tables as t
 from ..ids import new_id
+from ..storage import ObjectUnreadable
 from .context import Ctx
 
 
@@ -40,7 +41,11 @@ def learn(ctx: Ctx, bill_id: str) -> None:
     if not bill.document_id or not bill.vendor_id:
         return
     doc = ctx.get(t.Document, bill.document_id)
-    result = extract_document(ctx.storage.get(doc.storage_key), doc.filename)
+    try:
+        data = ctx.storage.get(doc.storage_key)
+    except ObjectUnreadable:  # the original is gone or damaged: nothing to learn from, nothing to retry
+        return
+    result = extract_document(data, doc.filename)
     if result.status == "rejected":
         return
     row = ctx.session.scalars(select(t.VendorProfile).where(

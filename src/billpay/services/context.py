@@ -46,7 +46,7 @@ class Ctx:
     actor: Actor
     vault: Vault
     now: Callable[[], dt.datetime] = utcnow
-    storage: object | None = None  # LocalStorage: original files, bank files
+    storage: object | None = None  # storage.DocumentStore: original files, e-mails, bank files
     mailer: object | None = None  # Mailer: outgoing notifications, sent after commit
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
