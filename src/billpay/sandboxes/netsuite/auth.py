@@ -235,11 +235,15 @@ class AuthStore:
         return count
 
     def revoke_account(self, account_id: str | None = None) -> int:
-        """Revoke every token (of one account): what an admin does at Setup > Users/Roles > Access Tokens."""
+        """Revoke every token (of one account) and block its integration records, as an admin removing billpay's
+        access would (Setup > Users/Roles > Access Tokens; Setup > Integration > Manage Integrations)."""
         count = 0
         for token in self.tokens.values():
             if account_id is None or token.account_id == account_id:
                 token.revoked, count = True, count + 1
+        for integration in self.integrations.values():
+            if account_id is None or integration.account_id == account_id:
+                integration.enabled = False  # the integration record is blocked: no new OAuth 2.0 tokens
         return count
 
     def _prune(self, now: datetime) -> None:

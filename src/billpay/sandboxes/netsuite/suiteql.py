@@ -343,6 +343,8 @@ def render(value: Any) -> str | None:
 
 
 def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
+    if isinstance(a, str) and isinstance(b, str) and a.isdigit() and b.isdigit():
+        return int(a), int(b)  # internal ids are numbers in NetSuite
     if isinstance(a, datetime) and isinstance(b, date) and not isinstance(b, datetime):
         b = datetime(b.year, b.month, b.day, tzinfo=a.tzinfo)
     elif isinstance(b, datetime) and isinstance(a, date) and not isinstance(a, datetime):
