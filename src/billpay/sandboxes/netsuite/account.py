@@ -37,6 +37,8 @@ class Account:
     #: bill id -> payment id -> amount applied
     applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     deleted: list[dict] = field(default_factory=list)
+    #: Bumped by every change, so derived views (SuiteQL result pages) know when to recompute.
+    version: int = 0
 
     # -- reading ---------------------------------------------------------------------------------------
     def get(self, rtype: str, rid: str) -> dict | None:
@@ -115,6 +117,7 @@ class Account:
             self.external[rtype][external_id] = rid
         record.setdefault("createdDate", now)
         record["lastModifiedDate"] = now
+        self.version += 1
         self.records[rtype][rid] = record
         return record
 
@@ -137,6 +140,7 @@ class Account:
 
     def delete(self, rtype: str, rid: str, now: datetime) -> dict:
         record = self.records[rtype].pop(rid)
+        self.version += 1
         if record.get("externalId"):
             self.external[rtype].pop(record["externalId"], None)
         self.deleted.append({"recordid": rid, "type": rtype.lower(), "recordtypeid": rtype.lower(),
@@ -151,6 +155,7 @@ class Account:
     def touch(self, rtype: str, rid: str, now: datetime) -> dict:
         record = self.require(rtype, rid)
         record["lastModifiedDate"] = now
+        self.version += 1
         return record
 
     # -- collection listing (GET /record/v1/{type}?q=) ---------------------------------------------------

@@ -58,6 +58,7 @@ class NetSuiteState:
         self.auth = AuthStore()
         self.private_keys: dict[str, str] = {}   # consumer key -> private key PEM handed out at provisioning
         self.upserts_of_existing = 0             # PUT eid: calls that found the record already there
+        self._last_query: tuple[tuple, list[dict]] | None = None
         if self.persist_path is not None:
             self._load()
 
@@ -200,11 +201,19 @@ class NetSuiteState:
             return rtype, self.account(account_id).list_ids(rtype, q)
 
     def suiteql(self, account_id: str, text: Any, params: Any) -> list[dict]:
+        """Every result row; the result of the last query is kept while the data and clock are unchanged, so
+        reading its pages one by one does not evaluate it again (the results stay consistent across pages)."""
         with self.lock:
             if params is not None and not isinstance(params, list):
                 raise errors.invalid_content("params must be an array.", path="params")
             acct = self.account(account_id)
-            return suiteql.run(text, params or [], tables.tables(acct), tables.display(acct), self.now())
+            key = (acct.account_id, acct.version, str(text), repr(params), "sysdate" in str(text).lower()
+                   and self.now().isoformat())
+            if self._last_query is not None and self._last_query[0] == key:
+                return self._last_query[1]
+            rows = suiteql.run(text, params or [], tables.tables(acct), tables.display(acct), self.now())
+            self._last_query = (key, rows)
+            return rows
 
     def name_of(self, account_id: str, rtype: str, rid: str) -> str | None:
         with self.lock:

@@ -286,6 +286,8 @@ class Parser:
         self.expect_op(")")
         if fname not in _AGGREGATES and fname not in _FUNCTIONS:
             raise fail(f"Unknown function {fname.upper()}")
+        if fname not in _AGGREGATES and fname != "builtin.df" and all(a[0] == "lit" for a in args):
+            return ("lit", _FUNCTIONS[fname](*(a[1] for a in args)))  # constant: evaluate once, not per row
         return ("agg" if fname in _AGGREGATES else "fn", fname, args)
 
 
@@ -469,18 +471,24 @@ class Evaluator:
     # -- one SELECT ------------------------------------------------------------------------------------
     def rows(self, sel: Select) -> list[Row]:
         aliases = {alias: table for table, alias, _, _ in sel.tables}
-        table, alias, _, _ = sel.tables[0]
-        columns = set()
-        current = []
-        for record in self._table(table):
-            columns.update(f"{alias}.{c}" for c in record)
-            current.append({f"{alias}.{c}": v for c, v in record.items()})
-        for table, alias, kind, on in sel.tables[1:]:
-            right = self._table(table)
-            right_columns = {f"{alias}.{c}" for r in right for c in r} or {f"{alias}.id"}
-            columns |= right_columns
-            current = self._join(current, right, alias, kind, on, columns, aliases)
+        conjuncts = _conjuncts(sel.where)
+        columns: set[str] = set()
+        prepared = []
+        for table, alias, kind, _ in sel.tables:
+            records = self._table(table)
+            own = {f"{alias}.{c}" for r in records for c in r} or {f"{alias}.id"}
+            columns |= own
+            rows = [{f"{alias}.{c}": v for c, v in r.items()} for r in records]
+            if kind != "left":  # filters on one inner table can run before the joins (same result, less work)
+                local = [c for c in conjuncts if _aliases_in(c) == {alias}]
+                if local:
+                    meta = {"__columns__": own, "__aliases__": aliases}
+                    rows = [r for r in rows if all(self.truth(c, {**r, **meta}) for c in local)]
+            prepared.append(rows)
         meta = {"__columns__": columns, "__aliases__": aliases}
+        current = prepared[0]
+        for (_, alias, kind, on), right in zip(sel.tables[1:], prepared[1:]):
+            current = self._join(current, right, alias, kind, on, columns, aliases)
         out = []
         for row in current:
             row.update(meta)
@@ -494,9 +502,8 @@ class Evaluator:
             raise fail(f"Record '{name}' was not found.")
         return rows
 
-    def _join(self, left: list[Row], right: list[dict], alias: str, kind: str, on: Any,
+    def _join(self, left: list[Row], prefixed: list[dict], alias: str, kind: str, on: Any,
               columns: set[str], aliases: dict[str, str]) -> list[Row]:
-        prefixed = [{f"{alias}.{c}": v for c, v in r.items()} for r in right]
         key = _equi_key(on, alias)
         out: list[Row] = []
         meta = {"__columns__": columns, "__aliases__": aliases}
@@ -505,11 +512,13 @@ class Evaluator:
             index: dict[Any, list[dict]] = {}
             for r in prefixed:
                 index.setdefault(render(r.get(right_col)), []).append(r)
+            exact = on[0] == "cmp"  # the equality is the whole condition: the index already decided
             for row in left:
-                probe = {**row, **meta}
-                matches = index.get(render(self.value(left_expr, probe)), []) if self.value(left_expr, probe) \
-                    is not None else []
-                matches = [m for m in matches if self.truth(on, {**probe, **m})]
+                row.update(meta)
+                probe_value = self.value(left_expr, row)
+                matches = index.get(render(probe_value), []) if probe_value is not None else []
+                if not exact:
+                    matches = [m for m in matches if self.truth(on, {**row, **m})]
                 out.extend({**row, **m} for m in matches)
                 if not matches and kind == "left":
                     out.append(dict(row))
@@ -524,6 +533,39 @@ class Evaluator:
             if not matched and kind == "left":
                 out.append(dict(row))
         return out
+
+
+def _conjuncts(expr: Any) -> list[Any]:
+    if expr is None:
+        return []
+    if expr[0] == "and":
+        return _conjuncts(expr[1]) + _conjuncts(expr[2])
+    return [expr]
+
+
+def _aliases_in(expr: Any) -> set[str | None]:
+    found: set[str | None] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, tuple):
+            if node and node[0] == "col":
+                found.add(node[1])
+            elif node and node[0] in ("fn", "agg"):
+                if node[1] == "builtin.df" or node[0] == "agg":
+                    found.add(None)  # needs the joined row: evaluate after the joins
+                else:
+                    walk(node[2])
+            elif node and node[0] == "sysdate":
+                return
+            else:
+                for part in node[1:]:
+                    walk(part)
+        elif isinstance(node, list):
+            for part in node:
+                walk(part)
+
+    walk(expr)
+    return found
 
 
 def _equi_key(on: Any, alias: str) -> tuple[Any, str] | None:

@@ -232,3 +232,4 @@ def _reapply(acct: Account, payment_id: str, before: dict[str, Decimal], after: 
         if bill is not None:
             _settle(acct, bill)
             bill["lastModifiedDate"] = now
+            acct.version += 1
