@@ -214,7 +214,10 @@ class Parser:
             while self.take_op(","):
                 values.append(self.additive())
             self.expect_op(")")
-            node: Any = ("in", left, values)
+            if all(v[0] == "lit" and not isinstance(v[1], (date, datetime)) for v in values):
+                node: Any = ("inset", left, frozenset(render(v[1]) for v in values))  # one hash probe per row
+            else:
+                node = ("in", left, values)
         elif self.take_word("like"):
             node = ("like", left, self.additive())
         elif self.take_word("between"):
@@ -437,6 +440,9 @@ class Evaluator:
         if kind == "in":
             value = self.value(expr[1], row)
             return any(_compare("=", value, self.value(item, row)) for item in expr[2])
+        if kind == "inset":
+            value = self.value(expr[1], row)
+            return value is not None and render(value) in expr[2]
         if kind == "isnull":
             return self.value(expr[1], row) is None
         if kind == "like":
