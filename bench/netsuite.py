@@ -133,6 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     runs.append(pay_base)
     assert all(r.ref for r in paid + paid_base), [r.error for r in paid if r.error][:3]
 
+    # The pull runs on an account of its own holding only the open bills (the push phases' bills are paid).
+    state.set_faults(latency_ms=0)
+    account = state.seed_account(vendors=5)
+    acct = state.account(account)
+    vendor = next(v["id"] for v in acct.values("vendor") if v["subsidiary"] == us)
+    expense = next(a["id"] for a in acct.values("account") if a["acctType"] == "Expense")
+    fast = connector(state, state.credentials(account, BASE), http, bank, concurrency=5)
+    fast.fetch_reference_data("terms")
+    state.set_faults(latency_ms=args.latency_ms)
     t0 = time.perf_counter()
     with state.lock:
         for i in range(args.pull_bills):
@@ -176,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             *(r.row() for r in runs), "",
             f"- Push: {push_ratio:.2f} × the sequential wall time; bill payments: {pay_ratio:.2f} × "
             f"(target ≤ 0.25). 429 answers in all phases: {sum(r.throttled for r in runs)} (target 0).",
-            f"- Full pull: {open_bills} open bills (plus the {2 * args.bills} paid ones of the push phases) in "
+            f"- Full pull (an account holding {open_bills} open one-line bills): "
             f"{pull.calls} SuiteQL pages of 1,000 rows (target ≤ 11 for 10,000 bills); incremental pull with "
             f"nothing changed: {quiet.calls} request (target 1).",
             "- Calls per push: one vendor look-up (SuiteQL) + one upsert per bill; per payment sync: one bill "
