@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from .connector_harness import ConnectorHarness
+from .netsuite_harness import NetSuiteHarness
 from .quickbooks_harness import QuickBooksHarness
 
-HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness]
+HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness, NetSuiteHarness]
 
 
 @pytest.fixture(params=HARNESSES, ids=lambda cls: cls.platform)

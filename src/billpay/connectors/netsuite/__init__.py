@@ -1,0 +1,1 @@
+"""NetSuite (SuiteTalk REST web services): connector, plugin and wire mapping."""
