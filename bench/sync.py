@@ -49,6 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 from bench._common import OtherLoad, log, machine  # noqa: E402
 from bench._docs import DOCS, write_section  # noqa: E402
+
 SECTION = "## Accounting sync (QuickBooks sandbox, 50 ms latency)"
 SECRET = "bench-secret-key-" + "s" * 32
 

@@ -6,12 +6,13 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
+from ..connectors import registry
 from ..db import tables as t
 from ..domain.errors import Conflict, NotFound, ValidationError
 from ..ids import new_id
-from ..connectors import registry
 from . import sync_records
 from .context import Ctx
+
 
 def _plugin(platform: str | None) -> registry.PlatformPlugin:
     try:

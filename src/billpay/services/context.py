@@ -8,9 +8,9 @@ half-way leaves nothing written.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Type, TypeVar
-from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

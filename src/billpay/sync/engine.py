@@ -19,13 +19,13 @@ workers never push the same organization's records at the same time.
 from __future__ import annotations
 
 import contextlib
-import threading
 import datetime as dt
 import logging
+import threading
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import select, update, or_
+from sqlalchemy import or_, select, update
 
 from ..connectors import registry
 from ..connectors.base.idempotency import idempotency_key

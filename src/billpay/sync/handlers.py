@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..services import capture
 from . import engine, pull
-from .worker import batch_handler, handler, system_actor
+from .worker import Retry, batch_handler, handler, system_actor
 
 
 @handler("extract")
