@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     mail_from: str = "billpay@localhost"
     max_upload_bytes: int = 25 * 1024 * 1024
     login_rate_limit: int = 10  # failed attempts per 15 minutes per email+IP
+    # A connection's sync lease lives this long without a heartbeat; a dead worker is replaced after it.
+    sync_lease_seconds: float = 15.0
+    sync_heartbeat_seconds: float = 3.0
 
     @field_validator("secret_key")
     @classmethod

@@ -24,9 +24,9 @@ class QuickBooksPlatform:
 
     name = "quickbooks"
 
-    def __init__(self, container):
-        self.state = builtin_sandbox.state(container)
-        self.realm = self.state.realm_ids()[0]
+    def __init__(self, container, company_id: str):
+        self.state = builtin_sandbox.get(container, self.name).state
+        self.realm = company_id  # the organization's own sandbox company
 
     def faults(self, **kw):
         return self.state.set_faults(**kw)
@@ -89,7 +89,7 @@ def stack(container, request):
     org = Org(out.organization_id, out.user_id, out.api_key, client)
     r = org.put("/accounting/connection", {"platform": request.param.name, "sandbox": True})
     assert r.status_code == 200, r.text
-    st = Stack(container, org, request.param(container))
+    st = Stack(container, org, request.param(container, r.json()["company_id"]))
     st.platform.state.clear_faults()
     st.work()  # loads reference data
     assert org.get("/accounting/connection").json()["health"]["status"] == "ok"

@@ -292,9 +292,7 @@ def record_settlement(ctx: Ctx, p: t.Payment) -> None:
     bill = ctx.get(t.Bill, p.bill_id)
     p.attributes = dict(bill.attributes or {})  # the bill payment inherits its bill's coding
     ctx.audit("payment.settled", "payment", p.id, after={"bank_reference": p.bank_reference})
-    from .bills import connection_of
-
-    if connection_of(ctx) is None:
+    if sync_records.active_connection(ctx.session, ctx.org_id) is None:
         mark_bill_paid(ctx, bill, p.amount)
     else:
         rec = sync_records.get_or_create(ctx, "payment", p.id)
@@ -305,6 +303,7 @@ def record_settlement(ctx: Ctx, p: t.Payment) -> None:
 
 
 def mark_bill_paid(ctx: Ctx, bill: t.Bill, amount: Decimal) -> None:
+    """A bill payment of ``amount`` was recorded (on the platform, or settled with nothing connected)."""
     if bill.status == bill_rules.BillStatus.PAID:
         return
     bill.paid_amount = (bill.paid_amount or Decimal(0)) + amount
