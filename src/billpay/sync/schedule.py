@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..db import tables as t
 from ..services import payments, pulled_bills, rails, sync_records
 from ..services.context import Actor, Ctx
+from . import release
 
 log = logging.getLogger("billpay.schedule")
 PULL_TZ = ZoneInfo("America/New_York")
@@ -55,8 +56,9 @@ def tick(container) -> None:  # noqa: ANN001
         connected = set(s.scalars(select(t.Connection.org_id).where(t.Connection.status == "connected")))
     for org_id in org_ids:
         try:
+            hold = release.check_due_payments(container, org_id) if org_id in connected else set()
             with container.tx(Actor.system(org_id)) as ctx:
-                payments.release_due(ctx)
+                payments.release_due(ctx, hold=hold)
             with container.tx(Actor.system(org_id)) as ctx:
                 rails.settle_due(ctx)
             if org_id in connected:
