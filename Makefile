@@ -26,6 +26,7 @@ run: system-deps venv
 	BILLPAY_DATA_DIR=$${BILLPAY_DATA_DIR:-./data} $(BIN)/billpay demo
 
 test: system-deps venv
+	$(BIN)/ruff check --no-cache src tests bench
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: venv

@@ -49,6 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 from bench._common import OtherLoad, log, machine  # noqa: E402
 from bench._docs import DOCS, write_section  # noqa: E402
+
 SECTION = "## Accounting sync (QuickBooks sandbox, 50 ms latency)"
 SECRET = "bench-secret-key-" + "s" * 32
 
@@ -181,7 +182,7 @@ class Stack:
             out = create_organization(s, self.c.vault, name="Bench Co", admin_email="admin@bench.test")
         self.org_id, self.user_id, self.api_key = out.organization_id, out.user_id, out.api_key
         self.admin = Actor(self.org_id, self.user_id, frozenset({"admin"}), "user")
-        self.state = builtin_sandbox.state(self.c)
+        self.state = builtin_sandbox.get(self.c, "quickbooks").state
         if not persist_sandbox:
             # The built-in sandbox rewrites its whole JSON file after every write (cost grows with the
             # company): that is the demo sandbox's storage, not QuickBooks, so it is kept out of the figures.
@@ -252,10 +253,9 @@ def create_bills(stack: Stack, vendor_ids: list[str], n: int, invoice_date: dt.d
 
 def drain_other_jobs(stack: Stack) -> None:
     """Run queued jobs that are not sync pushes, so the measured worker run does only the sync."""
-    from billpay.sync.worker import BATCH_HANDLERS, HANDLERS, _load_handlers, run_until_idle
+    from billpay.sync.worker import CONNECTION_HANDLERS, HANDLERS, run_until_idle
 
-    _load_handlers()
-    others = [k for k in [*HANDLERS, *BATCH_HANDLERS] if k not in ("push_bill", "push_payment")]
+    others = [k for k in [*HANDLERS, *CONNECTION_HANDLERS] if k not in ("push_bill", "push_payment")]
     run_until_idle(stack.c, kinds=others)
 
 
@@ -374,7 +374,7 @@ def naive_connector(stack: Stack):  # noqa: ANN201
     realm2 = st.seed_company(name="Bench Naive Co", vendors=len(stack.ref["vendors"]))
     client_id, client_secret = st.register_client()
     refresh = st.issue_refresh_token(client_id, realm2)
-    http = httpx.Client(transport=builtin_sandbox.transport(stack.c), timeout=30.0)
+    http = httpx.Client(transport=builtin_sandbox.get(stack.c, "quickbooks").transport, timeout=30.0)
     conn = QuickBooksConnector(http, base_url=stack.base_url,
                                token_url=stack.base_url + "/oauth2/v1/tokens/bearer", realm_id=realm2,
                                client_id=client_id, client_secret=client_secret,

@@ -40,8 +40,24 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, update
 
 from bench._docs import DOCS, write_section
-from bench.api import (CHUNK, NOISY, SECRET, STATUS_MIX, OtherLoad, QueryCounter, analyze, explain, log, machine, on_databases,
-                       plan_summary, seed, summarize, time_op, wait_for_idle)
+from bench.api import (
+    CHUNK,
+    NOISY,
+    SECRET,
+    STATUS_MIX,
+    OtherLoad,
+    QueryCounter,
+    analyze,
+    explain,
+    log,
+    machine,
+    on_databases,
+    plan_summary,
+    seed,
+    summarize,
+    time_op,
+    wait_for_idle,
+)
 from billpay.bootstrap import Container, build
 from billpay.config import Settings
 from billpay.crypto import hash_password

@@ -9,11 +9,13 @@ from typing import Callable, Iterator
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import job_handlers  # noqa: F401 - registers the job kinds with the worker
 from .config import Settings
 from .crypto import Vault
 from .db.engine import make_engine, make_sessionmaker
 from .services.context import Actor, Ctx, transaction, utcnow
 from .storage import DocumentStore, open_storage
+from .sync import builtin_sandbox
 
 
 @dataclass
@@ -26,7 +28,15 @@ class Container:
     now: Callable[[], dt.datetime] = utcnow
     # platform -> callable(connection_row, container) -> AccountingConnector; tests may replace it
     connector_overrides: dict = field(default_factory=dict)
+    # keyword overrides every connector is built with (tests: ``{"sleep": lambda s: None, "max_retries": 0}``)
+    connector_options: dict = field(default_factory=dict)
     mailer: object | None = None
+    # Wakes a worker after a commit that wrote outbox rows (set by ``jobs.configure``; a no-op without a queue).
+    wake: Callable[[], None] = lambda: None
+
+    def builtin_sandbox(self, platform: str):  # noqa: ANN201
+        """The installation's built-in sandbox of ``platform`` (demo equipment, built on first use)."""
+        return builtin_sandbox.get(self, platform)
 
     def close(self) -> None:
         """Release database connections (the app's pool and the document store's, if it has one)."""
@@ -35,7 +45,8 @@ class Container:
 
     @contextmanager
     def tx(self, actor: Actor) -> Iterator[Ctx]:
-        with transaction(self.sessionmaker, actor, self.vault, self.now, self.storage, self.mailer) as ctx:
+        with transaction(self.sessionmaker, actor, self.vault, self.now, self.storage, self.mailer,
+                         wake=self.wake) as ctx:
             yield ctx
 
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     storage: str | None = None
     s3_endpoint_url: str | None = None  # an S3-compatible server other than AWS (MinIO, Ceph...)
     login_rate_limit: int = 10  # failed attempts per 15 minutes per email+IP
+    # A connection's sync lease lives this long without a heartbeat; a dead worker is replaced after it.
+    sync_lease_seconds: float = 15.0
+    sync_heartbeat_seconds: float = 3.0
 
     @field_validator("secret_key")
     @classmethod

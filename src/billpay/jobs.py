@@ -15,6 +15,8 @@ import threading
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
+from .sync import worker
+
 log = logging.getLogger("billpay.jobs")
 _huey = None
 _container = None
@@ -24,16 +26,16 @@ def configure(container) -> object:  # noqa: ANN001
     """Create the queue for this process and register the tasks."""
     global _huey, _container
     settings = container.settings
+    # Nobody reads the tasks' results: none are stored (``results=False``).
     if settings.redis_url:
-        huey = RedisHuey("billpay", url=settings.redis_url)
+        huey = RedisHuey("billpay", url=settings.redis_url, results=False)
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey("billpay", filename=str(settings.data_dir / "queue.sqlite3"))
-    from .sync import worker
+        huey = SqliteHuey("billpay", filename=str(settings.data_dir / "queue.sqlite3"), results=False)
 
     @huey.task(name="billpay.drain")
-    def drain() -> int:
-        return worker.run_until_idle(_container)
+    def drain() -> None:
+        worker.run_until_idle(_container)
 
     @huey.periodic_task(crontab(minute="*"), name="billpay.tick")
     def tick() -> None:
@@ -42,6 +44,8 @@ def configure(container) -> object:  # noqa: ANN001
 
     huey.billpay_drain = drain
     _huey, _container = huey, container
+    container.wake = wake
+    worker.schedule_wake = wake_at
     return huey
 
 
@@ -53,6 +57,16 @@ def wake() -> None:
         _huey.billpay_drain()
     except Exception:  # the periodic tick drains the outbox anyway
         log.warning("could not enqueue a wake-up; the next tick will pick the work up")
+
+
+def wake_at(when) -> None:  # noqa: ANN001
+    """Ask a worker to look at the outbox at ``when`` (a retry that is due then, not at the next tick)."""
+    if _huey is None:
+        return
+    try:
+        _huey.billpay_drain.schedule(eta=when)
+    except Exception:  # the periodic tick drains the outbox anyway
+        log.warning("could not schedule a wake-up; the next tick will pick the work up")
 
 
 class _ThreadConsumer(Consumer):

@@ -244,9 +244,9 @@ def test_dashboard_lists_the_oldest_payments_ready_to_sync_and_counts_them_all(o
     ids.sort()
     with container.tx(Actor.system(org.id)) as ctx:
         d = accounting.dashboard(ctx, limit=2)
-        assert [p["id"] for p in d["ready"]] == ids[:2] and d["ready_count"] == 3
+        assert [p.id for p in d["ready"]] == ids[:2] and d["ready_count"] == 3
         sync_records.mark_pending(ctx, "payment", ids[0])
     with container.tx(Actor.system(org.id)) as ctx:
         d = accounting.dashboard(ctx, limit=2)
-        assert [p["id"] for p in d["ready"]] == ids[1:] and d["ready_count"] == 2 and d["pending"] == 1
+        assert [p.id for p in d["ready"]] == ids[1:] and d["ready_count"] == 2 and d["pending"] == 1
         assert [p.id for p in accounting.ready_payments(ctx)] == ids[1:]

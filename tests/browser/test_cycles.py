@@ -23,8 +23,8 @@ def _connect(live, *, platform_bills: int = 0) -> dict:
     """Connect the organization to the built-in QuickBooks sandbox and load its reference data."""
     from billpay.sync import builtin_sandbox
 
-    if platform_bills:
-        builtin_sandbox.state(live.container).seed_company(vendors=5, bills=platform_bills)
+    if platform_bills:  # the organization's own sandbox company, seeded with open bills
+        builtin_sandbox.get(live.container, "quickbooks").state.provision(live.org_id, bills=platform_bills)
     with live.tx() as ctx:
         accounting.connect(ctx, live.container, {"platform": "quickbooks", "sandbox": True})
     live.drain()

@@ -28,9 +28,9 @@ class QuickBooksPlatform:
     #: The suite's field names -> QuickBooks'.
     FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber"}
 
-    def __init__(self, container, org_id: str):
-        self.state = builtin_sandbox.state(container)
-        self.realm = self.state.realm_ids()[0]
+    def __init__(self, container, company_id: str):
+        self.state = builtin_sandbox.get(container, self.name).state
+        self.realm = company_id  # the organization's own sandbox company
 
     @classmethod
     def connection_body(cls, container, org_id: str) -> dict:
@@ -102,7 +102,7 @@ def stack(container, request):
     org = Org(out.organization_id, out.user_id, out.api_key, client)
     r = org.put("/accounting/connection", request.param.connection_body(container, org.id))
     assert r.status_code == 200, r.text
-    st = Stack(container, org, request.param(container, org.id))
+    st = Stack(container, org, request.param(container, r.json()["company_id"]))
     st.platform.state.clear_faults()
     st.work()  # loads reference data
     assert org.get("/accounting/connection").json()["health"]["status"] == "ok"

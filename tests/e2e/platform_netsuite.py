@@ -16,10 +16,10 @@ class NetSuitePlatform:
     name = "netsuite"
     rotates_refresh_tokens = False  # OAuth 2.0 client credentials: a new access token, no refresh token
 
-    def __init__(self, container, org_id: str):
+    def __init__(self, container, company_id: str):
         self.builtin = builtin_sandbox.get(container, "netsuite")
         self.state = self.builtin.state
-        self.account = self.builtin.account_for(org_id)
+        self.account = company_id  # the organization's own sandbox account
 
     @classmethod
     def connection_body(cls, container, org_id: str) -> dict:

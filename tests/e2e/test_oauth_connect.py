@@ -20,12 +20,21 @@ def test_consent_flow_connects_and_loads_reference_data(container):
                     headers=h)
     assert r.status_code == 200, r.text
     url = urllib.parse.urlsplit(r.json()["authorize_url"])
-    page = client.get(url.path + "?" + url.query)
+    # demo equipment: the sandbox answers an admin of an organization that uses it, nobody else
+    assert client.get(url.path + "?" + url.query).status_code == 401
+    with container.sessionmaker() as s, s.begin():
+        other = create_organization(s, container.vault, name="Other", admin_email="o@other.test")
+    assert client.get(url.path + "?" + url.query, headers={"X-Billpay-Key": other.api_key}).status_code == 403
+    gate = {"X-Billpay-Key": org.api_key}
+    page = client.get(url.path + "?" + url.query, headers=gate)
     assert page.status_code == 200 and "<form" in page.text
+    assert client.post("/sandbox/quickbooks/_sandbox/reset", headers=gate).status_code == 403
     form = dict(re.findall(r"name=['\"]([^'\"]+)['\"]\s+value=['\"]([^'\"]*)['\"]", page.text))
     form["realm_id"] = re.search(r"<option value=['\"]([^'\"]+)['\"]", page.text).group(1)
     action = re.search(r"<form[^>]*action=['\"]([^'\"]+)['\"]", page.text).group(1)
-    consent = client.post(urllib.parse.urlsplit(action).path or url.path, data={**form, "decision": "allow"})
+    assert len(re.findall(r"<option value=", page.text)) == 1  # only the organization's own company is offered
+    consent = client.post(urllib.parse.urlsplit(action).path or url.path, data={**form, "decision": "allow"},
+                          headers=gate)
     assert consent.status_code == 302, consent.text
     back = urllib.parse.parse_qs(urllib.parse.urlsplit(consent.headers["location"]).query)
     assert "code" in back, back

@@ -2,6 +2,7 @@
 killed workers and concurrent workers."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
@@ -81,39 +82,42 @@ def test_stale_version_after_an_edit_in_the_platform(stack):
     assert history[0]["operation"] == "update" and history[0]["outcome"] == "ok"
 
 
-def test_worker_killed_between_platform_commit_and_ours(stack):
-    """The platform committed, billpay did not record it (the worker died): the next run must not duplicate."""
+def test_worker_killed_between_platform_commit_and_ours(stack, monkeypatch):
+    """The platform committed, billpay did not record it (the worker was killed): another worker takes the
+    connection over within seconds (no heartbeat any more) and replays the request as sent: no duplicate."""
+    from billpay.sync import lease as lease_mod
+
     vendor = mapped_vendor(stack)
     bill = open_bill(stack, vendor, "KILL-1", "10.00")
+    stack.container.settings.sync_heartbeat_seconds = 0  # a killed worker's heartbeat stops with it
     real_tx = stack.container.tx
     calls = {"n": 0}
 
     def dying_tx(actor):
-        # the third transaction of push_bills records the outcome: die there, after the platform call
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 2:  # the transaction that records the platform's answer
             raise SystemExit("worker killed")
         return real_tx(actor)
 
-    jobs = worker.claim(stack.container, worker_id="doomed")
+    monkeypatch.setattr(lease_mod.Lease, "release", lambda self: None)  # killed: nothing is released
     stack.container.tx = dying_tx
     try:
         with pytest.raises(SystemExit):
-            from billpay.sync import engine
-
-            engine.push_bills(stack.container, stack.org.id, [j.record_id for j in jobs])
+            worker.drain_connection(stack.container, stack.org.id, owner="doomed")
     finally:
         stack.container.tx = real_tx
+        monkeypatch.undo()
     assert stack.platform.count("Bill") == 1  # committed on the platform
     assert _bill(stack, bill["id"])["sync"]["external_id"] is None  # but not recorded here
-    # the dead worker's lease on the job and on the connection expire; another worker takes over
-    with stack.container.sessionmaker() as s, s.begin():
-        s.execute(update(t.Outbox).values(locked_until=stack.container.now()))
-        s.execute(update(t.Connection).values(lock_until=None, lock_owner=None))
+    assert stack.work() == 0  # the dead worker's lease still stands
+    base = stack.container.now()
+    stack.container.now = lambda: base + dt.timedelta(seconds=stack.container.settings.sync_lease_seconds + 1)
+    before = stack.platform.api_calls()
     stack.work()
     b = _bill(stack, bill["id"])
     assert b["sync"]["status"] == "synced" and b["sync"]["external_id"]
     assert stack.platform.count("Bill") == 1
+    assert stack.platform.api_calls() - before == 1  # one replay of the batch as sent; no lookup queries
 
 
 def test_two_workers_on_one_connection_never_duplicate(stack):

@@ -38,3 +38,43 @@ def test_upgrade_from_empty_matches_models_and_downgrades(empty_db):
     with eng.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
     eng.dispose()
+
+
+def test_0002_gives_existing_rows_their_connection(empty_db):
+    """A database made by 0001 (one connection per organization) keeps its data: every row gets that
+    connection, the vendor stays mapped, and an organization may then keep an old connection for audit."""
+    upgrade(empty_db, "0001")
+    eng = create_engine(empty_db)
+    now = "2026-01-05 10:00:00+00:00"
+    with eng.begin() as c:
+        c.execute(text("INSERT INTO organizations (id, name, settings, approval_policy, inbox_token, inbox_secret_enc, "
+                       "created_at) VALUES ('org_1', 'Acme', '{}', '{}', 'tok', 'x', :now)"), {"now": now})
+        c.execute(text("INSERT INTO connections (id, org_id, platform, sandbox, status, config, health, created_at) "
+                       "VALUES ('con_1', 'org_1', 'quickbooks', true, 'connected', '{}', '{}', :now)"), {"now": now})
+        c.execute(text("INSERT INTO vendors (id, org_id, name, default_currency, accounting_vendor_id, active, "
+                       "created_at, updated_at) VALUES ('ven_1', 'org_1', 'V', 'USD', '56', true, :now, :now)"),
+                  {"now": now})
+        c.execute(text("INSERT INTO reference_items (id, org_id, kind, external_id, name, active, extra) "
+                       "VALUES ('ref_1', 'org_1', 'vendors', '56', 'V', true, '{}')"))
+        c.execute(text("INSERT INTO sync_records (id, org_id, record_type, record_id, state, attempts, generation) "
+                       "VALUES ('syn_1', 'org_1', 'bill', 'bill_1', 'synced', 1, 0)"))
+        c.execute(text("INSERT INTO sync_state (id, org_id, stream, bookmark) VALUES ('sst_1', 'org_1', 'bills_pull', 'b')"))
+    eng.dispose()
+    upgrade(empty_db)
+    eng = create_engine(empty_db)
+    with eng.begin() as c:
+        for table in ("reference_items", "sync_records", "sync_state"):
+            assert c.execute(text(f"SELECT connection_id FROM {table}")).scalar_one() == "con_1", table
+        assert c.execute(text("SELECT accounting_connection_id FROM vendors")).scalar_one() == "con_1"
+        assert c.execute(text("SELECT lease_token FROM connections")).scalar_one() == 0
+        # an old connection stays beside the new one; two connected ones are refused
+        c.execute(text("UPDATE connections SET status = 'disconnected'"))
+        c.execute(text("INSERT INTO connections (id, org_id, platform, sandbox, status, config, health, created_at, "
+                       "lease_token) VALUES ('con_2', 'org_1', 'quickbooks', true, 'connected', '{}', '{}', :now, 0)"),
+                  {"now": now})
+    with pytest.raises(Exception):
+        with eng.begin() as c:
+            c.execute(text("INSERT INTO connections (id, org_id, platform, sandbox, status, config, health, "
+                           "created_at, lease_token) VALUES ('con_3', 'org_1', 'quickbooks', true, 'connected', "
+                           "'{}', '{}', :now, 0)"), {"now": now})
+    eng.dispose()

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from netsuite import Config, TokenAuth
 from netsuite.exceptions import NetsuiteAPIRequestError
 from netsuite.rest_api import NetSuiteRestApi
 
 from billpay.sandboxes.core import BackgroundServer
 from billpay.sandboxes.netsuite import NetSuiteState, create_app
+from netsuite import Config, TokenAuth
 
 
 @pytest.fixture(scope="module")

@@ -419,7 +419,8 @@ def test_access_tokens_expire_after_an_hour(qbo: Company):
     assert excinfo.value.status == 401 and excinfo.value.detail.startswith("Token expired: ")
 
 
-def test_refresh_rotation_with_a_short_grace(qbo: Company):
+def test_rotated_out_refresh_token_is_refused_at_once(qbo: Company):
+    """Intuit documents no grace period: the refresh token a refresh replaced answers invalid_grant right away."""
     from billpay.sandboxes.quickbooks.oauth import OAuthError
 
     grant = lambda token: qbo.state.token_grant(  # noqa: E731
@@ -427,13 +428,9 @@ def test_refresh_rotation_with_a_short_grace(qbo: Company):
     )
     first = grant(qbo.refresh_token)
     assert first["refresh_token"] != qbo.refresh_token
-    retry = grant(qbo.refresh_token)  # lost response: the old token still works during the grace
-    assert retry["refresh_token"] == first["refresh_token"]
-    assert retry["access_token"] != first["access_token"]
-    qbo.state.advance_clock(121)
     with pytest.raises(OAuthError) as excinfo:
-        grant(qbo.refresh_token)
-    assert excinfo.value.error == "invalid_grant"
+        grant(qbo.refresh_token)  # no clock advance: refused at once
+    assert excinfo.value.error == "invalid_grant" and excinfo.value.status == 400
     assert grant(first["refresh_token"])["refresh_token"] not in (first["refresh_token"], qbo.refresh_token)
     with pytest.raises(OAuthError):
         qbo.state.token_grant(qbo.client_id, "wrong", {"grant_type": "refresh_token", "refresh_token": "x"})

@@ -7,8 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        LargeBinary)
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import JSONType, Money, UTCDateTime
@@ -72,7 +71,10 @@ class Vendor(Base):
     pending_bank_details_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     bank_details_changed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     bank_details_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The vendor's mapping: a vendor id of the platform, valid only for the connection it was made on
+    # (``accounting_connection_id``); after a reconnect to another company the vendor shows unmapped.
     accounting_vendor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    accounting_connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -117,7 +119,8 @@ class Bill(Base):
         Index("ix_bills_org_vendor", "org_id", "vendor_id"),
         Index("ix_bills_org_invnorm", "org_id", "invoice_number_norm"),
         Index("ix_bills_org_source_id", "org_id", "source", "id"),
-        UniqueConstraint("org_id", "external_id", name="uq_bills_org_external"),
+        # A pulled bill is the platform bill ``external_id`` of the connection it was pulled from.
+        UniqueConstraint("connection_id", "external_id", name="uq_bills_connection_external"),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
@@ -146,6 +149,7 @@ class Bill(Base):
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     synced_once: Mapped[bool] = mapped_column(Boolean, default=False)
     external_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # pulled bills
+    connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # pulled bills
     withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -240,27 +244,42 @@ class MappingRule(Base):
 
 
 class Connection(Base):
+    """One organization's link to one company of one platform.
+
+    Reconnecting to another company or platform makes a new row; the old one is kept (status
+    ``disconnected``) with the sync records, reference data and bookmarks keyed by it, for audit.
+    At most one row per organization is ``connected``.
+    """
+
     __tablename__ = "connections"
+    __table_args__ = (Index("ix_connections_org", "org_id"),
+                      Index("uq_connections_one_connected", "org_id", unique=True,
+                            sqlite_where=text("status = 'connected'"),
+                            postgresql_where=text("status = 'connected'")))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), unique=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     platform: Mapped[str] = mapped_column(String(30))
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="connected")
     config: Mapped[dict] = mapped_column(JSONType, default=dict)  # base_url, token_url, realm_id, client_id
     secrets_enc: Mapped[str | None] = mapped_column(Text, nullable=True)  # client secret, tokens
     health: Mapped[dict] = mapped_column(JSONType, default=dict)
-    # Lease that serializes one connection's sync work across workers.
+    # Lease that serializes one connection's sync work across workers. ``lease_token`` grows by one at
+    # every acquisition: a holder's writes check it (fencing), so a holder that lost the lease writes nothing.
     lock_owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
     lock_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_token: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reference_refreshed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ReferenceItem(Base):
     __tablename__ = "reference_items"
-    __table_args__ = (UniqueConstraint("org_id", "kind", "external_id", name="uq_reference_item"),)
+    __table_args__ = (UniqueConstraint("connection_id", "kind", "external_id", name="uq_reference_item"),
+                      Index("ix_reference_items_org_conn_kind", "org_id", "connection_id", "kind"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     kind: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(300))
@@ -269,12 +288,15 @@ class ReferenceItem(Base):
 
 
 class SyncRecord(Base):
+    """Where one bill / payment stands with one connection (a bill pushed to two companies has two)."""
+
     __tablename__ = "sync_records"
-    __table_args__ = (UniqueConstraint("org_id", "record_type", "record_id", name="uq_sync_record"),
+    __table_args__ = (UniqueConstraint("connection_id", "record_type", "record_id", name="uq_sync_record"),
                       # The dashboard: records in one state (errors, syncing), latest synced payments first.
                       Index("ix_sync_records_org_state", "org_id", "state", "record_type", "last_synced_at"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     record_type: Mapped[str] = mapped_column(String(10))  # bill | payment
     record_id: Mapped[str] = mapped_column(String(40))
     external_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -288,6 +310,30 @@ class SyncRecord(Base):
     generation: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The create whose outcome is not known yet (sent, no answer recorded): its request is kept in
+    # ``sync_attempts`` and replayed as sent; the bill's key fields stay frozen until it is settled.
+    attempt_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class SyncAttempt(Base):
+    """One platform write request as it was sent: the items (idempotency key, record, payload) in order.
+
+    Recovery after an unknown outcome (timeout, crash, lost lease) sends exactly this request again, so
+    the platform's idempotency (QuickBooks ``requestid`` of the batch, NetSuite external id, Intacct
+    control id, Business Central business key) answers it instead of creating anything twice.
+    """
+
+    __tablename__ = "sync_attempts"
+    __table_args__ = (Index("ix_sync_attempts_conn", "connection_id", "resolved_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    connection_id: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(20))
+    items: Mapped[list] = mapped_column(JSONType, default=list)  # [{"record_id", "key", "payload"}]
+    lease_token: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SyncLog(Base):
@@ -295,6 +341,7 @@ class SyncLog(Base):
     __table_args__ = (Index("ix_sync_log_record", "org_id", "record_type", "record_id"),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     record_type: Mapped[str] = mapped_column(String(10))
     record_id: Mapped[str] = mapped_column(String(40))
     operation: Mapped[str] = mapped_column(String(30))
@@ -307,14 +354,18 @@ class SyncLog(Base):
 
 
 class SyncState(Base):
-    """Per organization and stream: the pull bookmark and the schedule."""
+    """Per connection and stream: the pull bookmark, the scope it covers, and the schedule."""
 
     __tablename__ = "sync_state"
-    __table_args__ = (UniqueConstraint("org_id", "stream", name="uq_sync_state"),)
+    __table_args__ = (UniqueConstraint("connection_id", "stream", name="uq_sync_state"),
+                      Index("ix_sync_state_org_stream", "org_id", "stream"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    connection_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     stream: Mapped[str] = mapped_column(String(30))
     bookmark: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What the bookmark covers (start date, mapped vendors): a wider scope needs a full pass first.
+    scope: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     last_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_result: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
 
@@ -324,7 +375,8 @@ class Outbox(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_claim", "status", "available_at"),
-                      Index("ix_outbox_record", "org_id", "kind", "record_id"))
+                      Index("ix_outbox_record", "org_id", "kind", "record_id"),
+                      Index("ix_outbox_org_claim", "org_id", "status", "available_at"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
     kind: Mapped[str] = mapped_column(String(30))
@@ -390,3 +442,13 @@ class VendorProfile(Base):
     vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id"))
     profile: Mapped[dict] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SandboxState(Base):
+    """A built-in sandbox's state, shared by every process of the installation (serve and workers)."""
+
+    __tablename__ = "sandbox_states"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -38,10 +38,13 @@ BILL_TRANSITIONS: dict[str, tuple[frozenset[BillStatus], BillStatus]] = {
     "pay": (frozenset({S.OPEN, S.PARTIALLY_PAID}), S.PAID),
     "reopen": (frozenset({S.PAID, S.PARTIALLY_PAID}), S.OPEN),
     "void": (frozenset({S.IN_REVIEW, S.CONFIRMED, S.OPEN}), S.VOID),
+    # A pulled bill deleted or voided in the accounting platform before billpay paid it.
+    "withdraw": (frozenset({S.OPEN, S.PARTIALLY_PAID}), S.VOID),
 }
 _PAST = {
     "confirm": "confirmed", "reopen_review": "returned to review", "send_to_payments": "sent to payments",
     "pay_partially": "partially paid", "pay": "marked paid", "reopen": "reopened", "void": "voided",
+    "withdraw": "withdrawn",
 }
 
 # Fields that identify the bill to the platform and the vendor: frozen after the first sync.

@@ -1,19 +1,33 @@
-"""Accounting connection, reference data, the Bill Pay dashboard and sync triggers."""
+"""Accounting connection, reference data, the Bill Pay dashboard, sync triggers and Retry.
+
+Everything platform-specific comes from the platform's plugin (``connectors.registry``): its credential
+schema splits a connection body into config and secrets, its connect flow says how an admin connects, its
+capabilities name the reference-data kinds and dimensions. External state belongs to a connection:
+connecting to another company or platform makes a new connection (the old one is kept, read-only, with
+its sync records, reference data and bookmarks); connecting again to the same company revives it.
+"""
 from __future__ import annotations
 
-import datetime as dt
+import urllib.parse
 from collections import defaultdict
+from typing import Any
 
+import httpx
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from ..connectors import registry
+from ..connectors.base.auth import OAuthTokens, exchange_authorization_code
 from ..db import tables as t
 from ..domain.errors import Conflict, NotFound, ValidationError
 from ..ids import new_id
-from ..connectors import registry
-from . import sync_records
+from . import pulled_bills, sync_records
 from .context import Ctx
 
-def _plugin(platform: str | None) -> registry.PlatformPlugin:
+OAUTH_SALT = "billpay-oauth"
+
+
+def plugin_of(platform: str | None) -> registry.PlatformPlugin:
     try:
         return registry.get(platform)
     except LookupError:
@@ -22,16 +36,24 @@ def _plugin(platform: str | None) -> registry.PlatformPlugin:
 
 
 def get_connection(ctx: Ctx) -> t.Connection | None:
-    return ctx.session.scalars(select(t.Connection).where(t.Connection.org_id == ctx.org_id)).first()
+    """The connection the pages show (connected, else the last one)."""
+    return sync_records.current_connection(ctx.session, ctx.org_id)
+
+
+def active_connection(ctx: Ctx) -> t.Connection | None:
+    return sync_records.active_connection(ctx.session, ctx.org_id)
 
 
 def connection_view(conn: t.Connection | None) -> dict:
-    if conn is None or conn.status == "disconnected":
+    if conn is None or conn.status != "connected":
         return {"status": "not_connected", "platform": None}
     cfg = conn.config or {}
-    return {"platform": conn.platform, "status": conn.status, "sandbox": conn.sandbox,
-            "company_id": cfg.get("company_id"), "base_url": cfg.get("base_url"),
-            "health": conn.health or {}, "connected_at": conn.created_at.isoformat() if conn.created_at else None,
+    plugin = registry.get(conn.platform)
+    return {"id": conn.id, "platform": conn.platform, "platform_name": plugin.display_name, "status": conn.status,
+            "sandbox": conn.sandbox, "company_id": cfg.get("company_id"), "base_url": cfg.get("base_url"),
+            "options": cfg.get("options") or {},
+            "health": {k: v for k, v in (conn.health or {}).items() if k != "pending_oauth"},
+            "connected_at": conn.created_at.isoformat() if conn.created_at else None,
             "reference_refreshed_at": conn.reference_refreshed_at.isoformat() if conn.reference_refreshed_at else None}
 
 
@@ -48,49 +70,115 @@ def split_credentials(plugin: registry.PlatformPlugin, body: dict) -> tuple[dict
     return config, secrets
 
 
-def connect(ctx: Ctx, container, body: dict) -> t.Connection:  # noqa: ANN001
+def _builtin(container: Any, plugin: registry.PlatformPlugin) -> registry.BuiltinSandbox:
+    return container.builtin_sandbox(plugin.name)
+
+
+def sandbox_base(container: Any, plugin: registry.PlatformPlugin, public_base: str | None = None) -> str:
+    return (public_base or container.settings.public_url).rstrip("/") + f"/sandbox/{plugin.name}"
+
+
+def _adopt(ctx: Ctx, plugin: registry.PlatformPlugin, *, sandbox: bool, config: dict, secrets: dict) -> t.Connection:
+    """Make (platform, company) the organization's connection: the same company revives its connection, another
+    company or platform gets a new one and the old one is kept (disconnected) for audit."""
+    company = str(config.get("company_id") or "")
+    current = active_connection(ctx)
+    same = ctx.session.scalars(select(t.Connection).where(
+        t.Connection.org_id == ctx.org_id, t.Connection.platform == plugin.name, t.Connection.sandbox == sandbox)
+        .order_by(t.Connection.created_at.desc())).all()
+    conn = next((c for c in same if str((c.config or {}).get("company_id") or "") == company and company), None)
+    if current is not None and current is not conn:
+        current.status = "disconnected"
+        current.lock_owner = current.lock_until = None
+        ctx.audit("connection.replaced", "connection", current.id,
+                  after={"platform": plugin.name, "company_id": company})
+        ctx.session.flush()
+    if conn is None:
+        conn = t.Connection(id=new_id("con"), org_id=ctx.org_id, created_at=ctx.now(), lease_token=0)
+        ctx.session.add(conn)
+    conn.platform, conn.sandbox, conn.status = plugin.name, sandbox, "connected"
+    conn.config = config
+    conn.secrets_enc = ctx.vault.encrypt(secrets)
+    conn.health = {"status": "connecting", "message": "Loading reference data…"}
+    ctx.session.info.pop("active_connection_id", None)
+    ctx.session.flush()
+    return conn
+
+
+def connect(ctx: Ctx, container: Any, body: dict) -> t.Connection:
     """``{"platform", "sandbox": true}`` for the built-in sandbox, or the platform's credentials (+ base_url)
     as its plugin declares them (``billpay sandbox <platform>`` prints such a body)."""
     ctx.require("connection.write")
-    plugin = _plugin(body.get("platform"))
+    plugin = plugin_of(body.get("platform"))
     allowed = {"platform", "sandbox", "options", "company_id"} | {f.name for f in plugin.credentials}
     unknown = set(body) - allowed
     if unknown:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
-    if body.get("sandbox"):
-        from ..sync import builtin_sandbox
-
-        base = container.settings.public_url.rstrip("/") + builtin_sandbox.mount_path(plugin.name)
-        creds = builtin_sandbox.get(container, plugin.name).provision(ctx.org_id, base)
+    sandbox = bool(body.get("sandbox"))
+    if sandbox:
+        if plugin.sandbox is None:
+            raise ValidationError(f"{plugin.display_name} has no built-in sandbox.", code="sandbox_not_available",
+                                  field="sandbox")
+        creds = _builtin(container, plugin).provision(ctx.org_id, sandbox_base(container, plugin))
         config, secrets = split_credentials(plugin, creds)
     else:
         config, secrets = split_credentials(plugin, body)
+    if body.get("options") is not None and not isinstance(body.get("options"), dict):
+        raise ValidationError("options must be an object.", code="options_invalid", field="options")
     config["options"] = body.get("options") or {}
-    conn = get_connection(ctx)
-    if conn is None:
-        conn = t.Connection(id=new_id("con"), org_id=ctx.org_id, created_at=ctx.now())
-        ctx.session.add(conn)
-    conn.platform, conn.sandbox, conn.status, conn.config = plugin.name, bool(body.get("sandbox")), "connected", config
-    conn.secrets_enc = ctx.vault.encrypt(secrets)
-    conn.health = {"status": "connecting", "message": "Loading reference data…"}
+    conn = _adopt(ctx, plugin, sandbox=sandbox, config=config, secrets=secrets)
     ctx.audit("connection.connected", "connection", conn.id,
-              after={"platform": plugin.name, "sandbox": conn.sandbox, "company_id": config["company_id"]})
+              after={"platform": plugin.name, "sandbox": sandbox, "company_id": config["company_id"]})
     ctx.enqueue("refresh_reference", None)
     return conn
 
 
-def disconnect(ctx: Ctx) -> None:
+def set_options(ctx: Ctx, options: dict) -> t.Connection:
+    """The organization's choices for this connection, e.g. ``{"bank_accounts": {"USD": "<account id>"}}`` (the bank
+    account bill payments in that currency are drawn from; never "the first one found")."""
     ctx.require("connection.write")
-    conn = get_connection(ctx)
-    if conn is None or conn.status == "disconnected":
+    conn = _require_connection(ctx)
+    if not isinstance(options, dict):
+        raise ValidationError("options must be an object.", code="options_invalid", field="options")
+    banks = options.get("bank_accounts")
+    if banks is not None:
+        if not isinstance(banks, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in banks.items()):
+            raise ValidationError("bank_accounts maps a currency to an account id.", code="options_invalid",
+                                  field="options.bank_accounts")
+        known = {r.external_id: r for r in ctx.session.scalars(select(t.ReferenceItem).where(
+            t.ReferenceItem.connection_id == conn.id, t.ReferenceItem.kind == "accounts"))}
+        for currency, account in banks.items():
+            if known and account not in known:
+                raise ValidationError(f"'{account}' is not an account of the connected company.",
+                                      code="bank_account_unknown", field=f"options.bank_accounts.{currency}")
+    before = dict((conn.config or {}).get("options") or {})
+    conn.config = {**(conn.config or {}), "options": {**before, **options}}
+    ctx.audit("connection.options_changed", "connection", conn.id, before=before, after=conn.config["options"])
+    return conn
+
+
+def disconnect(ctx: Ctx) -> t.Connection:
+    """Stop syncing; the connection and its state stay for audit. The grant is revoked on the platform where its
+    plugin says it can (after commit, by the worker: ``revoke_grant``)."""
+    ctx.require("connection.write")
+    conn = active_connection(ctx)
+    if conn is None:
         raise Conflict("No accounting platform is connected.", code="not_connected")
-    conn.status, conn.secrets_enc = "disconnected", None
-    ctx.audit("connection.disconnected", "connection", conn.id)
+    plugin = registry.get(conn.platform)
+    conn.status = "disconnected"
+    conn.lock_owner = conn.lock_until = None
+    ctx.session.info.pop("active_connection_id", None)
+    if plugin.capabilities.revoke:
+        ctx.enqueue("revoke_grant", conn.id)  # the worker revokes on the platform, then forgets the secrets
+    else:
+        conn.secrets_enc = None
+    ctx.audit("connection.disconnected", "connection", conn.id, after={"revoke": plugin.capabilities.revoke})
+    return conn
 
 
 def _require_connection(ctx: Ctx) -> t.Connection:
-    conn = get_connection(ctx)
-    if conn is None or conn.status == "disconnected":
+    conn = active_connection(ctx)
+    if conn is None:
         raise Conflict("No accounting platform is connected. Connect one on the Connections page.",
                        code="not_connected")
     return conn
@@ -102,11 +190,15 @@ def refresh_reference_data(ctx: Ctx) -> t.Outbox:
     return ctx.enqueue("refresh_reference", None)
 
 
+def connected_plugin(ctx: Ctx) -> registry.PlatformPlugin | None:
+    conn = active_connection(ctx)
+    return registry.get(conn.platform) if conn is not None else None
+
+
 def reference_kinds(ctx: Ctx) -> tuple[str, ...]:
-    """The kinds the connected platform has (QuickBooks' when nothing is connected)."""
-    conn = get_connection(ctx)
-    platform = conn.platform if conn is not None and conn.status != "disconnected" else "quickbooks"
-    return registry.get(platform).capabilities.reference_kinds
+    """The kinds the connected platform has (the base kinds when nothing is connected)."""
+    plugin = connected_plugin(ctx)
+    return plugin.capabilities.reference_kinds if plugin is not None else registry.BASE_REFERENCE_KINDS
 
 
 def reference_items(ctx: Ctx, kind: str, q: str | None = None) -> list[t.ReferenceItem]:
@@ -114,7 +206,11 @@ def reference_items(ctx: Ctx, kind: str, q: str | None = None) -> list[t.Referen
     if kind not in kinds:
         raise NotFound(f"Unknown reference data kind '{kind}'; kinds are {', '.join(kinds)}.",
                        code="reference_kind_unknown")
-    stmt = select(t.ReferenceItem).where(t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == kind)
+    conn = active_connection(ctx)
+    if conn is None:
+        return []
+    stmt = select(t.ReferenceItem).where(t.ReferenceItem.org_id == ctx.org_id,
+                                         t.ReferenceItem.connection_id == conn.id, t.ReferenceItem.kind == kind)
     if q:
         stmt = stmt.where(t.ReferenceItem.name.ilike(f"%{q}%"))
     return list(ctx.session.scalars(stmt.order_by(t.ReferenceItem.name)))
@@ -137,6 +233,41 @@ def sync_payments(ctx: Ctx, payment_ids: list[str] | None = None) -> list[str]:
     return payment_ids
 
 
+RETRY_JOBS = {"bill": "push_bill", "payment": "push_payment"}
+
+
+def retry(ctx: Ctx, records: list[dict] | None = None) -> list[dict]:
+    """Retry records in sync error (all of them, or ``[{"record_type", "record_id"}]``): each is queued again with
+    its action (a void bill is voided again; others are sent again). Returns what was queued."""
+    ctx.require("sync.run")
+    conn = _require_connection(ctx)
+    if records is not None and (not isinstance(records, list) or not all(
+            isinstance(r, dict) and r.get("record_type") in RETRY_JOBS and isinstance(r.get("record_id"), str)
+            for r in records)):
+        raise ValidationError("records is a list of {record_type: bill|payment, record_id}.", code="records_invalid",
+                              field="records")
+    if records is None:
+        rows = sync_records.errored(ctx, conn.id)
+    else:
+        rows = []
+        for r in records:
+            rows += sync_records.errored(ctx, conn.id, r["record_type"], [r["record_id"]])
+        if len(rows) < len(records):
+            raise Conflict("Only records in sync error can be retried.", code="not_in_error")
+    queued = []
+    for rec in rows:
+        kind = RETRY_JOBS[rec.record_type]
+        if rec.record_type == "bill":
+            bill = ctx.get(t.Bill, rec.record_id)
+            if bill.status == "void":
+                kind = "void_bill"
+        rec.state = "pending"
+        ctx.enqueue(kind, rec.record_id)
+        queued.append({"record_type": rec.record_type, "record_id": rec.record_id, "job": kind})
+    ctx.audit("accounting.retry_requested", "organization", ctx.org_id, after={"records": len(queued)})
+    return queued
+
+
 def sync_bills_now(ctx: Ctx, *, full: bool = False) -> t.Outbox:
     ctx.require("sync.run")
     _require_connection(ctx)
@@ -152,36 +283,36 @@ def job_status(ctx: Ctx, job_id: str) -> dict:
             "done_at": job.done_at.isoformat() if job.done_at else None}
 
 
-def _ready_filter(ctx: Ctx):  # noqa: ANN202
-    """Settled payments of the organization never sent to the platform (no sync record, or not_synced).
-
-    Written as NOT EXISTS so that a page of them walks the settled payments in id order and probes each
-    one's sync record, instead of joining every settled payment of the organization's history."""
+def _ready_filter(ctx: Ctx, conn_id: str | None):  # noqa: ANN202
+    """Settled payments of the organization never sent to the connected platform (no sync record of the connection,
+    or not_synced). Written as NOT EXISTS so that a page of them walks the settled payments in id order and probes
+    each one's sync record, instead of joining every settled payment of the organization's history."""
     sent = select(t.SyncRecord.id).where(
-        t.SyncRecord.org_id == t.Payment.org_id, t.SyncRecord.record_type == "payment",
-        t.SyncRecord.record_id == t.Payment.id, t.SyncRecord.state != "not_synced")
+        t.SyncRecord.org_id == t.Payment.org_id, t.SyncRecord.connection_id == conn_id,
+        t.SyncRecord.record_type == "payment", t.SyncRecord.record_id == t.Payment.id,
+        t.SyncRecord.state != "not_synced")
     return select(t.Payment).where(t.Payment.org_id == ctx.org_id, t.Payment.status == "settled", ~sent.exists())
 
 
 def ready_payments(ctx: Ctx, limit: int | None = None) -> list[t.Payment]:
     """Payments ready to sync, oldest first (all of them unless ``limit``)."""
-    stmt = _ready_filter(ctx).order_by(t.Payment.id)
+    conn = active_connection(ctx)
+    stmt = _ready_filter(ctx, conn.id if conn else None).order_by(t.Payment.id)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(ctx.session.scalars(stmt))
 
 
 def ready_count(ctx: Ctx) -> int:
+    conn = active_connection(ctx)
     return ctx.session.scalar(select(func.count()).select_from(
-        _ready_filter(ctx).with_only_columns(t.Payment.id).subquery()))
+        _ready_filter(ctx, conn.id if conn else None).with_only_columns(t.Payment.id).subquery()))
 
 
 def last_pull(ctx: Ctx) -> dict:
     """When bills were last pulled from the platform, with what result, and whether a pull is running."""
-    from ..sync.pull import STREAM
-
-    st = ctx.session.scalars(select(t.SyncState).where(t.SyncState.org_id == ctx.org_id,
-                                                       t.SyncState.stream == STREAM)).first()
+    conn = get_connection(ctx)
+    st = pulled_bills.last_pull_state(ctx, conn.id if conn else None)
     running = ctx.session.scalars(select(t.Outbox).where(
         t.Outbox.org_id == ctx.org_id, t.Outbox.kind == "pull_bills",
         t.Outbox.status.in_(["pending", "running"]))).first()
@@ -190,150 +321,147 @@ def last_pull(ctx: Ctx) -> dict:
             "running": running is not None, "job_id": running.id if running else None}
 
 
-def dashboard(ctx: Ctx, limit: int = 100) -> dict:
-    """The Bill Pay sync dashboard: at most ``limit`` payments ready to sync (oldest first, with their total
-    in ``ready_count``) and recently synced, the count syncing now, and errors grouped by cause."""
-    from ..sync.engine import FIXES
-
+def dashboard(ctx: Ctx, limit: int = 100, *, fix_for=None) -> dict:  # noqa: ANN001
+    """The Bill Pay sync dashboard as rows: at most ``limit`` payments ready to sync (oldest first, with their total
+    in ``ready_count``) and recently synced (``(payment, sync record)``), the count syncing now, and errors grouped
+    by cause with the fix in words (``fix_for(platform, code)``). Views render them."""
+    conn = get_connection(ctx)
+    connected = conn is not None and conn.status == "connected"
+    conn_id = conn.id if conn is not None else None
     ready = ready_payments(ctx, limit)
     n_ready = len(ready) if len(ready) < limit else ready_count(ctx)
     synced = ctx.session.execute(select(t.Payment, t.SyncRecord).join(
         t.SyncRecord, (t.SyncRecord.record_id == t.Payment.id) & (t.SyncRecord.record_type == "payment")
         & (t.SyncRecord.org_id == t.Payment.org_id)).where(
-        t.Payment.org_id == ctx.org_id, t.SyncRecord.state == "synced")
+        t.Payment.org_id == ctx.org_id, t.SyncRecord.connection_id == conn_id, t.SyncRecord.state == "synced")
         .order_by(t.SyncRecord.last_synced_at.desc()).limit(limit)).all()
     pending = ctx.session.scalar(select(func.count()).select_from(t.SyncRecord).where(
-        t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.state == "pending"))
+        t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.connection_id == conn_id, t.SyncRecord.state == "pending"))
     errs = ctx.session.execute(select(t.SyncRecord.record_type, t.SyncRecord.record_id, t.SyncRecord.error_code,
                                       t.SyncRecord.error_message, t.SyncRecord.attempts).where(
-        t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.state == "error")).all()
+        t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.connection_id == conn_id,
+        t.SyncRecord.state == "error")).all()
     groups: dict[str, dict] = defaultdict(lambda: {"records": []})
+    platform = conn.platform if conn is not None else None
     for rec in errs:
         g = groups[rec.error_code or "unknown"]
         g.update(code=rec.error_code, message=rec.error_message,
-                 fix=FIXES.get(rec.error_code or "", "Open the record, fix what the message says, then re-sync."))
+                 fix=fix_for(platform, rec.error_code) if fix_for else None)
         g["records"].append({"record_type": rec.record_type, "record_id": rec.record_id,
                              "message": rec.error_message, "attempts": rec.attempts})
-    from ..web.api.views import payment_view
-
     return {
-        "connection": connection_view(get_connection(ctx)),
-        "ready": [payment_view(p, None) for p in ready],
-        "ready_count": n_ready,
-        "synced": [payment_view(p, rec) for p, rec in synced],
-        "pending": pending,
+        "connection": connection_view(conn if connected else None),
+        "ready": ready, "ready_count": n_ready, "synced": synced, "pending": pending,
         "errors": [{**g, "count": len(g["records"])} for g in groups.values()],
         "last_pull": last_pull(ctx),
     }
 
 
-# --- OAuth 2 authorization-code flow (the "Connect QuickBooks" button) -------------------------------
+# --- connect flows: OAuth 2 authorization code (the "Connect" button) ------------------------------------------
 
-OAUTH_SCOPE = "com.intuit.quickbooks.accounting"
-
-
-def oauth_redirect_uri(container) -> str:  # noqa: ANN001
-    return container.settings.public_url.rstrip("/") + "/connections/quickbooks/callback"
+def oauth_redirect_uri(container: Any) -> str:
+    return container.settings.public_url.rstrip("/") + "/connections/callback"
 
 
-def oauth_start(ctx: Ctx, container, body: dict, *, redirect_uri: str | None = None,  # noqa: ANN001
+def _signer(container: Any) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(container.settings.resolved_secret_key, salt=OAUTH_SALT)
+
+
+OAUTH_APP_FIELDS = ("client_id", "client_secret", "authorize_url", "token_url", "base_url")
+
+
+def oauth_start(ctx: Ctx, container: Any, body: dict, *, redirect_uri: str | None = None,
                 public_base: str | None = None) -> str:
-    """Begin connecting: returns the platform's consent page URL (state is signed and bound to this org).
-
-    ``{"platform": "quickbooks", "sandbox": true}`` uses the built-in sandbox's
-    consent page; otherwise the body carries ``client_id``, ``client_secret``,
-    ``authorize_url``, ``token_url`` and ``base_url`` of the app registered with
-    the platform.
-    """
-    import urllib.parse
-
-    from itsdangerous import URLSafeTimedSerializer
-
+    """Begin an OAuth 2 code-flow connection: returns the platform's consent page URL (state signed, bound to this
+    organization and person). ``{"platform": P, "sandbox": true}`` uses the built-in sandbox's consent page;
+    otherwise the body carries the app registered with the platform (client id/secret, authorize, token and API
+    URLs). The scope and the callback parameter naming the company come from the plugin's connect flow."""
     ctx.require("connection.write")
-    if body.get("platform", "quickbooks") != "quickbooks":
-        raise ValidationError("Only QuickBooks Online can be connected this way for now.",
-                              code="platform_not_available", field="platform")
+    plugin = plugin_of(body.get("platform"))
+    flow = plugin.connect
+    if flow.kind != "oauth2_code":
+        raise ValidationError(f"{plugin.display_name} connects with its credentials, not a consent page.",
+                              code="connect_flow_unsupported", field="platform")
     redirect = redirect_uri or oauth_redirect_uri(container)
-    public = (public_base or container.settings.public_url).rstrip("/")
-    if body.get("sandbox", True):
-        from ..sync import builtin_sandbox
-
-        st = builtin_sandbox.state(container)
-        if not st.realm_ids():
-            st.seed_company()
-        client_id, client_secret = st.register_client([redirect])
-        base = public + "/sandbox/quickbooks"
-        app = {"base_url": base, "token_url": base + "/oauth2/v1/tokens/bearer",
-               "authorize_url": base + "/connect/oauth2", "client_id": client_id, "sandbox": True}
+    if body.get("sandbox", False):
+        if plugin.sandbox is None:
+            raise ValidationError(f"{plugin.display_name} has no built-in sandbox.", code="sandbox_not_available")
+        creds = _builtin(container, plugin).provision(ctx.org_id, sandbox_base(container, plugin, public_base))
+        app = {k: creds.get(k) for k in OAUTH_APP_FIELDS} | {"sandbox": True}
     else:
-        missing = [k for k in ("client_id", "client_secret", "authorize_url", "token_url", "base_url") if not body.get(k)]
+        missing = [k for k in OAUTH_APP_FIELDS if not body.get(k)]
         if missing:
             raise ValidationError(f"Missing: {', '.join(missing)}.", code="connection_incomplete",
                                   extra={"missing": missing})
-        client_secret = body["client_secret"]
-        app = {k: body[k] for k in ("base_url", "token_url", "authorize_url", "client_id")} | {"sandbox": False}
-    conn = get_connection(ctx)
-    if conn is None:
-        conn = t.Connection(id=new_id("con"), org_id=ctx.org_id, created_at=ctx.now(), platform="quickbooks",
-                            status="disconnected", config={})
-        ctx.session.add(conn)
-    conn.health = {**(conn.health or {}), "pending_oauth": ctx.vault.encrypt(
-        {**app, "client_secret": client_secret, "redirect_uri": redirect})}
-    signer = URLSafeTimedSerializer(container.settings.resolved_secret_key, salt="billpay-oauth")
-    state = signer.dumps({"org": ctx.org_id, "user": ctx.actor.user_id})
-    query = urllib.parse.urlencode({"client_id": app["client_id"], "response_type": "code", "scope": OAUTH_SCOPE,
-                                    "redirect_uri": redirect, "state": state})
-    return f"{app['authorize_url']}?{query}"
+        app = {k: body[k] for k in OAUTH_APP_FIELDS} | {"sandbox": False}
+    pending = ctx.vault.encrypt({**app, "platform": plugin.name, "redirect_uri": redirect})
+    state = _signer(container).dumps({"org": ctx.org_id, "user": ctx.actor.user_id, "platform": plugin.name,
+                                      "pending": pending})
+    query = {"client_id": app["client_id"], "response_type": "code", "redirect_uri": redirect, "state": state}
+    if flow.scope:
+        query["scope"] = flow.scope
+    ctx.audit("connection.consent_started", "organization", ctx.org_id,
+              after={"platform": plugin.name, "sandbox": app["sandbox"]})
+    return f"{app['authorize_url']}?{urllib.parse.urlencode(query)}"
 
 
-def oauth_complete(ctx: Ctx, container, *, code: str, realm_id: str, state: str) -> t.Connection:  # noqa: ANN001
-    """The platform redirected back: exchange the code for tokens and store the connection."""
-    import base64
-
-    import httpx
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
-
-    ctx.require("connection.write")
-    signer = URLSafeTimedSerializer(container.settings.resolved_secret_key, salt="billpay-oauth")
+def oauth_pending(container: Any, state: str) -> dict | None:
+    """The platform and whether the pending consent is the built-in sandbox's (for the sandbox gate)."""
     try:
-        data = signer.loads(state, max_age=900)
+        data = _signer(container).loads(state, max_age=900)
     except BadSignature:
+        return None
+    return data
+
+
+def oauth_complete(ctx: Ctx, container: Any, *, code: str, state: str, params: dict | None = None,
+                   realm_id: str | None = None) -> t.Connection:
+    """The platform redirected back: exchange the code for tokens (RFC 6749) and store the connection. The company
+    comes from the callback parameter the plugin's connect flow names (QuickBooks ``realmId``)."""
+    ctx.require("connection.write")
+    data = oauth_pending(container, state)
+    if data is None:
         raise ValidationError("The connection request expired or was not started here; start again.",
-                              code="oauth_state_invalid") from None
+                              code="oauth_state_invalid")
     if data.get("org") != ctx.org_id:
         raise ValidationError("The connection request belongs to another session; start again.",
                               code="oauth_state_invalid")
-    conn = get_connection(ctx)
-    pending = (conn.health or {}).get("pending_oauth") if conn else None
-    if not pending:
-        raise ValidationError("No connection is being set up; start again.", code="oauth_state_invalid")
-    app = ctx.vault.decrypt_json(pending)
-    basic = base64.b64encode(f"{app['client_id']}:{app['client_secret']}".encode()).decode()
-    if app["sandbox"]:
-        from ..sync import builtin_sandbox
-
-        http = httpx.Client(transport=builtin_sandbox.transport(container), timeout=30)
-    else:
-        http = httpx.Client(timeout=30)
-    with http:
-        r = http.post(app["token_url"], data={"grant_type": "authorization_code", "code": code,
-                                              "redirect_uri": app["redirect_uri"]},
-                      headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})
-    if r.status_code != 200:
-        raise ValidationError("The platform did not accept the authorization; start the connection again.",
-                              code="oauth_exchange_failed", extra={"status": r.status_code})
-    tokens = r.json()
-    conn.platform, conn.sandbox, conn.status = "quickbooks", bool(app["sandbox"]), "connected"
-    conn.config = {"base_url": app["base_url"], "token_url": app["token_url"], "company_id": realm_id,
-                   "client_id": app["client_id"], "options": {}}
-    conn.secrets_enc = ctx.vault.encrypt({"client_secret": app["client_secret"], "tokens": {
-        "access_token": tokens.get("access_token"), "refresh_token": tokens["refresh_token"],
-        "expires_at": (ctx.now() + dt.timedelta(seconds=int(tokens.get("expires_in", 3600)))).isoformat()}})
-    conn.health = {"status": "connecting", "message": "Loading reference data…"}
-    if not realm_id:
+    plugin = plugin_of(data.get("platform"))
+    app = ctx.vault.decrypt_json(data["pending"])
+    params = dict(params or {})
+    company = (params.get(plugin.connect.company_param) if plugin.connect.company_param else None) or realm_id
+    if not company:
         raise ValidationError("The platform did not say which company was chosen; start again.",
                               code="oauth_exchange_failed")
+    transport = _builtin(container, plugin).transport if app["sandbox"] else None
+    with httpx.Client(transport=transport, timeout=30) as http:
+        try:
+            tokens: OAuthTokens = exchange_authorization_code(
+                http, token_url=app["token_url"], client_id=app["client_id"], client_secret=app["client_secret"],
+                code=code, redirect_uri=app["redirect_uri"], now=ctx.now(), platform=plugin.display_name)
+        except Exception as e:  # noqa: BLE001 - any refusal means: start again
+            raise ValidationError("The platform did not accept the authorization; start the connection again.",
+                                  code="oauth_exchange_failed", extra={"reason": type(e).__name__}) from None
+    config = {"base_url": app["base_url"], "token_url": app["token_url"], "client_id": app["client_id"],
+              plugin.company_field: str(company), "company_id": str(company), "options": {}}
+    secrets = {"client_secret": app["client_secret"], "tokens": {
+        "access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
+        "expires_at": tokens.expires_at.isoformat() if tokens.expires_at else None,
+        "refresh_expires_at": tokens.refresh_expires_at.isoformat() if tokens.refresh_expires_at else None}}
+    conn = _adopt(ctx, plugin, sandbox=bool(app["sandbox"]), config=config, secrets=secrets)
     ctx.audit("connection.connected", "connection", conn.id,
-              after={"platform": "quickbooks", "sandbox": conn.sandbox, "company_id": realm_id, "via": "oauth"})
+              after={"platform": plugin.name, "sandbox": conn.sandbox, "company_id": str(company), "via": "oauth"})
     ctx.enqueue("refresh_reference", None)
     return conn
+
+
+def connect_flows() -> list[dict]:
+    """What the Connections page offers for every enrolled platform (read from the plugins)."""
+    out = []
+    for plugin in registry.plugins():
+        out.append({"name": plugin.name, "display_name": plugin.display_name, "flow": plugin.connect.kind,
+                    "sandbox": plugin.sandbox is not None, "words": plugin.words,
+                    "fields": [f for f in plugin.credentials if f.required or f.name == "base_url"],
+                    "oauth_fields": [f for f in plugin.credentials if f.name in OAUTH_APP_FIELDS]})
+    return out
+

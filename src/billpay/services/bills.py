@@ -16,8 +16,9 @@ from ..domain.money import Money, exponent
 from ..domain.payments import NOT_SENT, PaymentStatus
 from ..domain.terms import parse_terms
 from ..ids import new_id
-from . import coding
+from . import coding, sync_records
 from .context import Ctx, statuses_filter
+from .vendors import mapped_vendor_id
 
 BILL_INPUT_FIELDS = {"vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
                      "amount", "memo", "attributes", "lines"}
@@ -238,7 +239,9 @@ def update_bill(ctx: Ctx, bill_id: str, data: dict) -> t.Bill:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
     bill = ctx.get(t.Bill, bill_id, lock=True)
     fields = _changed_fields(bill, data)
-    rules.check_edit(status=bill.status, source=bill.source, synced_once=bill.synced_once, fields=fields)
+    # A create whose outcome is not known yet freezes the key fields too: it is replayed as it was sent.
+    frozen = bill.synced_once or (bool(fields & rules.IMMUTABLE_AFTER_SYNC) and sync_records.in_doubt(ctx, "bill", bill.id))
+    rules.check_edit(status=bill.status, source=bill.source, synced_once=frozen, fields=fields)
     if not fields:
         return bill
     before = snapshot(bill)
@@ -358,8 +361,7 @@ def confirm_bill(ctx: Ctx, bill_id: str, *, confirmed_fields: list[str] | None =
 
 
 def connection_of(ctx: Ctx) -> t.Connection | None:
-    return ctx.session.scalars(select(t.Connection).where(t.Connection.org_id == ctx.org_id,
-                                                          t.Connection.status != "disconnected")).first()
+    return sync_records.active_connection(ctx.session, ctx.org_id)
 
 
 def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tuple[t.Bill, t.Payment]:
@@ -368,7 +370,7 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
     rules.transition("send_to_payments", bill.status)
     vendor = _vendor(ctx, bill.vendor_id)
     conn = connection_of(ctx)
-    if conn is not None and not vendor.accounting_vendor_id:
+    if conn is not None and not mapped_vendor_id(vendor, conn.id):
         raise ValidationError(f"Vendor {vendor.name} is not mapped to a vendor of the accounting platform. "
                               "Map it on the vendor's page first.", code="vendor_not_mapped",
                               extra={"vendor_id": vendor.id})
@@ -401,8 +403,6 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
 
 
 def _enqueue_push(ctx: Ctx, bill: t.Bill) -> None:
-    from . import sync_records
-
     sync_records.mark_pending(ctx, "bill", bill.id)
     ctx.enqueue("push_bill", bill.id)
 
@@ -446,9 +446,7 @@ def void_bill(ctx: Ctx, bill_id: str, *, reason: str | None = None) -> t.Bill:
         if p.status in NOT_SENT:
             p.status, p.status_reason = PaymentStatus.CANCELLED, "The bill was voided."
             ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
-    if bill.synced_once:
-        from . import sync_records
-
+    if connection_of(ctx) is not None and (bill.synced_once or sync_records.in_doubt(ctx, "bill", bill.id)):
         sync_records.mark_pending(ctx, "bill", bill.id)
         ctx.enqueue("void_bill", bill.id)
     ctx.audit("bill.voided", "bill", bill.id, after={"reason": reason})

@@ -3,11 +3,23 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..connectors import registry
 from ..db import tables as t
 from ..domain import rules as rules_domain
-from ..domain.attributes import ATTRIBUTE_KINDS, ATTRIBUTE_NAMES, clean
+from ..domain.attributes import ATTRIBUTE_KINDS, clean
 from ..domain.errors import ValidationError
 from .context import Ctx
+from .sync_records import active_connection
+
+
+def attribute_kinds(ctx: Ctx) -> tuple[str | None, dict[str, str]]:
+    """(connection id, attribute name -> reference kind): ``gl_account`` plus the connected platform's dimensions by
+    their lower-case code (``class``, ``department``, ``subsidiary``, ``area`` …); the default set unconnected."""
+    conn = active_connection(ctx.session, ctx.org_id)
+    if conn is None:
+        return None, dict(ATTRIBUTE_KINDS)
+    dims = registry.get(conn.platform).capabilities.dimensions
+    return conn.id, {"gl_account": "accounts", **{d.code: d.kind for d in dims}}
 
 
 def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attributes") -> dict:
@@ -16,17 +28,20 @@ def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attribute
         return {}
     if not isinstance(attrs, dict):
         raise ValidationError(f"{where} must be an object.", code="attributes_invalid", field=where)
-    unknown = set(attrs) - ATTRIBUTE_NAMES
+    conn_id, kinds = attribute_kinds(ctx)
+    names = set(kinds) | {"custom"}
+    unknown = set(attrs) - names
     if unknown:
         raise ValidationError(f"Unknown attribute(s) {', '.join(sorted(unknown))}; use "
-                              f"{', '.join(sorted(ATTRIBUTE_NAMES))}.", code="attribute_unknown", field=where)
+                              f"{', '.join(sorted(names))}.", code="attribute_unknown", field=where)
     attrs = clean(attrs)
-    for name, kind in ATTRIBUTE_KINDS.items():
+    for name, kind in kinds.items():
         value = attrs.get(name)
         if value is None:
             continue
         items = ctx.session.scalars(select(t.ReferenceItem).where(
-            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == kind)).all()
+            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.connection_id == conn_id,
+            t.ReferenceItem.kind == kind)).all()
         if not items:
             continue  # no platform connected or nothing of that kind: free text is accepted
         match = next((i for i in items if i.external_id == value), None)

@@ -8,9 +8,9 @@ half-way leaves nothing written.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Type, TypeVar
-from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ class Ctx:
     storage: object | None = None  # storage.DocumentStore: original files, e-mails, bank files
     mailer: object | None = None  # Mailer: outgoing notifications, sent after commit
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    wake: Callable[[], None] = lambda: None  # asks a worker to look at the outbox (after commit)
 
     @property
     def org_id(self) -> str:
@@ -93,17 +94,19 @@ class Ctx:
                        payload=payload or {}, status="pending",
                        available_at=available_at or self.now(), created_at=self.now())
         self.session.add(row)
-        from ..jobs import wake  # late import: jobs depends on services
-
-        self.after_commit.append(wake)
+        if self.wake not in self.after_commit:
+            self.after_commit.append(self.wake)
         return row
 
 
 @contextmanager
 def transaction(sessionmaker, actor: Actor, vault: Vault, now: Callable[[], dt.datetime] = utcnow,
-                storage: object | None = None, mailer: object | None = None) -> Iterator[Ctx]:
+                storage: object | None = None, mailer: object | None = None,
+                wake: Callable[[], None] | None = None) -> Iterator[Ctx]:
     session = sessionmaker()
     ctx = Ctx(session, actor, vault, now, storage, mailer)
+    if wake is not None:
+        ctx.wake = wake
     try:
         yield ctx
         session.commit()

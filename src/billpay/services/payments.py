@@ -249,8 +249,20 @@ def decisions_of(ctx: Ctx, p: t.Payment) -> list[t.PaymentDecision]:
 
 # --- release and settlement (driven by the scheduler and the rail) -------------------------------
 
-def release_due(ctx: Ctx) -> list[str]:
-    """Send scheduled payments whose release time (pay date, 4 AM org time by default) has come."""
+def due_for_release(ctx: Ctx) -> list[t.Payment]:
+    """Scheduled payments whose release time (pay date, 4 AM org time by default) has come (read only)."""
+    settings = get_settings(ctx)
+    rows = ctx.session.scalars(select(t.Payment).where(
+        t.Payment.org_id == ctx.org_id, t.Payment.status == PaymentStatus.SCHEDULED,
+        t.Payment.pay_date <= today(ctx))).all()
+    return [p for p in rows if ctx.now() >= calendar.release_at(p.pay_date, settings["timezone"],
+                                                                settings["payment_release_hour"])]
+
+
+def release_due(ctx: Ctx, *, hold: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Send scheduled payments whose release time has come. Rows are locked and re-read first, so a pull that
+    stopped or held a payment meanwhile wins; ``hold``: payments not to send yet (their bill could not be read
+    fresh from the platform; the next tick tries again)."""
     settings = get_settings(ctx)
     now = ctx.now()
     due = []
@@ -259,6 +271,8 @@ def release_due(ctx: Ctx) -> list[str]:
         t.Payment.pay_date <= today(ctx)).with_for_update()).all()
     for p in rows:
         if now < calendar.release_at(p.pay_date, settings["timezone"], settings["payment_release_hour"]):
+            continue
+        if p.id in hold:
             continue
         bill = ctx.get(t.Bill, p.bill_id)
         if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
@@ -292,9 +306,7 @@ def record_settlement(ctx: Ctx, p: t.Payment) -> None:
     bill = ctx.get(t.Bill, p.bill_id)
     p.attributes = dict(bill.attributes or {})  # the bill payment inherits its bill's coding
     ctx.audit("payment.settled", "payment", p.id, after={"bank_reference": p.bank_reference})
-    from .bills import connection_of
-
-    if connection_of(ctx) is None:
+    if sync_records.active_connection(ctx.session, ctx.org_id) is None:
         mark_bill_paid(ctx, bill, p.amount)
     else:
         rec = sync_records.get_or_create(ctx, "payment", p.id)
@@ -305,6 +317,7 @@ def record_settlement(ctx: Ctx, p: t.Payment) -> None:
 
 
 def mark_bill_paid(ctx: Ctx, bill: t.Bill, amount: Decimal) -> None:
+    """A bill payment of ``amount`` was recorded (on the platform, or settled with nothing connected)."""
     if bill.status == bill_rules.BillStatus.PAID:
         return
     bill.paid_amount = (bill.paid_amount or Decimal(0)) + amount

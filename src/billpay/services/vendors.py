@@ -16,9 +16,31 @@ from ..domain.terms import parse_terms
 from ..domain.vendors import BANK_DETAIL_FIELDS, PaymentDetails, mask
 from ..ids import new_id
 from .context import Ctx
+from .sync_records import active_connection
 
 VENDOR_FIELDS = {"name", "email", "tax_id", "address", "default_terms", "default_currency",
                  "accounting_vendor_id", "active", *BANK_DETAIL_FIELDS}
+
+
+def mapped_vendor_id(vendor: t.Vendor, connection_id: str | None) -> str | None:
+    """The platform vendor ``vendor`` is mapped to on ``connection_id``; None when it was mapped on another
+    connection (another company or platform) or not at all: nothing is written under an old company's id."""
+    if connection_id is None or vendor.accounting_connection_id != connection_id:
+        return None
+    return vendor.accounting_vendor_id
+
+
+def _active_id(ctx: Ctx) -> str | None:
+    info = ctx.session.info  # read once per unit of work (a list page renders many vendors)
+    if "active_connection_id" not in info:
+        conn = active_connection(ctx.session, ctx.org_id)
+        info["active_connection_id"] = conn.id if conn is not None else None
+    return info["active_connection_id"]
+
+
+def _set_mapping(ctx: Ctx, v: t.Vendor, external_id: str | None) -> None:
+    v.accounting_vendor_id = external_id or None
+    v.accounting_connection_id = _active_id(ctx) if external_id else None
 
 
 def bank_details(ctx: Ctx, vendor: t.Vendor) -> PaymentDetails:
@@ -54,11 +76,13 @@ def _check_fields(ctx: Ctx, data: dict) -> None:
     if data.get("default_currency"):
         exponent(data["default_currency"])
     if data.get("accounting_vendor_id"):
+        conn_id = _active_id(ctx)
         ref = ctx.session.scalars(select(t.ReferenceItem).where(
-            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == "vendors",
-            t.ReferenceItem.external_id == data["accounting_vendor_id"])).first()
+            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.connection_id == conn_id,
+            t.ReferenceItem.kind == "vendors", t.ReferenceItem.external_id == data["accounting_vendor_id"])).first()
         has_reference = ctx.session.scalars(select(t.ReferenceItem.id).where(
-            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == "vendors").limit(1)).first()
+            t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.connection_id == conn_id,
+            t.ReferenceItem.kind == "vendors").limit(1)).first()
         if has_reference and ref is None:
             raise ValidationError(
                 f"'{data['accounting_vendor_id']}' is not a vendor of the connected accounting platform. "
@@ -79,7 +103,8 @@ def create_vendor(ctx: Ctx, data: dict) -> t.Vendor:
                  tax_id=data.get("tax_id"), address=data.get("address"),
                  default_terms=data.get("default_terms"),
                  default_currency=data.get("default_currency") or "USD",
-                 accounting_vendor_id=data.get("accounting_vendor_id"), active=data.get("active", True))
+                 active=data.get("active", True))
+    _set_mapping(ctx, v, data.get("accounting_vendor_id"))
     # First bank details of a new vendor are taken as entered (there is nothing to divert from);
     # every later change needs a second person.
     dd = _details_dict(details)
@@ -94,10 +119,11 @@ def update_vendor(ctx: Ctx, vendor_id: str, data: dict) -> t.Vendor:
     v = ctx.get(t.Vendor, vendor_id)
     _check_fields(ctx, data)
     before = vendor_view(ctx, v, audit=True)
-    for k in ("name", "email", "tax_id", "address", "default_terms", "default_currency",
-              "accounting_vendor_id", "active"):
+    for k in ("name", "email", "tax_id", "address", "default_terms", "default_currency", "active"):
         if k in data:
             setattr(v, k, data[k].strip() if k == "name" else data[k])
+    if "accounting_vendor_id" in data:
+        _set_mapping(ctx, v, data["accounting_vendor_id"])
     bank_changes = {k: data[k] for k in BANK_DETAIL_FIELDS if k in data}
     if bank_changes:
         current = _details_dict(bank_details(ctx, v))
@@ -154,7 +180,7 @@ def vendor_view(ctx: Ctx, v: t.Vendor, *, audit: bool = False) -> dict:
     out = {
         "id": v.id, "name": v.name, "email": v.email, "tax_id": v.tax_id, "address": v.address,
         "default_terms": v.default_terms, "default_currency": v.default_currency,
-        "accounting_vendor_id": v.accounting_vendor_id, "active": v.active,
+        "accounting_vendor_id": mapped_vendor_id(v, _active_id(ctx)), "active": v.active,
         "payment_details": _masked(details),
         "bank_details_status": "pending_verification" if pending else ("verified" if _details_dict(details) else "none"),
         "pending_payment_details": _masked(pending),
@@ -177,7 +203,8 @@ def suggest_platform_vendors(name: str, platform_vendors: list[dict], limit: int
 
 def mapping_suggestions(ctx: Ctx, vendor_id: str, limit: int = 3) -> list[dict]:
     v = ctx.get(t.Vendor, vendor_id)
-    refs = ctx.session.scalars(select(t.ReferenceItem).where(t.ReferenceItem.org_id == ctx.org_id,
-                                                             t.ReferenceItem.kind == "vendors")).all()
+    refs = ctx.session.scalars(select(t.ReferenceItem).where(
+        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.connection_id == _active_id(ctx),
+        t.ReferenceItem.kind == "vendors")).all()
     return suggest_platform_vendors(v.name, [{"id": r.external_id, "name": r.name, "active": r.active}
                                              for r in refs], limit)

@@ -25,21 +25,3 @@ def get(container, platform: str) -> registry.BuiltinSandbox:  # noqa: ANN001
 
 def mount_path(platform: str) -> str:
     return f"/sandbox/{platform}"
-
-
-# QuickBooks shortcuts kept for the tests and pages written before the registry.
-def state(container):  # noqa: ANN001, ANN201
-    return get(container, "quickbooks").state
-
-
-def app(container):  # noqa: ANN001, ANN201
-    return get(container, "quickbooks").app
-
-
-def transport(container):  # noqa: ANN001, ANN201
-    return get(container, "quickbooks").transport
-
-
-def company(container) -> dict:  # noqa: ANN001
-    """Credentials for a connection to the built-in QuickBooks sandbox company (seeded on first use)."""
-    return get(container, "quickbooks").provision("", container.settings.public_url)

@@ -5,11 +5,12 @@ import datetime as dt
 import threading
 
 import httpx
-from sqlalchemy import select
 
 from ..connectors import ConnectionSettings, build_connector
 from ..connectors.base.auth import OAuthTokens
 from ..db import tables as t
+from ..services.sync_records import active_connection
+from . import builtin_sandbox
 from .ports import AccountingConnector
 
 
@@ -53,8 +54,6 @@ _discovered: dict[tuple, dict] = {}
 
 def http_client(container, conn: t.Connection) -> httpx.Client:  # noqa: ANN001
     if conn.sandbox:
-        from . import builtin_sandbox
-
         return httpx.Client(transport=builtin_sandbox.get(container, conn.platform).transport, timeout=30.0)
     return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), headers={"User-Agent": "billpay/0.1"})
 
@@ -77,6 +76,7 @@ def connector_for(container, conn: t.Connection, **overrides) -> AccountingConne
     if factory is not None:
         return factory(conn, container)
     cfg = conn.config or {}
+    overrides = {**container.connector_options, **overrides}
     with _lock:
         facts = _discovered.setdefault((conn.id, repr(sorted(cfg.items()))), {})
     overrides.setdefault("discovered", facts)
@@ -85,5 +85,5 @@ def connector_for(container, conn: t.Connection, **overrides) -> AccountingConne
 
 
 def connection_row(session, org_id: str) -> t.Connection | None:  # noqa: ANN001
-    return session.scalars(select(t.Connection).where(t.Connection.org_id == org_id,
-                                                      t.Connection.status != "disconnected")).first()
+    """The organization's connected connection."""
+    return active_connection(session, org_id)

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..db import tables as t
-from ..services import payments, rails
-from ..services.context import Ctx
-from .worker import system_actor
+from ..services import payments, pulled_bills, rails, sync_records
+from ..services.context import Actor, Ctx
+from . import release
 
 log = logging.getLogger("billpay.schedule")
 PULL_TZ = ZoneInfo("America/New_York")
@@ -36,10 +36,8 @@ def pull_is_due(last_run: dt.datetime | None, now: dt.datetime) -> bool:
 
 
 def enqueue_daily(ctx: Ctx) -> bool:
-    from .pull import STREAM
-
-    st = ctx.session.scalars(select(t.SyncState).where(t.SyncState.org_id == ctx.org_id,
-                                                       t.SyncState.stream == STREAM)).first()
+    conn = sync_records.active_connection(ctx.session, ctx.org_id)
+    st = pulled_bills.last_pull_state(ctx, conn.id if conn is not None else None)
     if not pull_is_due(st.last_run_at if st else None, ctx.now()):
         return False
     pending = ctx.session.scalars(select(t.Outbox.id).where(
@@ -58,12 +56,13 @@ def tick(container) -> None:  # noqa: ANN001
         connected = set(s.scalars(select(t.Connection.org_id).where(t.Connection.status == "connected")))
     for org_id in org_ids:
         try:
-            with container.tx(system_actor(org_id)) as ctx:
-                payments.release_due(ctx)
-            with container.tx(system_actor(org_id)) as ctx:
+            hold = release.check_due_payments(container, org_id) if org_id in connected else set()
+            with container.tx(Actor.system(org_id)) as ctx:
+                payments.release_due(ctx, hold=hold)
+            with container.tx(Actor.system(org_id)) as ctx:
                 rails.settle_due(ctx)
             if org_id in connected:
-                with container.tx(system_actor(org_id)) as ctx:
+                with container.tx(Actor.system(org_id)) as ctx:
                     enqueue_daily(ctx)
         except Exception:  # one organization's trouble must not stop the others
             log.exception("scheduled work failed for %s", org_id)

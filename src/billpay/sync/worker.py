@@ -1,34 +1,49 @@
-"""The worker loop: claim outbox rows, run them, retry with backoff, never lose one.
+"""The worker loop: claim outbox rows, run them, retry when due, never lose one, never drop one silently.
 
-Claiming is a short transaction that marks rows ``running`` with a lease
-(``locked_until``); PostgreSQL uses ``FOR UPDATE SKIP LOCKED`` so concurrent
-workers never take the same row. A worker killed mid-job leaves a lease that
-expires, and the row is claimed again; handlers are idempotent (platform writes
-carry idempotency keys), so a re-run never duplicates anything.
+Two kinds of work:
+
+- **Connection work** (pushes, voids, payment syncs, pulls, reference refreshes) runs per organization
+  under the connection's fenced lease (``sync.lease``). A worker first takes the lease, then claims *all*
+  of the connection's due work at once and keeps claiming until none is left, so creates travel in full
+  platform batches whatever the number of workers and threads. A worker that finds the lease taken
+  leaves the work alone: waiting for a busy connection uses up no attempt.
+- **Other jobs** (extraction, learning) are claimed in small groups with a lease of their own
+  (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
+
+A job put back for later schedules a wake-up for the moment it is due (``schedule_wake``), so a retry in
+2 s runs in 2 s, not at the next minute tick. A job whose retries run out becomes a visible sync error on
+its record with the action to take (the ``give_up`` hook of its kind), never a silent ``pending``.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import random
-import socket
+import threading
 from typing import Callable
 
 from sqlalchemy import and_, or_, select, update
 
 from ..db import tables as t
 from ..services.context import Actor
+from . import schedule
+from .lease import WORKER_ID, ConnectionBusy, Lease, LeaseLost, NotConnected, owner_id
 
 log = logging.getLogger("billpay.worker")
-LEASE = dt.timedelta(minutes=5)
+LEASE = dt.timedelta(minutes=5)  # other jobs (extraction can take a while on a busy machine)
 MAX_ATTEMPTS = 8
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 Handler = Callable[[object, t.Outbox], None]
 HANDLERS: dict[str, Handler] = {}
-# kind -> fn(container, org_id, record_ids) -> record ids to retry; many jobs, one platform call batch
-BATCH_HANDLERS: dict[str, Callable] = {}
+# kind -> fn(container, org_id, record_ids, lease) -> {record id: delay or None} to retry; run under the lease
+CONNECTION_HANDLERS: dict[str, Callable] = {}
+# kind -> fn(container, job, last_error): called when a job's retries run out
+GIVE_UP: dict[str, Callable] = {}
+# Connection work runs in this order within one claim (reference data first; pulls last).
+ORDER = ("refresh_reference", "push_bill", "void_bill", "push_payment", "reverse_payment", "pull_bills")
+
+#: Set by ``jobs.configure``: ask a worker to run at ``when`` (a retry that is due then).
+schedule_wake: Callable[[dt.datetime], None] | None = None
 
 
 def handler(kind: str):  # noqa: ANN201
@@ -38,9 +53,11 @@ def handler(kind: str):  # noqa: ANN201
     return register
 
 
-def batch_handler(kind: str):  # noqa: ANN201
+def connection_handler(kind: str, *, give_up: Callable | None = None):  # noqa: ANN201
     def register(fn: Callable) -> Callable:
-        BATCH_HANDLERS[kind] = fn
+        CONNECTION_HANDLERS[kind] = fn
+        if give_up is not None:
+            GIVE_UP[kind] = give_up
         return fn
     return register
 
@@ -53,20 +70,31 @@ class Retry(Exception):
         self.delay = delay
 
 
-def claim(container, limit: int = 10, worker_id: str = WORKER_ID, kinds: list[str] | None = None) -> list[t.Outbox]:  # noqa: ANN001
+def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
+    return min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+
+
+def _due(now: dt.datetime):  # noqa: ANN202
+    return or_(and_(t.Outbox.status == "pending", t.Outbox.available_at <= now),
+               and_(t.Outbox.status == "running", t.Outbox.locked_until < now))
+
+
+def claim(container, limit: int = 10, worker_id: str = WORKER_ID, kinds: list[str] | None = None,  # noqa: ANN001
+          org_id: str | None = None, until: dt.datetime | None = None) -> list[t.Outbox]:
+    """Mark due rows ``running`` for this worker (and count the attempt)."""
     now = container.now()
     with container.sessionmaker() as s, s.begin():
-        stmt = select(t.Outbox).where(or_(
-            and_(t.Outbox.status == "pending", t.Outbox.available_at <= now),
-            and_(t.Outbox.status == "running", t.Outbox.locked_until < now)))
-        if kinds:
+        stmt = select(t.Outbox).where(_due(now))
+        if kinds is not None:
             stmt = stmt.where(t.Outbox.kind.in_(kinds))
+        if org_id is not None:
+            stmt = stmt.where(t.Outbox.org_id == org_id)
         stmt = stmt.order_by(t.Outbox.available_at, t.Outbox.id).limit(limit)
         if s.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(s.scalars(stmt))
         for r in rows:
-            r.status, r.locked_by, r.locked_until = "running", worker_id, now + LEASE
+            r.status, r.locked_by, r.locked_until = "running", worker_id, until or now + LEASE
             r.attempts += 1
         s.flush()
         s.expunge_all()
@@ -76,27 +104,31 @@ def claim(container, limit: int = 10, worker_id: str = WORKER_ID, kinds: list[st
 def _finish(container, job: t.Outbox, worker_id: str, *, error: str | None = None,  # noqa: ANN001
             retry_in: float | None = None) -> None:
     now = container.now()
+    gave_up = False
     with container.sessionmaker() as s, s.begin():
         values: dict = {"locked_by": None, "locked_until": None}
         if error is None:
             values.update(status="done", done_at=now, last_error=None)
         elif retry_in is not None and job.attempts < MAX_ATTEMPTS:
-            values.update(status="pending", last_error=error[:2000],
-                          available_at=now + dt.timedelta(seconds=retry_in))
+            values.update(status="pending", last_error=error[:2000], available_at=now + dt.timedelta(seconds=retry_in))
         else:
             values.update(status="failed", last_error=error[:2000], done_at=now)
-        # Only the lease holder may finish the row (a stale worker that lost its lease must not).
-        s.execute(update(t.Outbox).where(t.Outbox.id == job.id, t.Outbox.locked_by == worker_id).values(**values))
-
-
-def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
-    return min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            gave_up = True
+        # Only the holder may finish the row (a stale worker that lost it must not).
+        done = s.execute(update(t.Outbox).where(t.Outbox.id == job.id, t.Outbox.locked_by == worker_id)
+                         .values(**values)).rowcount
+    if not done:
+        return
+    if gave_up and job.kind in GIVE_UP:
+        try:
+            GIVE_UP[job.kind](container, job, error or "")
+        except Exception:  # noqa: BLE001 - the job is failed either way; the log says why the record was not
+            log.exception("could not mark %s %s as a sync error", job.kind, job.record_id)
+    if "available_at" in values and schedule_wake is not None:
+        schedule_wake(values["available_at"])
 
 
 def run_job(container, job: t.Outbox, worker_id: str = WORKER_ID) -> None:  # noqa: ANN001
-    if job.kind in BATCH_HANDLERS:
-        run_batch(container, job.kind, job.org_id, [job], worker_id)
-        return
     fn = HANDLERS.get(job.kind)
     if fn is None:
         _finish(container, job, worker_id, error=f"no handler for job kind {job.kind!r}")
@@ -112,57 +144,121 @@ def run_job(container, job: t.Outbox, worker_id: str = WORKER_ID) -> None:  # no
         _finish(container, job, worker_id)
 
 
-def run_batch(container, kind: str, org_id: str, jobs: list[t.Outbox], worker_id: str = WORKER_ID) -> None:  # noqa: ANN001
-    """Run jobs of one batchable kind for one organization with one handler call."""
-    fn = BATCH_HANDLERS[kind]
+# --- connection work ----------------------------------------------------------------------------------
+
+def _orgs_with_due_work(container, limit: int = 50) -> list[str]:  # noqa: ANN001
+    now = container.now()
+    with container.sessionmaker() as s:
+        return list(s.scalars(select(t.Outbox.org_id).where(
+            _due(now), t.Outbox.kind.in_(list(CONNECTION_HANDLERS))).group_by(t.Outbox.org_id)
+            .order_by(t.Outbox.org_id).limit(limit)))
+
+
+def drain_connection(container, org_id: str, *, owner: str | None = None,  # noqa: ANN001
+                     max_rounds: int = 1000) -> int:
+    """Take the organization's connection lease and run its due connection work until none is left.
+
+    Raises ``ConnectionBusy`` (nothing claimed, no attempt used) when another worker holds the lease.
+    """
+    ran = 0
     try:
-        retry_ids = set(fn(container, org_id, [j.record_id for j in jobs]))
+        lease = Lease(container, org_id, owner=owner).acquire()
+    except NotConnected:
+        _fail_unconnected(container, org_id)
+        return 0
+    try:
+        for _ in range(max_rounds):
+            rows = claim(container, limit=10_000, worker_id=lease.owner, kinds=list(CONNECTION_HANDLERS),
+                         org_id=org_id, until=lease.until)
+            if not rows:
+                break
+            ran += len(rows)
+            by_kind: dict[str, list[t.Outbox]] = {}
+            for job in rows:
+                by_kind.setdefault(job.kind, []).append(job)
+            for kind in sorted(by_kind, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER)):
+                _run_connection_jobs(container, kind, org_id, by_kind[kind], lease)
+                if lease.lost:
+                    return ran  # another worker has the connection now; it finds these rows as theirs expire
+    finally:
+        lease.release()
+    return ran
+
+
+def _run_connection_jobs(container, kind: str, org_id: str, jobs: list[t.Outbox], lease: Lease) -> None:  # noqa: ANN001
+    fn = CONNECTION_HANDLERS[kind]
+    record_jobs: dict[str | None, list[t.Outbox]] = {}
+    for j in jobs:
+        record_jobs.setdefault(j.record_id, []).append(j)
+    try:
+        retry = fn(container, org_id, jobs, lease) or {}
+    except LeaseLost:
+        log.warning("lost the lease of %s while running %s; stopping", org_id, kind)
+        return
     except Retry as e:
         for j in jobs:
-            _finish(container, j, worker_id, error=str(e), retry_in=e.delay or backoff(j.attempts))
+            _finish(container, j, lease.owner, error=str(e), retry_in=e.delay or backoff(j.attempts))
         return
     except Exception as e:  # noqa: BLE001
-        log.exception("batch of %d %s jobs failed", len(jobs), kind)
+        log.exception("%d %s job(s) failed", len(jobs), kind)
         for j in jobs:
-            _finish(container, j, worker_id, error=f"{type(e).__name__}: {e}", retry_in=backoff(j.attempts))
+            _finish(container, j, lease.owner, error=f"{type(e).__name__}: {e}", retry_in=backoff(j.attempts))
         return
-    for j in jobs:
-        if j.record_id in retry_ids:
-            _finish(container, j, worker_id, error="platform asked to retry", retry_in=backoff(j.attempts))
-        else:
-            _finish(container, j, worker_id)
-
-
-def run_until_idle(container, max_jobs: int = 100_000, worker_id: str = WORKER_ID,  # noqa: ANN001
-                   kinds: list[str] | None = None, batch: int = 300) -> int:
-    _load_handlers()
-    done = 0
-    while done < max_jobs:
-        rows = claim(container, limit=batch, worker_id=worker_id, kinds=kinds)
-        if not rows:
-            break
-        groups: dict[tuple[str, str], list[t.Outbox]] = {}
-        for job in rows:
-            if job.kind in BATCH_HANDLERS:
-                groups.setdefault((job.kind, job.org_id), []).append(job)
+    for rid, js in record_jobs.items():
+        for j in js:
+            if rid in retry:
+                delay = retry[rid]
+                _finish(container, j, lease.owner, error="the platform asked to retry",
+                        retry_in=float(delay) if delay else backoff(j.attempts))
             else:
-                run_job(container, job, worker_id)
-        for (kind, org_id), jobs in groups.items():
-            run_batch(container, kind, org_id, jobs, worker_id)
-        done += len(rows)
+                _finish(container, j, lease.owner)
+
+
+def _fail_unconnected(container, org_id: str) -> None:  # noqa: ANN001
+    """Connection work of an organization that is no longer connected: nothing to do any more."""
+    now = container.now()
+    with container.sessionmaker() as s, s.begin():
+        s.execute(update(t.Outbox).where(t.Outbox.org_id == org_id, _due(now),
+                                         t.Outbox.kind.in_(list(CONNECTION_HANDLERS)))
+                  .values(status="failed", done_at=now, last_error="not connected", locked_by=None,
+                          locked_until=None))
+
+
+def run_until_idle(container, max_jobs: int = 100_000, worker_id: str | None = None,  # noqa: ANN001
+                   kinds: list[str] | None = None, batch: int = 300) -> int:
+    """Run due work until there is none (or only work of connections other workers hold)."""
+    done = 0
+    busy: set[str] = set()
+    while done < max_jobs:
+        progressed = 0
+        if kinds is None or set(kinds) & set(CONNECTION_HANDLERS):
+            for org_id in _orgs_with_due_work(container):
+                if org_id in busy:
+                    continue
+                try:
+                    progressed += drain_connection(container, org_id, owner=_owner(worker_id))
+                except ConnectionBusy:
+                    busy.add(org_id)
+        other = [k for k in (kinds or []) if k not in CONNECTION_HANDLERS] if kinds is not None else None
+        if other is None or other:
+            rows = claim(container, limit=batch, worker_id=worker_id or WORKER_ID,
+                         kinds=other if other is not None else list(HANDLERS))
+            for job in rows:
+                run_job(container, job, worker_id or WORKER_ID)
+            progressed += len(rows)
+        if not progressed:
+            break
+        done += progressed
     return done
+
+
+def _owner(worker_id: str | None) -> str:
+    return f"{worker_id}:{threading.get_ident()}" if worker_id else owner_id()
 
 
 def tick(container) -> None:  # noqa: ANN001
     """Once a minute: daily pulls (with catch-up), payment release and sandbox-bank settlement."""
-    _load_handlers()
-    from . import schedule
-
     schedule.tick(container)
-
-
-def _load_handlers() -> None:
-    from . import handlers  # noqa: F401 - registers the job kinds
 
 
 def system_actor(org_id: str) -> Actor:

@@ -7,9 +7,13 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from ..bootstrap import Container
+from ..connectors import registry
+from ..sync import builtin_sandbox
 from .api import errors
-from .api.routes import bills, resources
+from .api.routes import accounting, bills, inbound, resources
 from .idempotency import IdempotencyMiddleware
+from .sandbox_gate import SandboxGate
+from .ui import install as install_ui
 
 log = logging.getLogger("billpay")
 
@@ -22,35 +26,20 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
     app.state.container = container
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
-    for router in (bills.router, resources.router):
+    for router in (bills.router, resources.router, accounting.router, inbound.router):
         app.include_router(router, prefix="/api/v1")
-    try:
-        from .api.routes import accounting
-        app.include_router(accounting.router, prefix="/api/v1")
-    except ImportError:
-        pass
-    try:
-        from .api.routes import inbound
-        app.include_router(inbound.router, prefix="/api/v1")
-    except ImportError:
-        pass
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():
         return JSONResponse({"status": "ok"})
 
-    try:
-        from .ui import install as install_ui
-        install_ui(app, container)
-    except ImportError:
-        pass
+    install_ui(app, container)
     if mount_sandboxes:
-        from ..connectors import registry
-        from ..sync import builtin_sandbox
-
+        # Demo equipment, not production surface: each mount answers only an admin (session or API key) of an
+        # organization that uses that sandbox, and builds the sandbox on first such use.
         for plugin in registry.plugins():
             if plugin.sandbox is not None:
-                app.mount(builtin_sandbox.mount_path(plugin.name), builtin_sandbox.get(container, plugin.name).app)
+                app.mount(builtin_sandbox.mount_path(plugin.name), SandboxGate(container, plugin.name))
     if start_jobs:
         @app.on_event("startup")
         def _jobs() -> None:

@@ -5,9 +5,9 @@ import httpx
 import pytest
 
 from billpay.connectors import ConnectionSettings, build_connector, platforms, register, registry
-from billpay.connectors.registry import Capabilities, ConnectFlow, PlatformPlugin
 from billpay.connectors.base import InMemoryTokenStore
 from billpay.connectors.quickbooks import QuickBooksConnector
+from billpay.connectors.registry import Capabilities, ConnectFlow, PlatformPlugin
 from billpay.sync.ports import AccountingConnector
 
 from .qbo_script import NOW, Script, fresh_tokens, query_answer

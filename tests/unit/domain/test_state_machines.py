@@ -15,7 +15,7 @@ BILL_NEXT = {
     "in_review": {"confirmed", "void"},
     "confirmed": {"in_review", "open", "void"},
     "open": {"partially_paid", "paid", "void"},
-    "partially_paid": {"partially_paid", "paid", "open"},
+    "partially_paid": {"partially_paid", "paid", "open", "void"},  # void: withdrawn on the platform
     "paid": {"open"},
     "void": set(),
 }

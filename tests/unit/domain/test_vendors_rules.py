@@ -3,7 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billpay.domain import rules
 from billpay.domain.errors import ValidationError

@@ -7,9 +7,9 @@ import logging
 import time
 
 from .einvoice import parse_einvoice
-from .interpret import interpret, merge_readings
 from .intake import sniff
-from .model import FIELD_NAMES, KEY_FIELDS, DEFAULT_LIMITS, ExtractionResult, Limits, Rejected
+from .interpret import interpret, merge_readings
+from .model import DEFAULT_LIMITS, FIELD_NAMES, KEY_FIELDS, ExtractionResult, Limits, Rejected
 from .profile import VendorProfile
 from .reader import ReadOut, ocr_images_on_page, read_image, read_pdf, read_text
 

@@ -229,6 +229,19 @@ class OAuth2RefreshTokenAuth(httpx.Auth):
         )
         response = yield token_request
         body = _json_or_none(response)
+        if response.status_code != 200 and isinstance(body, dict) and body.get("error") == "invalid_grant":
+            # Refresh tokens rotate with no grace: another worker (process) may have refreshed first and saved
+            # the new pair. Use what it saved rather than reporting a revoked grant.
+            rotated = self._store.load()
+            if rotated is not None and rotated.refresh_token and rotated.refresh_token != current.refresh_token:
+                if not rotated.access_expired(self._now(), self._skew):
+                    return rotated
+                token_request = httpx.Request(
+                    "POST", self._token_url, data=self.grant_body(rotated),
+                    headers={**self.client_auth_headers(), "Accept": "application/json"})
+                current = rotated
+                response = yield token_request
+                body = _json_or_none(response)
         if response.status_code != 200 or not isinstance(body, dict):
             raise self._token_error(response, body)
         try:
@@ -276,3 +289,25 @@ def _json_or_none(response: httpx.Response) -> object:
         return codec.loads(response.content)
     except ValueError:
         return None
+
+
+def exchange_authorization_code(
+    http: httpx.Client, *, token_url: str, client_id: str, client_secret: str, code: str, redirect_uri: str,
+    now: dt.datetime, platform: str = "the accounting platform",
+) -> OAuthTokens:
+    """RFC 6749 §4.1.3: the authorization code a consent page returned -> tokens (client auth: HTTP Basic)."""
+    pair = f"{client_id}:{client_secret}".encode()
+    response = http.post(token_url, data={"grant_type": "authorization_code", "code": code,
+                                          "redirect_uri": redirect_uri},
+                         headers={"Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
+                                  "Accept": "application/json"})
+    body = _json_or_none(response)
+    if response.status_code != 200 or not isinstance(body, dict):
+        error_code = body.get("error") if isinstance(body, dict) else None
+        raise AUTH_REVOKED.error(platform=platform, raw={"status": response.status_code, "where": "token",
+                                                         "error": error_code})
+    try:
+        return OAuthTokens.from_token_response(body, now=now)
+    except ValueError:
+        raise UNEXPECTED_RESPONSE.error(platform=platform, raw={"status": response.status_code, "where": "token"}) \
+            from None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import in_process_transport
-from .models import QuickBooksState
+from .models import QuickBooksState, connection_info
 from .routes import create_app
 
 MOUNT = "/sandbox/quickbooks"
@@ -37,17 +37,14 @@ class QuickBooksBuiltin:
         return self._transport
 
     def provision(self, org_key: str, base_url: str) -> dict:
-        """Credentials for a connection to the sandbox company (seeded on first use)."""
+        """The connection body of ``org_key``'s own sandbox company (seeded, with an app, on first use): the
+        keys ``billpay sandbox quickbooks`` prints, with a fresh refresh token."""
         st = self._state
         with st.lock:
-            realms = st.realm_ids()
-            realm = realms[0] if realms else st.seed_company()
-            client_id, client_secret = st.register_client()
+            realm, client_id, client_secret = st.provision(org_key)
             refresh = st.issue_refresh_token(client_id, realm)
-        base = base_url.rstrip("/")
-        return {"platform": "quickbooks", "base_url": base, "token_url": base + "/oauth2/v1/tokens/bearer",
-                "realm_id": realm, "client_id": client_id, "client_secret": client_secret,
-                "refresh_token": refresh}
+        info = connection_info(base_url, client_id, client_secret)
+        return {**info, "realm_id": realm, "refresh_token": refresh}
 
 
 def create(container: Any) -> QuickBooksBuiltin:

@@ -59,6 +59,8 @@ class QuickBooksState:
         self.persist_path = Path(persist_path) if persist_path else None
         self.companies: dict[str, Company] = {}
         self.tokens = TokenStore()
+        # Built-in use: an organization key -> its own company and app ({"realm_id", "client_id"}).
+        self.provisioned: dict[str, dict] = {}
         if self.persist_path is not None:
             self._load()
 
@@ -69,6 +71,7 @@ class QuickBooksState:
         with self.lock:
             self.companies = {}
             self.tokens = TokenStore()
+            self.provisioned = {}
             self.faults.clear()
             self.limiter.reset(limits_too=True)
             self.requests.reset()
@@ -110,6 +113,21 @@ class QuickBooksState:
             except KeyError:
                 raise UnknownCompany(realm_id) from None
 
+    def provision(self, org_key: str, *, name: str | None = None, vendors: int = 5, bills: int = 0
+                  ) -> tuple[str, str, str]:
+        """The company and app of ``org_key`` (made on first use): ``(realm_id, client_id, client_secret)``.
+
+        Each organization of an installation gets its own company; its app's consent page offers only it."""
+        with self.lock:
+            entry = self.provisioned.get(org_key)
+            if entry is None or entry["realm_id"] not in self.companies or entry["client_id"] not in self.tokens.clients:
+                realm_id = self.seed_company(name=name, vendors=vendors, bills=bills)
+                client_id, _ = self.register_client(realms=[realm_id])
+                entry = self.provisioned[org_key] = {"realm_id": realm_id, "client_id": client_id}
+                self._save()
+            client = self.tokens.clients[entry["client_id"]]
+            return entry["realm_id"], client.client_id, client.client_secret
+
     def realm_ids(self) -> list[str]:
         with self.lock:
             return list(self.companies)
@@ -131,12 +149,14 @@ class QuickBooksState:
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
+        realms: list[str] | None = None,
     ) -> tuple[str, str]:
         """A new OAuth app; returns ``(client_id, client_secret)``. Without
-        ``redirect_uris`` any redirect URI is accepted."""
+        ``redirect_uris`` any redirect URI is accepted; ``realms`` limits the
+        companies its consent page offers (default: every company)."""
         with self.lock:
             client = self.tokens.register_client(
-                redirect_uris, client_id=client_id, client_secret=client_secret
+                redirect_uris, client_id=client_id, client_secret=client_secret, realms=realms
             )
             self._save()
             return client.client_id, client.client_secret
@@ -471,6 +491,7 @@ class QuickBooksState:
                 "faults": self.faults.to_dict(),
                 "tokens": self.tokens.to_dict(),
                 "companies": {k: c.to_dict() for k, c in self.companies.items()},
+                "provisioned": dict(self.provisioned),
             }
 
     def _save(self) -> None:
@@ -488,6 +509,7 @@ class QuickBooksState:
         self.faults.load(data.get("faults", {}))
         self.tokens = TokenStore.from_dict(data.get("tokens", {}))
         self.companies = {k: Company.from_dict(v) for k, v in data.get("companies", {}).items()}
+        self.provisioned = dict(data.get("provisioned", {}))
 
     # --- helpers ---------------------------------------------------------------
 

@@ -4,12 +4,13 @@ Lifetimes follow Intuit: access tokens 3600 s, refresh tokens 100 days
 (``x_refresh_token_expires_in`` 8726400), authorization codes 5 minutes and
 single use.
 
-**Refresh-token rotation.** Every refresh returns a *new* refresh token. The
-token just used keeps working for ``refresh_grace_seconds`` (default 120 s) so
-a client that lost the response can retry; within the grace it gets a fresh
-access token and the *same* latest refresh token, so two workers racing with
-the old token end up holding one valid token. After the grace the old token
-answers ``invalid_grant``. Access tokens already issued stay valid until they
+**Refresh-token rotation.** Every refresh returns a *new* refresh token and the
+one just used answers ``invalid_grant`` at once: Intuit documents no grace
+period, and the sandbox is at least as strict as the platform (clients must
+persist the rotated token before using it, and re-read it when another worker
+rotated it first). ``refresh_grace_seconds`` can be raised for experiments;
+within a grace the old token gets a fresh access token and the *same* latest
+refresh token. Access tokens already issued stay valid until they
 expire. Revoking any token of a connection revokes the whole connection.
 
 All methods expect the caller (``QuickBooksState``) to hold its lock and pass
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 ACCESS_TOKEN_SECONDS = 3600
 REFRESH_TOKEN_SECONDS = 8726400
 AUTH_CODE_SECONDS = 300
-DEFAULT_REFRESH_GRACE_SECONDS = 120
+DEFAULT_REFRESH_GRACE_SECONDS = 0
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 
 _ALNUM = string.ascii_letters + string.digits
@@ -63,6 +64,7 @@ class Client:
     client_secret: str
     redirect_uris: list[str] | None = None  # None: any redirect URI is accepted
     name: str = "billpay sandbox app"
+    realms: list[str] | None = None  # the companies this app's user may connect (None: every company)
 
 
 @dataclass
@@ -120,11 +122,13 @@ class TokenStore:
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
+        realms: list[str] | None = None,
     ) -> Client:
         client = Client(
             client_id=client_id or "AB" + _random(48),
             client_secret=client_secret or _random(40),
             redirect_uris=list(redirect_uris) if redirect_uris else None,
+            realms=list(realms) if realms is not None else None,
         )
         self.clients[client.client_id] = client
         return client
@@ -145,7 +149,12 @@ class TokenStore:
 
     # --- authorization code grant ---------------------------------------------
 
+    def realm_allowed(self, client: Client, realm_id: str) -> bool:
+        return client.realms is None or realm_id in client.realms
+
     def create_code(self, client: Client, realm_id: str, redirect_uri: str, scope: str, now: datetime) -> str:
+        if not self.realm_allowed(client, realm_id):
+            raise OAuthError("access_denied", "This app may not connect to that company")
         code = "AB" + _random(40)
         self.codes[code] = AuthCode(
             code, client.client_id, realm_id, redirect_uri, scope, now + timedelta(seconds=AUTH_CODE_SECONDS)
@@ -196,7 +205,7 @@ class TokenStore:
             raise OAuthError("invalid_grant", "Incorrect or invalid refresh token")
         if refresh.superseded_by is not None:
             assert refresh.superseded_at is not None
-            if (now - refresh.superseded_at).total_seconds() > self.refresh_grace_seconds:
+            if (now - refresh.superseded_at).total_seconds() >= self.refresh_grace_seconds:
                 raise OAuthError("invalid_grant", "Incorrect or invalid refresh token")
             latest = refresh
             while latest.superseded_by is not None:

@@ -6,16 +6,37 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from ...connectors import registry
 from ...db import tables as t
 from ...domain.attributes import ATTRIBUTE_KINDS
 from ...payments import approvals, calendar
 from ...services.context import Ctx
+from ...services.sync_records import active_connection
 from ...services.vendors import suggest_platform_vendors
 
-PLATFORM_NAMES = {"quickbooks": "QuickBooks Online", "netsuite": "NetSuite", "intacct": "Sage Intacct",
-                  "business_central": "Business Central"}
 ATTRIBUTE_LABELS = {"gl_account": "GL account", "class": "Class", "department": "Department",
                     "location": "Location"}
+
+
+def plugin(ctx: Ctx) -> registry.PlatformPlugin | None:
+    conn = connection(ctx)
+    return registry.get(conn.platform) if conn is not None else None
+
+
+def attribute_kinds(ctx: Ctx) -> dict[str, str]:
+    """Attribute name -> reference-data kind: the G/L account plus the connected platform's dimensions, by their
+    lower-case code (the default set when nothing is connected)."""
+    p = plugin(ctx)
+    if p is None:
+        return dict(ATTRIBUTE_KINDS)
+    return {"gl_account": "accounts", **{d.code: d.kind for d in p.capabilities.dimensions}}
+
+
+def attribute_labels(ctx: Ctx) -> dict[str, str]:
+    p = plugin(ctx)
+    if p is None:
+        return dict(ATTRIBUTE_LABELS)
+    return {"gl_account": f"GL {p.words.gl_account}", **{d.code: d.label for d in p.capabilities.dimensions}}
 
 
 def vendor_names(ctx: Ctx) -> dict[str, str]:
@@ -42,24 +63,26 @@ def users(ctx: Ctx) -> list[t.User]:
 
 
 def connection(ctx: Ctx) -> t.Connection | None:
-    return ctx.session.scalars(select(t.Connection).where(t.Connection.org_id == ctx.org_id,
-                                                          t.Connection.status != "disconnected")).first()
+    return active_connection(ctx.session, ctx.org_id)
 
 
 def platform_name(ctx: Ctx) -> str | None:
-    conn = connection(ctx)
-    return PLATFORM_NAMES.get(conn.platform, conn.platform) if conn else None
+    p = plugin(ctx)
+    return p.display_name if p else None
 
 
 def reference_options(ctx: Ctx, only: tuple[str, ...] | None = None) -> dict[str, list[dict]]:
     """Attribute name -> [{id, name, active}] from the platform's reference data (empty: free text), and
     "vendors" -> the platform's vendors; ``only`` loads just those names (a page that maps no vendor need
     not read the platform's vendors). Read as plain columns, not ORM objects."""
-    names = [*ATTRIBUTE_KINDS, "vendors"] if only is None else list(only)
-    kinds = {ATTRIBUTE_KINDS.get(name, name): name for name in names}
+    by_name = attribute_kinds(ctx)
+    names = [*by_name, "vendors"] if only is None else list(only)
+    kinds = {by_name.get(name, name): name for name in names}
+    conn = connection(ctx)
     rows = ctx.session.execute(select(t.ReferenceItem.kind, t.ReferenceItem.external_id, t.ReferenceItem.name,
                                       t.ReferenceItem.active, t.ReferenceItem.extra).where(
-        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind.in_(list(kinds)))
+        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.connection_id == (conn.id if conn else None),
+        t.ReferenceItem.kind.in_(list(kinds)))
         .order_by(t.ReferenceItem.name)).all()
     out: dict[str, list[dict]] = {name: [] for name in names}
     for kind, external_id, name, active, extra in rows:
@@ -70,8 +93,8 @@ def reference_options(ctx: Ctx, only: tuple[str, ...] | None = None) -> dict[str
 
 
 def attribute_options(ctx: Ctx) -> dict[str, list[dict]]:
-    """The options of the accounting attributes only (GL account, class, department, location)."""
-    return reference_options(ctx, tuple(ATTRIBUTE_KINDS))
+    """The options of the accounting attributes only (GL account and the platform's dimensions)."""
+    return reference_options(ctx, tuple(attribute_kinds(ctx)))
 
 
 def platform_vendors(ctx: Ctx) -> list[dict]:
@@ -80,9 +103,11 @@ def platform_vendors(ctx: Ctx) -> list[dict]:
 
 def reference_counts(ctx: Ctx) -> dict[str, int]:
     """How many items of each attribute's reference data (and "vendors") are loaded, counted in the database."""
+    conn = connection(ctx)
     per = dict(ctx.session.execute(select(t.ReferenceItem.kind, func.count()).where(
-        t.ReferenceItem.org_id == ctx.org_id).group_by(t.ReferenceItem.kind)).all())
-    return {name: per.get(kind, 0) for name, kind in [*ATTRIBUTE_KINDS.items(), ("vendors", "vendors")]}
+        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.connection_id == (conn.id if conn else None))
+        .group_by(t.ReferenceItem.kind)).all())
+    return per
 
 
 vendor_suggestions = suggest_platform_vendors
@@ -120,8 +145,6 @@ def document_of(ctx: Ctx, bill_id: str) -> t.Document | None:
 
 
 def tab_counts(ctx: Ctx, model, statuses: dict[str, list[str]]) -> dict[str, int]:  # noqa: ANN001
-    from sqlalchemy import func
-
     rows = ctx.session.execute(select(model.status, func.count()).where(model.org_id == ctx.org_id)
                                .group_by(model.status)).all()
     per = {s: n for s, n in rows}

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 16:30:47.864425
 """
-from alembic import op
 import sqlalchemy as sa
-import billpay.db.types
+from alembic import op
 
+import billpay.db.types
 
 revision = '0001'
 down_revision = None

@@ -123,7 +123,7 @@ def build_oauth_router(state: QuickBooksState) -> APIRouter:
         scope = params.get("scope", "")
         if ACCOUNTING_SCOPE not in scope.split():
             return RedirectResponse(_with_params(redirect_uri, {"error": "invalid_scope", **back}), 302)
-        realms = state.realm_ids()
+        realms = [r for r in state.realm_ids() if state.tokens.realm_allowed(client, r)]
         if not realms:
             return _page(
                 "No company", "<p>This sandbox has no company yet. POST /_sandbox/seed first.</p>", 409

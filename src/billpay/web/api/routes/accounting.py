@@ -4,7 +4,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Body
 
 from ....services import accounting as svc
+from ....sync.engine import fix_for
 from ..deps import ActorDep, ContainerDep
+from ..views import payment_view
 
 router = APIRouter(tags=["accounting"])
 
@@ -27,6 +29,21 @@ def delete_connection(c: ContainerDep, actor: ActorDep):
         svc.disconnect(ctx)
 
 
+@router.patch("/accounting/connection/options", summary="Choices for this connection, e.g. the bank account per "
+              "currency bill payments are drawn from: {\"bank_accounts\": {\"USD\": \"<account id>\"}}")
+def set_options(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+    with c.tx(actor) as ctx:
+        return svc.connection_view(svc.set_options(ctx, body))
+
+
+@router.get("/accounting/platforms", summary="The platforms that can be connected, with their credential fields")
+def platforms(c: ContainerDep, actor: ActorDep):
+    return {"data": [{"name": p["name"], "display_name": p["display_name"], "connect_flow": p["flow"],
+                      "sandbox": p["sandbox"],
+                      "credentials": [{"name": f.name, "label": f.label, "secret": f.secret, "required": f.required,
+                                       "kind": f.kind} for f in p["fields"]]} for p in svc.connect_flows()]}
+
+
 @router.post("/accounting/connection/refresh", status_code=202)
 def refresh(c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
@@ -41,10 +58,22 @@ def reference_data(kind: str, c: ContainerDep, actor: ActorDep, q: str | None = 
                          for r in svc.reference_items(ctx, kind, q)], "next_cursor": None}
 
 
+def dashboard_view(d: dict) -> dict:
+    return {**d, "ready": [payment_view(p, None) for p in d["ready"]],
+            "synced": [payment_view(p, rec) for p, rec in d["synced"]]}
+
+
 @router.get("/accounting/dashboard")
 def dashboard(c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
-        return svc.dashboard(ctx)
+        return dashboard_view(svc.dashboard(ctx, fix_for=fix_for))
+
+
+@router.post("/accounting/retry", status_code=202, summary="Retry records in sync error (all, or "
+             "{\"records\": [{\"record_type\": \"bill\"|\"payment\", \"record_id\"}]})")
+def retry(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+    with c.tx(actor) as ctx:
+        return {"queued": svc.retry(ctx, (body or {}).get("records"))}
 
 
 @router.post("/accounting/sync", status_code=202, summary="Sync ready bill payments (all, or payment_ids)")
@@ -70,13 +99,14 @@ def job(job_id: str, c: ContainerDep, actor: ActorDep):
 @router.post("/accounting/connection/oauth/start", summary="Begin the OAuth consent flow; returns the URL to open")
 def oauth_start(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
     with c.tx(actor) as ctx:
-        return {"authorize_url": svc.oauth_start(ctx, c, body or {"platform": "quickbooks", "sandbox": True}),
-                "redirect_uri": svc.oauth_redirect_uri(c)}
+        return {"authorize_url": svc.oauth_start(ctx, c, body or {}), "redirect_uri": svc.oauth_redirect_uri(c)}
 
 
-@router.post("/accounting/connection/oauth/complete", summary="Finish the OAuth flow with the code and realmId")
+@router.post("/accounting/connection/oauth/complete", summary="Finish the OAuth flow with the callback's query "
+             "parameters (code, state and the platform's company parameter, e.g. realmId)")
 def oauth_complete(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
     with c.tx(actor) as ctx:
-        conn = svc.oauth_complete(ctx, c, code=str(body.get("code", "")), realm_id=str(body.get("realmId") or
-                                  body.get("realm_id") or ""), state=str(body.get("state", "")))
+        params = {str(k): str(v) for k, v in body.items() if v is not None}
+        conn = svc.oauth_complete(ctx, c, code=params.get("code", ""), state=params.get("state", ""), params=params,
+                                  realm_id=params.get("company_id"))
         return svc.connection_view(conn)

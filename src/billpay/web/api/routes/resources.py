@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from ....db import tables as t
 from ....services import mapping_rules as rules_svc
-from ....services import orgs, payments as pay_svc, rails, sync_records
+from ....services import orgs, rails, sync_records
+from ....services import payments as pay_svc
 from ....services import vendors as vendor_svc
 from ..deps import ActorDep, ContainerDep
-from ..schemas import (PaymentPatch, ReasonIn, RuleIn, ScheduleIn, SettingsPatch, SettleIn, UserIn, UserPatch,
-                       VendorIn)
+from ..schemas import PaymentPatch, ReasonIn, RuleIn, ScheduleIn, SettingsPatch, SettleIn, UserIn, UserPatch, VendorIn
 from ..views import audit_view, page, payment_view, rule_view, user_view
 
 router = APIRouter()
