@@ -25,8 +25,10 @@ class QuickBooksPlatform:
 
     name = "quickbooks"
     rotates_refresh_tokens = True
+    #: API calls one create takes (a batch of one, replayed as sent).
+    calls_per_create = 1
     #: The suite's field names -> QuickBooks'.
-    FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber"}
+    FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber", "invoice_date": "TxnDate"}
 
     def __init__(self, container, company_id: str):
         self.state = builtin_sandbox.get(container, self.name).state
@@ -47,8 +49,8 @@ class QuickBooksPlatform:
                       "AccountBasedExpenseLineDetail": {"AccountRef": {"value": account_id}}}]})
         return bill["Id"]
 
-    def pay_elsewhere(self, bill_ext: str) -> None:
-        self.state.pay_bill_elsewhere(self.realm, bill_ext)
+    def pay_elsewhere(self, bill_ext: str, amount=None) -> None:
+        self.state.pay_bill_elsewhere(self.realm, bill_ext, **({"amount": amount} if amount is not None else {}))
 
     def delete_bill(self, bill_ext: str) -> None:
         self.state.delete_bill(self.realm, bill_ext)
