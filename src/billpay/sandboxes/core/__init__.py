@@ -1,7 +1,7 @@
 """Building blocks shared by every platform sandbox (see ``billpay.sandboxes``)."""
 
 from .clock import SandboxClock
-from .control import ControlBackend, ControlError, control_router, sandbox_base_url
+from .control import ControlBackend, ControlError, control_router, public_base_url, sandbox_base_url
 from .faults import (
     IN_PROCESS_SCOPE_KEY,
     WITHHELD_RESPONSE_HEADER,
@@ -31,6 +31,7 @@ __all__ = [
     "bind_socket",
     "control_router",
     "is_in_process",
+    "public_base_url",
     "sandbox_base_url",
     "withhold_committed_response",
 ]

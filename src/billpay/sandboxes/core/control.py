@@ -19,6 +19,7 @@ A platform enrols by implementing ``ControlBackend`` and including
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable, Protocol
 
 from fastapi import APIRouter, Request
@@ -61,6 +62,31 @@ def sandbox_base_url(request: Request) -> str:
     """The sandbox's own root URL, including the prefix it is mounted under."""
     root = request.scope.get("root_path", "") or ""
     return str(request.url.replace(path=root or "/", query="", fragment="")).rstrip("/")
+
+
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def public_base_url(request: Request) -> str:
+    """The sandbox's root URL as the client addressed it, for URLs handed out in responses.
+
+    Behind a reverse proxy that is ``X-Forwarded-Proto``/``X-Forwarded-Host`` (the first
+    value of each); otherwise the request's scheme and ``Host`` header. A host that is not
+    a plain host name (or ``[ipv6]``) with an optional port is ignored, so a forged header
+    cannot inject text into the URLs. The prefix the app is mounted under is kept.
+    """
+    headers = request.headers
+    proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    if proto not in ("http", "https"):
+        proto = request.url.scheme
+    host = ""
+    for candidate in ((headers.get("x-forwarded-host") or "").split(",")[0].strip(), headers.get("host") or ""):
+        if candidate and _HOST.match(candidate):
+            host = candidate
+            break
+    host = host or request.url.netloc
+    root = (request.scope.get("root_path", "") or "").rstrip("/")
+    return f"{proto}://{host}{root}"
 
 
 async def json_body(request: Request) -> dict:
