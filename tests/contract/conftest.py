@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from .connector_harness import ConnectorHarness
+from .intacct_harness import IntacctHarness
 from .quickbooks_harness import QuickBooksHarness
 
-HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness]
+HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness, IntacctHarness]
 
 
 @pytest.fixture(params=HARNESSES, ids=lambda cls: cls.platform)
