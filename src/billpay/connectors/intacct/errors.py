@@ -172,13 +172,11 @@ def error_from(errors: list[ErrorInfo], *, secrets: Iterable[str] = (), outcome_
     secrets = tuple(secrets)
     resolution = None
     for error in errors:
-        resolution = TABLE.lookup(error.errorno, error.text)
+        resolution = TABLE.lookup(error.errorno, error.text) or (
+            UNAVAILABLE if error.errorno.startswith("GW-") else None)
         if resolution is not None:
             break
-    if resolution is None:
-        first = errors[0].errorno if errors else ""
-        resolution = RATE_LIMITED if first.startswith("GW-0010") else (
-            UNAVAILABLE if first.startswith("GW-") else VALIDATION)
+    resolution = resolution or VALIDATION
     raw = {"errors": [{k: redact(_SUPPORT_ID.sub("", v), secrets) for k, v in e.raw().items()} for e in errors]}
     return resolution.error(platform=PLATFORM, raw=raw, detail=redact(detail_of(errors), secrets),
                             outcome_unknown=outcome_unknown, retry_after=retry_after)
