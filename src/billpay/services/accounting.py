@@ -57,15 +57,18 @@ def connect(ctx: Ctx, container, body: dict) -> t.Connection:  # noqa: ANN001
     unknown = set(body) - allowed
     if unknown:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
+    options = body.get("options") or {}
     if body.get("sandbox"):
         from ..sync import builtin_sandbox
 
         base = container.settings.public_url.rstrip("/") + builtin_sandbox.mount_path(plugin.name)
         creds = builtin_sandbox.get(container, plugin.name).provision(ctx.org_id, base)
         config, secrets = split_credentials(plugin, creds)
+        # a sandbox may pre-choose what its demo company needs (e.g. the bank account payments come from)
+        options = options or creds.get("options") or {}
     else:
         config, secrets = split_credentials(plugin, body)
-    config["options"] = body.get("options") or {}
+    config["options"] = options
     conn = get_connection(ctx)
     if conn is None:
         conn = t.Connection(id=new_id("con"), org_id=ctx.org_id, created_at=ctx.now())
