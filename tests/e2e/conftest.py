@@ -5,7 +5,9 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from billpay.db import tables as t
 from billpay.services.orgs import create_organization
 from billpay.sync import builtin_sandbox
 from billpay.sync.connections import connection_row, connector_for
@@ -13,6 +15,7 @@ from billpay.sync.worker import run_until_idle
 from billpay.web.app import create_app
 
 from ..api.conftest import Org
+from .platform_intacct import IntacctPlatform
 
 
 class QuickBooksPlatform:
@@ -46,7 +49,9 @@ class QuickBooksPlatform:
         self.state.delete_bill(self.realm, bill_ext)
 
     def edit_bill(self, bill_ext: str, **changes) -> None:
-        self.state.edit_as_user(self.realm, "Bill", bill_ext, changes)
+        """``changes`` by canonical name: ``due_date`` (ISO), ``memo``, ``invoice_number``."""
+        names = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber"}
+        self.state.edit_as_user(self.realm, "Bill", bill_ext, {names[k]: v for k, v in changes.items()})
 
     def touch_bill(self, bill_ext: str) -> None:
         self.state.touch(self.realm, "Bill", bill_ext)
@@ -58,8 +63,28 @@ class QuickBooksPlatform:
     def api_calls(self) -> int:
         return int(self.state.request_stats()["total_api_calls"])
 
+    def replayed(self) -> int:
+        """Writes the platform answered from its requestid memory instead of executing them again."""
+        return int(self.state.request_stats()["replayed"])
 
-PLATFORMS = [QuickBooksPlatform]
+    # -- signing in: what expires, and how its renewal is kept -----------------------------------------
+    def sign_in_marker(self, container):
+        with container.sessionmaker() as s:
+            return s.scalars(select(t.Connection)).one().secrets_enc
+
+    def expire_sign_in(self) -> None:
+        self.state.expire_access_tokens()
+
+    def check_sign_in_renewed(self, container, before) -> None:
+        with container.sessionmaker() as s:
+            conn = s.scalars(select(t.Connection)).one()
+            after = container.vault.decrypt_json(conn.secrets_enc)
+        assert conn.secrets_enc != before  # the rotated tokens were saved
+        assert after["tokens"]["access_token"] and after["tokens"]["refresh_token"]
+        assert after["tokens"]["refresh_token"] not in (conn.secrets_enc or "")  # encrypted at rest
+
+
+PLATFORMS = [QuickBooksPlatform, IntacctPlatform]
 
 
 class Stack:

@@ -52,8 +52,8 @@ def test_pull_respects_start_date_mapping_and_reports_unmapped(stack):
     # pulling again creates nothing new
     _sync_bills(stack)
     assert len(_pulled(stack)) == 1
-    # a change made in QuickBooks flows in on the next pull
-    p.edit_bill(new, DueDate=(TODAY + dt.timedelta(days=45)).isoformat())
+    # a change made in the platform flows in on the next pull
+    p.edit_bill(new, due_date=(TODAY + dt.timedelta(days=45)).isoformat())
     _sync_bills(stack)
     assert stack.org.get(f"/bills/{bill['id']}").json()["due_date"] == (TODAY + dt.timedelta(days=45)).isoformat()
 
