@@ -251,3 +251,24 @@ def test_validation_speaks_intacct(co):
     co.call(fn(bill_xml(number="DUP-1")))
     duplicate = results(co.call(fn(bill_xml(number="DUP-1"))))[0]
     assert "already exists for vendor 'V0001'" in error_of(duplicate)["description2"]
+
+
+def test_read_by_name_reads_dimension_records_by_their_ids(co):
+    found = results(co.call(fn("<readByName><object>VENDOR</object><keys>V0001,V0002,NOPE</keys>"
+                               "<fields>VENDORID,NAME</fields></readByName>")))[0].find("data")
+    assert found.get("listtype") == "vendor" and found.get("count") == "2"
+    assert [v.findtext("VENDORID") for v in found] == ["V0001", "V0002"]
+
+
+def test_the_control_plane_seeds_resets_and_counts(co):
+    seeded = co.http.post("/_sandbox/seed", json={"vendors": 2}).json()
+    assert seeded["endpoint_url"] == "http://intacct.sandbox.test/ia/xml/xmlgw.phtml" and seeded["entity_id"] == "E100"
+    assert co.http.get("/_sandbox/requests").json()["total_api_calls"] == 0
+    co.call(fn("<getDimensions/>"))
+    stats = co.http.get("/_sandbox/requests").json()
+    assert stats["total_api_calls"] == 1 and stats["by_kind"] == {"POST getDimensions": 1}
+    clock = co.http.post("/_sandbox/clock", json={"advance_seconds": 60}).json()
+    assert clock["offset_seconds"] == 60
+    assert co.http.post("/_sandbox/faults", json={"bogus": 1}).status_code == 400
+    assert co.http.post("/_sandbox/reset").json() == {"ok": True, "platform": "intacct"}
+    assert co.state.company_ids() == [] and co.state.senders == {}
