@@ -17,6 +17,8 @@ CASES = [
     (ErrorInfo("XL03000006", "Invalid Web Services Authorization",
                "The sender ID 'x' is not authorized to make Web Services requests to company ID 'c'."),
      "platform_auth_revoked", "auth"),
+    (ErrorInfo("XL03000006", "Invalid Web Services Authorization", "Incorrect Intacct XML Partner ID or password."),
+     "platform_sender_invalid", "config"),
     (ErrorInfo("XL03000006", "Sign-in information is incorrect"), "platform_auth_invalid", "auth"),
     (ErrorInfo("XL03000006", "Invalid session", "The session ID is not valid or has expired."),
      "platform_auth_expired", "auth"),

@@ -122,6 +122,7 @@ def _p(pattern: str) -> re.Pattern[str]:
 TABLE = ResolutionTable([
     Rule("GW-0010", RATE_LIMITED),
     Rule("XL03000003", REQUEST_INVALID),
+    Rule("XL03000006", SENDER_INVALID, _p(r"XML Partner ID or password")),
     Rule("XL03000006", AUTH_REVOKED, _p(r"not authorized to make Web Services requests")),
     Rule("XL03000006", SESSION_INVALID, _p(r"session")),
     Rule("XL03000006", AUTH_INVALID),
