@@ -149,6 +149,11 @@ class IntacctConnector:
         else:
             raise ValueError(f"unknown reference kind {kind!r}")
         rows = pull.query_all(self.client, obj, fields)
+        if kind == "locations" and self.entity_id and "home_currency" not in self.discovered:
+            # the entity is a location too: its currency is the entity's base currency (saves a query later)
+            mine = next((r for r in rows if r.get("LOCATIONID") == self.entity_id and r.get("CURRENCY")), None)
+            if mine is not None:
+                self.discovered["home_currency"] = mine["CURRENCY"]
         return [transform.reference_from_wire(kind, row, id_field, name_field) for row in rows]
 
     # -- AP bills: create ---------------------------------------------------------------------------------------------

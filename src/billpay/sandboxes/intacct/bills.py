@@ -120,12 +120,11 @@ def _bill_record(ctx: WriteContext, values: dict, items: list[dict] | None, exis
                        f"Send BASECURR {base} or leave it out.", follow_up=what)
     rate = _exchange_rate(ctx, values, currency, basecurr, what)
     if vendor is not None and values.get("RECORDID") and company.settings.unique_bill_numbers:
-        for other in company.values("APBILL"):
-            if (other.get("VENDORID") == vendor["VENDORID"] and other.get("RECORDID") == values["RECORDID"]
-                    and (existing is None or other["RECORDNO"] != existing["RECORDNO"])):
-                raise business("Duplicate bill number", f"Bill number '{values['RECORDID']}' already exists for "
-                               f"vendor '{vendor['VENDORID']}'.", "Enter a unique bill number for this vendor.",
-                               follow_up=what)
+        other = company.bill_with_number(vendor["VENDORID"], values["RECORDID"])
+        if other is not None and (existing is None or other["RECORDNO"] != existing["RECORDNO"]):
+            raise business("Duplicate bill number", f"Bill number '{values['RECORDID']}' already exists for "
+                           f"vendor '{vendor['VENDORID']}'.", "Enter a unique bill number for this vendor.",
+                           follow_up=what)
     trx_total = ZERO
     base_total = ZERO
     for line in lines:

@@ -85,6 +85,8 @@ class Company:
 
     def __post_init__(self) -> None:
         self._keys: dict[str, dict[str, int]] = {}
+        #: (VENDORID, RECORDID) -> RECORDNO of AP bills, for the duplicate bill number check.
+        self._bill_numbers: dict[tuple[str, str], int] = {}
         self._undo: list[Callable[[], None]] | None = None
         self._reindex()
 
@@ -234,18 +236,26 @@ class Company:
             return None if definition.key == "RECORDNO" else definition.key
         return "ID" if obj in self.udds else None
 
+    def bill_with_number(self, vendor_id: str, number: str) -> dict | None:
+        recordno = self._bill_numbers.get((vendor_id, number))
+        return None if recordno is None else self.table("APBILL").get(recordno)
+
     def _index(self, obj: str, record: dict) -> None:
+        if obj == "APBILL" and record.get("RECORDID"):
+            self._bill_numbers[(str(record.get("VENDORID")), str(record["RECORDID"]))] = int(record["RECORDNO"])
         key = self._key_field(obj)
         if key and record.get(key) not in (None, ""):
             self._keys.setdefault(obj, {})[str(record[key])] = int(record["RECORDNO"])
 
     def _unindex(self, obj: str, record: dict) -> None:
+        if obj == "APBILL" and record.get("RECORDID"):
+            self._bill_numbers.pop((str(record.get("VENDORID")), str(record["RECORDID"])), None)
         key = self._key_field(obj)
         if key and record.get(key) not in (None, ""):
             self._keys.get(obj, {}).pop(str(record[key]), None)
 
     def _reindex(self) -> None:
-        self._keys = {}
+        self._keys, self._bill_numbers = {}, {}
         for obj, table in self.records.items():
             for record in table.values():
                 self._index(obj, record)
