@@ -54,6 +54,47 @@ class ControlBackend(Protocol):
     def limits(self) -> dict: ...
 
 
+class ControlPlaneMixin:
+    """The parts of ``ControlBackend`` every sandbox state answers the same way.
+
+    The state provides ``lock``, ``clock`` (``SandboxClock``), ``faults`` (``FaultInjector``),
+    ``limiter`` (``RateLimiter``), ``requests`` (``RequestLog``) and ``_save()``; it adds
+    ``reset``, ``seed_for_control`` and whatever fault settings of its own it has.
+    """
+
+    lock: Any
+    clock: Any
+    faults: Any
+    limiter: Any
+    requests: Any
+
+    def _save(self) -> None: ...
+
+    def now(self) -> Any:
+        return self.clock.now()
+
+    def set_limits(self, **limits: Any) -> dict:
+        return self.limiter.configure(**limits)
+
+    def limits(self) -> dict:
+        return self.limiter.snapshot()
+
+    def advance_clock(self, seconds: float) -> dict:
+        with self.lock:
+            self.clock.advance(seconds)
+            self._save()
+            return self.clock_info()
+
+    def clock_info(self) -> dict:
+        return {"now": self.now().isoformat(), "offset_seconds": self.clock.offset_seconds}
+
+    def request_stats(self, recent: int = 50) -> dict:
+        return self.requests.snapshot(recent=recent)
+
+    def reset_request_stats(self) -> None:
+        self.requests.reset()
+
+
 class ControlError(ValueError):
     """A control-plane request the sandbox cannot honour (answered 400)."""
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ...connectors.base import xmlcodec
-from ..core import FaultInjector, Limits, RateLimiter, RequestLog, SandboxClock, persistence
+from ..core import ControlPlaneMixin, FaultInjector, Limits, RateLimiter, RequestLog, SandboxClock, persistence
 from . import bills, records, seeds
 from .company import Company
 from .errors import (
@@ -79,7 +79,7 @@ class Finished:
     company_id: str | None = None
 
 
-class IntacctState:
+class IntacctState(ControlPlaneMixin):
     """The Sage Intacct sandbox's data and behaviour (see module docstring)."""
 
     platform = "intacct"
@@ -109,9 +109,6 @@ class IntacctState:
             self.requests.reset()
             self.clock.reset()
             self._save()
-
-    def now(self) -> dt.datetime:
-        return self.clock.now()
 
     # -- setup ------------------------------------------------------------------------------------------
     def register_sender(self, sender_id: str | None = None, password: str | None = None) -> tuple[str, str]:
@@ -312,27 +309,6 @@ class IntacctState:
 
     def fault_settings(self) -> dict:
         return {**self.faults.snapshot(), "invalid_session_next": self.invalid_session_next}
-
-    def set_limits(self, **limits: Any) -> dict:
-        return self.limiter.configure(**limits)
-
-    def limits(self) -> dict:
-        return self.limiter.snapshot()
-
-    def advance_clock(self, seconds: float) -> dict:
-        with self.lock:
-            self.clock.advance(seconds)
-            self._save()
-            return self.clock_info()
-
-    def clock_info(self) -> dict:
-        return {"now": self.now().isoformat(), "offset_seconds": self.clock.offset_seconds}
-
-    def request_stats(self, recent: int = 50) -> dict:
-        return self.requests.snapshot(recent=recent)
-
-    def reset_request_stats(self) -> None:
-        self.requests.reset()
 
     def seed_for_control(self, options: dict, base_url: str) -> dict:
         """``POST /_sandbox/seed``: a sender, a company authorizing it and a Web Services user."""
