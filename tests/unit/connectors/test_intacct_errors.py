@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from billpay.connectors.base.errors import Resolution
+from billpay.connectors.intacct import errors as intacct_errors
 from billpay.connectors.intacct.errors import error_from, is_already_recorded, is_invalid_session
+from billpay.connectors.intacct.plugin import PLUGIN
 from billpay.connectors.intacct.wire import ErrorInfo
+from billpay.sync.engine import FIXES
 
 BL = "BL01001973"
 CASES = [
@@ -81,3 +85,11 @@ def test_repeats_and_sessions_are_recognised_by_intacct_s_words():
     assert is_already_recorded([repeat]) and not is_already_recorded([ErrorInfo(BL, "", "Other")])
     assert is_invalid_session([ErrorInfo("XL03000006", "Invalid session", "")])
     assert not is_invalid_session([ErrorInfo("XL03000006", "Sign-in information is incorrect", "")])
+
+
+def test_every_code_the_connector_gives_has_a_fix_in_intacct_words():
+    codes = {value.code for value in vars(intacct_errors).values() if isinstance(value, Resolution)}
+    codes |= {"platform_bank_account_missing", "platform_dimension_unknown", "platform_duplicate_number"}
+    missing = sorted(c for c in codes if c not in PLUGIN.fixes and c not in FIXES)
+    assert not missing, missing
+    assert all(text.endswith(".") for text in PLUGIN.fixes.values())

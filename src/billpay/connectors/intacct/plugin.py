@@ -52,8 +52,6 @@ PLUGIN = PlatformPlugin(
     words=Words(bill="AP bill", bill_payment="AP payment", vendor="vendor", gl_account="GL account",
                 company="entity", vendor_credit="AP adjustment"),
     fixes={
-        "platform_sender_unauthorized": "In Sage Intacct, go to Company > Setup > Company > Security, add billpay's "
-                                        "sender ID under Web Services authorizations, then sync again.",
         "platform_auth_revoked": "In Sage Intacct, authorize billpay's sender ID again under Company > Security > "
                                  "Web Services authorizations, then reconnect on the Connections page.",
         "platform_auth_invalid": "Check the Web Services user ID and password (and that the user is active) in "
@@ -80,6 +78,29 @@ PLUGIN = PlatformPlugin(
         "platform_bank_account_missing": "Choose the checking account AP payments are recorded from, for this "
                                          "currency, in the Sage Intacct connection settings, then sync.",
         "platform_rate_limited": "Sage Intacct asked billpay to slow down (GW-0010); billpay retries by itself.",
+        "platform_auth_expired": "Sage Intacct ended billpay's session and refused a new sign-in; reconnect Sage "
+                                 "Intacct on the Connections page.",
+        "platform_subscription_inactive": "The Sage Intacct company (or its Web Services subscription) is not "
+                                          "available; renew it under Company > Admin > Subscriptions.",
+        "platform_request_invalid": "Sage Intacct could not read billpay's request; contact support with the "
+                                    "record's sync history.",
+        "platform_query_failed": "Give the Web Services user List and View permission on the object named in the "
+                                 "message (and View on custom reports for the audit trail).",
+        "platform_location_required": "Connect billpay to one entity of the company, or give every line of the AP "
+                                      "bill a location, then re-sync.",
+        "platform_dimension_unknown": "Remove the dimension from the AP bill, or define it in Sage Intacct as a "
+                                      "user-defined dimension, then re-sync.",
+        "platform_payment_exceeds_due": "Part of the AP bill was paid in Sage Intacct already; check the bill "
+                                        "there before syncing the AP payment again.",
+        "platform_exchange_rate_missing": "Set up the Intacct Daily Rate for the bill's currency in Sage Intacct, "
+                                          "then re-sync.",
+        "platform_currency_unsupported": "Turn the currency on in Sage Intacct or use the entity's base currency.",
+        "platform_duplicate_request": "Sage Intacct recorded this earlier but its reference number (billpay:…) was "
+                                      "changed there; find the record in Sage Intacct and restore the reference "
+                                      "number, then re-sync.",
+        "platform_not_found": "The record was deleted in Sage Intacct; re-sync to create it again, or void it here.",
+        "platform_validation": "Correct what Sage Intacct names in the message (on the bill here, or in Sage "
+                               "Intacct), then re-sync.",
     },
     company_field="company_id",
     docs="docs/integrations/intacct.md",
