@@ -114,14 +114,15 @@ def worker(threads: int = typer.Option(2, help="worker threads")) -> None:
 
 
 @app.command()
-def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Option(True, "--serve/--no-serve")) -> None:
-    """Migrate, seed the demo organization (connected to the built-in QuickBooks sandbox), then serve."""
+def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Option(True, "--serve/--no-serve"),
+         platform: str = typer.Option("quickbooks", help="the built-in sandbox the demo connects to")) -> None:
+    """Migrate, seed the demo organization (connected to a built-in platform sandbox), then serve."""
     from .db.migrate import upgrade
     from .demo import seed_demo
 
     c = _container()
     upgrade(c.settings.resolved_database_url)
-    info = seed_demo(c, public_url=f"http://{host}:{port}")
+    info = seed_demo(c, public_url=f"http://{host}:{port}", platform=platform)
     typer.echo("")
     typer.echo("  billpay demo is ready")
     typer.echo(f"  open      http://{host}:{port}/")

@@ -1,4 +1,5 @@
-"""The demo organization: vendors, bills in several statuses, connected to the built-in QuickBooks sandbox."""
+"""The demo organization: vendors, bills in several statuses, connected to a built-in platform sandbox
+(QuickBooks Online unless another platform is asked for)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,15 @@ VENDORS = [
 ]
 
 
-def seed_demo(container, public_url: str = "http://127.0.0.1:8000") -> dict:  # noqa: ANN001
-    """Create the demo organization once; later runs reuse it and print a fresh API key."""
+def _expense_account(item: t.ReferenceItem) -> bool:
+    extra = item.extra or {}
+    return extra.get("account_type") in ("Expense", "Other Expense", "Cost of Goods Sold") or \
+        "expense" in str(extra.get("category") or "").lower()
+
+
+def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: str = "quickbooks") -> dict:  # noqa: ANN001
+    """Create the demo organization once, connected to ``platform``'s built-in sandbox; later runs reuse it and
+    print a fresh API key."""
     container.settings.public_url = public_url
     with container.sessionmaker() as s:
         user = s.scalars(select(t.User).where(t.User.email == DEMO_EMAIL)).first()
@@ -54,17 +62,17 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000") -> dict:  # 
     connected = False
     try:
         with container.tx(admin) as ctx:
-            accounting.connect(ctx, container, {"platform": "quickbooks", "sandbox": True})
+            accounting.connect(ctx, container, {"platform": platform, "sandbox": True})
         from .sync import engine
 
         engine.refresh_reference(container, created.organization_id)
         connected = True
     except Exception:  # the demo still works without the sandbox, just unconnected
-        log.exception("could not connect the demo to the built-in QuickBooks sandbox")
+        log.exception("could not connect the demo to the built-in %s sandbox", platform)
     with container.tx(admin) as ctx:
         platform_vendors = accounting.reference_items(ctx, "vendors") if connected else []
-        accounts = [r for r in accounting.reference_items(ctx, "accounts") if (r.extra or {}).get("account_type") in
-                    ("Expense", "Other Expense", "Cost of Goods Sold")] if connected else []
+        accounts = [r for r in accounting.reference_items(ctx, "accounts") if r.active and _expense_account(r)] \
+            if connected else []
         made = []
         for i, data in enumerate(VENDORS):
             body = dict(data)

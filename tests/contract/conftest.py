@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from .connector_harness import ConnectorHarness
+from .intacct_harness import IntacctHarness
 from .netsuite_harness import NetSuiteHarness
 from .quickbooks_harness import QuickBooksHarness
 
-HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness, NetSuiteHarness]
+HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness, NetSuiteHarness, IntacctHarness]
 
 
 @pytest.fixture(params=HARNESSES, ids=lambda cls: cls.platform)

@@ -5,7 +5,9 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from billpay.db import tables as t
 from billpay.services.orgs import create_organization
 from billpay.sync import builtin_sandbox
 from billpay.sync.connections import connection_row, connector_for
@@ -13,6 +15,7 @@ from billpay.sync.worker import run_until_idle
 from billpay.web.app import create_app
 
 from ..api.conftest import Org
+from .platform_intacct import IntacctPlatform
 from .platform_netsuite import NetSuitePlatform
 
 
@@ -73,8 +76,24 @@ class QuickBooksPlatform:
         """Writes sent again after a lost answer that the platform answered from its ``requestid`` memory."""
         return int(self.state.request_stats()["replayed"])
 
+    # -- signing in: what expires, and how its renewal is kept -----------------------------------------
+    def sign_in_marker(self, container):
+        with container.sessionmaker() as s:
+            return s.scalars(select(t.Connection)).one().secrets_enc
 
-PLATFORMS = [QuickBooksPlatform, NetSuitePlatform]
+    def expire_sign_in(self) -> None:
+        self.state.expire_access_tokens()
+
+    def check_sign_in_renewed(self, container, before) -> None:
+        with container.sessionmaker() as s:
+            conn = s.scalars(select(t.Connection)).one()
+            after = container.vault.decrypt_json(conn.secrets_enc)
+        assert conn.secrets_enc != before  # the rotated tokens were saved
+        assert after["tokens"]["access_token"] and after["tokens"]["refresh_token"]
+        assert after["tokens"]["refresh_token"] not in (conn.secrets_enc or "")  # encrypted at rest
+
+
+PLATFORMS = [QuickBooksPlatform, NetSuitePlatform, IntacctPlatform]
 
 
 class Stack:

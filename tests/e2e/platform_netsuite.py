@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
+from billpay.db import tables as t
 from billpay.sync import builtin_sandbox
 
 #: The suite's record names -> NetSuite record types.
@@ -63,3 +66,20 @@ class NetSuitePlatform:
     def absorbed_retries(self) -> int:
         """Creates sent again after a lost answer that found the record already there (``PUT eid:`` upserts)."""
         return int(self.state.request_stats()["upserts_of_existing"])
+
+    # -- signing in: what expires, and how its renewal is kept -----------------------------------------
+    def sign_in_marker(self, container):
+        with container.sessionmaker() as s:
+            return s.scalars(select(t.Connection).where(t.Connection.platform == self.name,
+                                                        t.Connection.status == "connected")).one().secrets_enc
+
+    def expire_sign_in(self) -> None:
+        self.state.expire_access_tokens()
+
+    def check_sign_in_renewed(self, container, before) -> None:
+        with container.sessionmaker() as s:
+            conn = s.scalars(select(t.Connection).where(t.Connection.platform == self.name,
+                                                        t.Connection.status == "connected")).one()
+            after = container.vault.decrypt_json(conn.secrets_enc)
+        assert conn.secrets_enc != before  # the new access token was saved
+        assert after["tokens"]["access_token"] and after["tokens"]["access_token"] not in (conn.secrets_enc or "")

@@ -52,19 +52,11 @@ def test_rate_limit_storm_is_ridden_out(stack):
 def test_expired_access_token_mid_sync_is_refreshed_and_rotation_saved(stack):
     vendor = mapped_vendor(stack)
     bill = open_bill(stack, vendor, "TOK-1", "10.00")
-    with stack.container.sessionmaker() as s:
-        before = s.scalars(select(t.Connection)).one().secrets_enc
-    stack.platform.state.expire_access_tokens()
+    before = stack.platform.sign_in_marker(stack.container)
+    stack.platform.expire_sign_in()  # QuickBooks: access tokens; Intacct: API sessions
     stack.work()
     assert _bill(stack, bill["id"])["sync"]["status"] == "synced"
-    with stack.container.sessionmaker() as s:
-        conn = s.scalars(select(t.Connection)).one()
-        after = stack.container.vault.decrypt_json(conn.secrets_enc)
-    assert conn.secrets_enc != before
-    assert after["tokens"]["access_token"] and after["tokens"]["access_token"] not in (conn.secrets_enc or "")
-    if stack.platform.rotates_refresh_tokens:
-        assert after["tokens"]["refresh_token"]
-        assert after["tokens"]["refresh_token"] not in (conn.secrets_enc or "")  # encrypted at rest
+    stack.platform.check_sign_in_renewed(stack.container, before)
 
 
 def test_stale_version_after_an_edit_in_the_platform(stack):

@@ -244,6 +244,7 @@ class ConnectionSettings:
 BUILTIN: tuple[str, ...] = (
     "billpay.connectors.quickbooks.plugin:PLUGIN",
     "billpay.connectors.netsuite.plugin:PLUGIN",
+    "billpay.connectors.intacct.plugin:PLUGIN",
 )
 ENTRY_POINT_GROUP = "billpay.platforms"
 

@@ -114,6 +114,10 @@ def connect(ctx: Ctx, container: Any, body: dict) -> t.Connection:
     unknown = set(body) - allowed
     if unknown:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
+    options = body.get("options")
+    if options is not None and not isinstance(options, dict):
+        raise ValidationError("options must be an object.", code="options_invalid", field="options")
+    options = options or {}
     sandbox = bool(body.get("sandbox"))
     if sandbox:
         if plugin.sandbox is None:
@@ -121,11 +125,11 @@ def connect(ctx: Ctx, container: Any, body: dict) -> t.Connection:
                                   field="sandbox")
         creds = _builtin(container, plugin).provision(ctx.org_id, sandbox_base(container, plugin))
         config, secrets = split_credentials(plugin, creds)
+        # a sandbox may pre-choose what its demo company needs (e.g. the bank account payments come from)
+        options = options or creds.get("options") or {}
     else:
         config, secrets = split_credentials(plugin, body)
-    if body.get("options") is not None and not isinstance(body.get("options"), dict):
-        raise ValidationError("options must be an object.", code="options_invalid", field="options")
-    config["options"] = body.get("options") or {}
+    config["options"] = options
     conn = _adopt(ctx, plugin, sandbox=sandbox, config=config, secrets=secrets)
     ctx.audit("connection.connected", "connection", conn.id,
               after={"platform": plugin.name, "sandbox": sandbox, "company_id": config["company_id"]})

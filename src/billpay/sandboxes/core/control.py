@@ -19,6 +19,7 @@ A platform enrols by implementing ``ControlBackend`` and including
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable, Protocol
 
 from fastapi import APIRouter, Request
@@ -53,6 +54,47 @@ class ControlBackend(Protocol):
     def limits(self) -> dict: ...
 
 
+class ControlPlaneMixin:
+    """The parts of ``ControlBackend`` every sandbox state answers the same way.
+
+    The state provides ``lock``, ``clock`` (``SandboxClock``), ``faults`` (``FaultInjector``),
+    ``limiter`` (``RateLimiter``), ``requests`` (``RequestLog``) and ``_save()``; it adds
+    ``reset``, ``seed_for_control`` and whatever fault settings of its own it has.
+    """
+
+    lock: Any
+    clock: Any
+    faults: Any
+    limiter: Any
+    requests: Any
+
+    def _save(self) -> None: ...
+
+    def now(self) -> Any:
+        return self.clock.now()
+
+    def set_limits(self, **limits: Any) -> dict:
+        return self.limiter.configure(**limits)
+
+    def limits(self) -> dict:
+        return self.limiter.snapshot()
+
+    def advance_clock(self, seconds: float) -> dict:
+        with self.lock:
+            self.clock.advance(seconds)
+            self._save()
+            return self.clock_info()
+
+    def clock_info(self) -> dict:
+        return {"now": self.now().isoformat(), "offset_seconds": self.clock.offset_seconds}
+
+    def request_stats(self, recent: int = 50) -> dict:
+        return self.requests.snapshot(recent=recent)
+
+    def reset_request_stats(self) -> None:
+        self.requests.reset()
+
+
 class ControlError(ValueError):
     """A control-plane request the sandbox cannot honour (answered 400)."""
 
@@ -61,6 +103,31 @@ def sandbox_base_url(request: Request) -> str:
     """The sandbox's own root URL, including the prefix it is mounted under."""
     root = request.scope.get("root_path", "") or ""
     return str(request.url.replace(path=root or "/", query="", fragment="")).rstrip("/")
+
+
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def public_base_url(request: Request) -> str:
+    """The sandbox's root URL as the client addressed it, for URLs handed out in responses.
+
+    Behind a reverse proxy that is ``X-Forwarded-Proto``/``X-Forwarded-Host`` (the first
+    value of each); otherwise the request's scheme and ``Host`` header. A host that is not
+    a plain host name (or ``[ipv6]``) with an optional port is ignored, so a forged header
+    cannot inject text into the URLs. The prefix the app is mounted under is kept.
+    """
+    headers = request.headers
+    proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    if proto not in ("http", "https"):
+        proto = request.url.scheme
+    host = ""
+    for candidate in ((headers.get("x-forwarded-host") or "").split(",")[0].strip(), headers.get("host") or ""):
+        if candidate and _HOST.match(candidate):
+            host = candidate
+            break
+    host = host or request.url.netloc
+    root = (request.scope.get("root_path", "") or "").rstrip("/")
+    return f"{proto}://{host}{root}"
 
 
 async def json_body(request: Request) -> dict:

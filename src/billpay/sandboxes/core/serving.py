@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import sys
 import threading
 import time
+from typing import Callable, TextIO
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -72,3 +75,19 @@ class BackgroundServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_announced(host: str, port: int, prepare: Callable[[str], tuple[ASGIApp, dict]],
+                    out: TextIO | None = None) -> None:
+    """Serve a sandbox until killed, first printing one JSON line saying how to connect.
+
+    ``prepare(base_url)`` seeds what it needs and returns ``(app, connection info)``; port 0 picks a free
+    port, and the base URL handed to ``prepare`` is the real one, bound before anything is printed.
+    """
+    sock = bind_socket(host, port)
+    app, info = prepare(f"http://{public_host(host)}:{sock.getsockname()[1]}")
+    stream = out or sys.stdout
+    stream.write(json.dumps(info) + "\n")
+    stream.flush()
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])

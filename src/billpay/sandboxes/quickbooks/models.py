@@ -22,12 +22,11 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from ..core import FaultInjector, RateLimiter, RequestLog, SandboxClock, persistence
+from ..core import ControlPlaneMixin, FaultInjector, RateLimiter, RequestLog, SandboxClock, persistence
 from . import batch as batch_ops
 from . import cdc as cdc_ops
 from . import errors, operations, seeds, timefmt
@@ -45,7 +44,7 @@ class UnknownCompany(KeyError):
     """No company with this realm id."""
 
 
-class QuickBooksState:
+class QuickBooksState(ControlPlaneMixin):
     """The QuickBooks Online sandbox's data and behaviour (see module docstring)."""
 
     platform = "quickbooks"
@@ -77,9 +76,6 @@ class QuickBooksState:
             self.requests.reset()
             self.clock.reset()
             self._save()
-
-    def now(self) -> datetime:
-        return self.clock.now()
 
     def response_time(self, realm_id: str | None = None) -> str:
         """The ``time`` field of a response, in the company's time zone."""
@@ -356,27 +352,6 @@ class QuickBooksState:
 
     def fault_settings(self) -> dict:
         return self.faults.snapshot()
-
-    def set_limits(self, **limits: Any) -> dict:
-        return self.limiter.configure(**limits)
-
-    def limits(self) -> dict:
-        return self.limiter.snapshot()
-
-    def advance_clock(self, seconds: float) -> dict:
-        with self.lock:
-            self.clock.advance(seconds)
-            self._save()
-            return self.clock_info()
-
-    def clock_info(self) -> dict:
-        return {"now": self.now().isoformat(), "offset_seconds": self.clock.offset_seconds}
-
-    def request_stats(self, recent: int = 50) -> dict:
-        return self.requests.snapshot(recent=recent)
-
-    def reset_request_stats(self) -> None:
-        self.requests.reset()
 
     def seed_for_control(self, options: dict, base_url: str) -> dict:
         """``POST /_sandbox/seed``: a company plus an app connected to it."""

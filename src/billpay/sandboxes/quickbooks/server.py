@@ -9,15 +9,10 @@ app and tokens survive restarts.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import TextIO
 
-import uvicorn
-
-from ..core import bind_socket
-from ..core.serving import public_host
+from ..core import serve_announced
 from .models import QuickBooksState, connection_info
 from .routes import create_app
 
@@ -62,15 +57,9 @@ def run(
     out: TextIO | None = None,
 ) -> None:
     """Serve until killed; port 0 picks a free port (the real one is reported)."""
-    sock = bind_socket(host, port)
-    base_url = f"http://{public_host(host)}:{sock.getsockname()[1]}"
     state = QuickBooksState(persist_path)
-    info = prepare(state, base_url, vendors=vendors, bills=bills)
-    stream = out or sys.stdout
-    stream.write(json.dumps(info) + "\n")
-    stream.flush()
-    config = uvicorn.Config(create_app(state), log_level="warning", lifespan="off", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    serve_announced(host, port, lambda base_url: (create_app(state), prepare(state, base_url, vendors=vendors,
+                                                                              bills=bills)), out)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,1 @@
+"""Sage Intacct connector (XML Web Services gateway)."""
