@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from .business_central_harness import BusinessCentralHarness
 from .connector_harness import ConnectorHarness
 from .quickbooks_harness import QuickBooksHarness
 
-HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness]
+HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness, BusinessCentralHarness]
 
 
 @pytest.fixture(params=HARNESSES, ids=lambda cls: cls.platform)

@@ -243,6 +243,7 @@ class ConnectionSettings:
 
 BUILTIN: tuple[str, ...] = (
     "billpay.connectors.quickbooks.plugin:PLUGIN",
+    "billpay.connectors.business_central.plugin:PLUGIN",
 )
 ENTRY_POINT_GROUP = "billpay.platforms"
 
