@@ -13,6 +13,7 @@ from billpay.sync.worker import run_until_idle
 from billpay.web.app import create_app
 
 from ..api.conftest import Org
+from .platform_business_central import BusinessCentralPlatform
 
 
 class QuickBooksPlatform:
@@ -23,6 +24,12 @@ class QuickBooksPlatform:
     """
 
     name = "quickbooks"
+    #: Extra fields of the connection body (``PUT /accounting/connection``), e.g. per-connection options.
+    connect_extra: dict = {}
+    #: The platform hands out a new refresh token on refresh (stored encrypted with the access token).
+    rotates_refresh_tokens = True
+    #: Reference kinds the seeded company has none of (QuickBooks keeps locations as departments).
+    empty_reference_kinds: tuple[str, ...] = ("locations",)
 
     def __init__(self, container):
         self.state = builtin_sandbox.state(container)
@@ -45,8 +52,8 @@ class QuickBooksPlatform:
     def delete_bill(self, bill_ext: str) -> None:
         self.state.delete_bill(self.realm, bill_ext)
 
-    def edit_bill(self, bill_ext: str, **changes) -> None:
-        self.state.edit_as_user(self.realm, "Bill", bill_ext, changes)
+    def set_due_date(self, bill_ext: str, due: dt.date) -> None:
+        self.state.edit_as_user(self.realm, "Bill", bill_ext, {"DueDate": due.isoformat()})
 
     def touch_bill(self, bill_ext: str) -> None:
         self.state.touch(self.realm, "Bill", bill_ext)
@@ -58,8 +65,12 @@ class QuickBooksPlatform:
     def api_calls(self) -> int:
         return int(self.state.request_stats()["total_api_calls"])
 
+    def lost_answer_recovered(self) -> bool:
+        """The create whose answer was lost was answered again from QuickBooks' requestid memory."""
+        return self.state.request_stats()["replayed"] >= 1
 
-PLATFORMS = [QuickBooksPlatform]
+
+PLATFORMS = [QuickBooksPlatform, BusinessCentralPlatform]
 
 
 class Stack:
@@ -87,7 +98,8 @@ def stack(container, request):
     with container.sessionmaker() as s, s.begin():
         out = create_organization(s, container.vault, name="Acme", admin_email="admin@acme.test")
     org = Org(out.organization_id, out.user_id, out.api_key, client)
-    r = org.put("/accounting/connection", {"platform": request.param.name, "sandbox": True})
+    r = org.put("/accounting/connection", {"platform": request.param.name, "sandbox": True,
+                                           **request.param.connect_extra})
     assert r.status_code == 200, r.text
     st = Stack(container, org, request.param(container))
     st.platform.state.clear_faults()

@@ -42,8 +42,8 @@ class EntraApp:
     secrets: list[str] = field(default_factory=list)
     #: Application permissions with admin consent.
     roles: list[str] = field(default_factory=list)
-    #: Access tokens issued before this instant are rejected (``expire_tokens`` fault).
-    not_before: datetime | None = None
+    #: Access tokens of an earlier generation are rejected (``expire_tokens`` fault moves it on).
+    token_generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class Directory:
                              "to the resource identifier (application ID URI).")
         claims = {"aud": BC_RESOURCE, "iss": f"https://sts.windows.net/{app.tenant_id}/", "tid": app.tenant_id,
                   "appid": app.client_id, "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id)),
-                  "roles": list(app.roles), "idtyp": "app", "ver": "1.0"}
+                  "roles": list(app.roles), "idtyp": "app", "ver": "1.0", "xms_gen": app.token_generation}
         return self._issue(claims, now)
 
     def _client(self, client_id: str | None, secret: str | None, tenant: str) -> EntraApp:
@@ -148,7 +148,7 @@ class Directory:
             raise EntraError("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
         claims = {"aud": BC_RESOURCE, "iss": f"https://sts.windows.net/{grant['tenant_id']}/",
                   "tid": grant["tenant_id"], "appid": app.client_id, "oid": grant["user_id"],
-                  "upn": grant["upn"], "scp": DELEGATED_SCOPE, "ver": "1.0"}
+                  "upn": grant["upn"], "scp": DELEGATED_SCOPE, "ver": "1.0", "xms_gen": app.token_generation}
         body = self._issue(claims, now)
         body["scope"] = DELEGATED_SCOPE
         body["refresh_token"] = form["refresh_token"]
@@ -194,14 +194,14 @@ class Directory:
         app = self.apps.get(claims.get("appid", ""))
         if app is None:
             raise TokenProblem("The access token was issued to an application that no longer exists.")
-        if app.not_before is not None and claims.get("iat", 0) <= app.not_before.timestamp():
+        if claims.get("xms_gen", 0) != app.token_generation:
             raise TokenProblem("The access token is expired.")
         return Principal(claims["tid"], app.client_id, tuple(claims.get("roles") or ()), "scp" in claims,
                          claims.get("oid", app.client_id))
 
-    def expire_tokens(self, now: datetime) -> None:
+    def expire_tokens(self) -> None:
         for app in self.apps.values():
-            app.not_before = now
+            app.token_generation += 1
 
     # -- persistence -------------------------------------------------------------------------------------
     def to_dict(self) -> dict:

@@ -238,7 +238,7 @@ class BusinessCentralState:
         snapshot = self.faults.configure(**settings)
         with self.lock:
             if expire:
-                self.directory.expire_tokens(self.now())
+                self.directory.expire_tokens()
             if page_size is not None:
                 if int(page_size) < 1:
                     raise ValueError("page_size must be >= 1")
@@ -255,7 +255,7 @@ class BusinessCentralState:
 
     def expire_access_tokens(self) -> None:
         with self.lock:
-            self.directory.expire_tokens(self.now())
+            self.directory.expire_tokens()
             self.save()
 
     def set_limits(self, **limits: Any) -> dict:

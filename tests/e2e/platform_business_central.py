@@ -1,0 +1,58 @@
+"""Business Central in the end-to-end suite: the built-in Business Central sandbox, acted on "from outside"
+as a person in Business Central would (enter and post a purchase invoice, pay it from a payment journal,
+cancel it, change its due date)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from billpay.sync import builtin_sandbox
+
+
+class BusinessCentralPlatform:
+    name = "business_central"
+    #: billpay records vendor payments in the journal the organization chose (here: the seeded CHECKING journal).
+    connect_extra = {"options": {"payment_journal": "CHECKING"}}
+    #: Client credentials: a new access token, no refresh token to rotate.
+    rotates_refresh_tokens = False
+    empty_reference_kinds: tuple[str, ...] = ()
+
+    def __init__(self, container):
+        self.state = builtin_sandbox.get(container, self.name).state
+        (self.company_id,) = self.state.org_companies.values()
+
+    def faults(self, **kw):
+        return self.state.set_faults(**kw)
+
+    def create_bill(self, vendor_ext: str, amount: str, txn_date: dt.date, number: str, account_id: str) -> str:
+        invoice = self.state.create_invoice(self.company_id, vendor_ext, [(account_id, Decimal(amount), "Services")],
+                                            invoice_date=txn_date, vendor_invoice_number=number,
+                                            due_date=txn_date + dt.timedelta(days=30))
+        return invoice["id"]
+
+    def pay_elsewhere(self, bill_ext: str) -> None:
+        self.state.pay_invoice(self.company_id, bill_ext)
+
+    def delete_bill(self, bill_ext: str) -> None:
+        """A posted purchase invoice cannot be deleted in BC: it is cancelled (a corrective credit memo)."""
+        self.state.cancel_invoice(self.company_id, bill_ext)
+
+    def set_due_date(self, bill_ext: str, due: dt.date) -> None:
+        self.state.edit_invoice(self.company_id, bill_ext, due_date=due)
+
+    def touch_bill(self, bill_ext: str) -> None:
+        self.state.touch(self.company_id, "purchaseInvoices", bill_ext)
+
+    def count(self, entity: str) -> int:
+        if entity == "Bill":
+            return len(self.state.invoices(self.company_id))
+        if entity == "BillPayment":
+            return len(self.state.posted_payments(self.company_id))
+        raise ValueError(f"no {entity} in Business Central")
+
+    def api_calls(self) -> int:
+        return int(self.state.request_stats()["total_api_calls"])
+
+    def lost_answer_recovered(self) -> bool:
+        """The injected timeout after commit fired (BC has no replay: the connector found the invoice it wrote)."""
+        return self.state.fault_settings()["timeout_after_commit"] == 0
