@@ -3,11 +3,22 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..connectors import registry
 from ..db import tables as t
 from ..domain import rules as rules_domain
 from ..domain.attributes import ATTRIBUTE_KINDS, ATTRIBUTE_NAMES, clean
 from ..domain.errors import ValidationError
 from .context import Ctx
+
+
+def attribute_kinds() -> dict[str, str]:
+    """Attribute name -> reference kind: billpay's own plus every dimension an enrolled platform declares
+    (Business Central's ``project`` -> ``projects`` …)."""
+    kinds = dict(ATTRIBUTE_KINDS)
+    for plugin in registry.plugins():
+        for dimension in plugin.capabilities.dimensions:
+            kinds.setdefault(dimension.code, dimension.kind)
+    return kinds
 
 
 def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attributes") -> dict:
@@ -16,12 +27,14 @@ def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attribute
         return {}
     if not isinstance(attrs, dict):
         raise ValidationError(f"{where} must be an object.", code="attributes_invalid", field=where)
-    unknown = set(attrs) - ATTRIBUTE_NAMES
+    kinds = attribute_kinds()
+    names = ATTRIBUTE_NAMES | set(kinds)
+    unknown = set(attrs) - names
     if unknown:
         raise ValidationError(f"Unknown attribute(s) {', '.join(sorted(unknown))}; use "
-                              f"{', '.join(sorted(ATTRIBUTE_NAMES))}.", code="attribute_unknown", field=where)
+                              f"{', '.join(sorted(names))}.", code="attribute_unknown", field=where)
     attrs = clean(attrs)
-    for name, kind in ATTRIBUTE_KINDS.items():
+    for name, kind in kinds.items():
         value = attrs.get(name)
         if value is None:
             continue
