@@ -120,11 +120,11 @@ def _error_answer(status: int, error: errors.BCError) -> dict:
 
 
 def _snapshot(api: Api) -> dict:
-    return {cid: (copy.deepcopy(c.tables), copy.deepcopy(c.index), dict(c.counters), copy.deepcopy(c.info), c._seq)
-            for cid, c in api.companies.items()}
+    return {cid: (copy.deepcopy(c.tables), copy.deepcopy(c.index), dict(c.counters), copy.deepcopy(c.info), c._seq,
+                  dict(c.posted_numbers)) for cid, c in api.companies.items()}
 
 
 def _restore(api: Api, saved: dict | None) -> None:
-    for cid, (tables, index, counters, info, seq) in (saved or {}).items():
+    for cid, (tables, index, counters, info, seq, posted) in (saved or {}).items():
         c = api.companies[cid]
-        c.tables, c.index, c.counters, c.info, c._seq = tables, index, counters, info, seq
+        c.tables, c.index, c.counters, c.info, c._seq, c.posted_numbers = tables, index, counters, info, seq, posted

@@ -70,6 +70,8 @@ class Company:
         self.info: dict[str, Any] = {}
         #: Allowed posting dates (General Ledger Setup "Allow Posting From/To"); None is open.
         self.settings: dict[str, Any] = {"allow_posting_from": None, "allow_posting_to": None}
+        #: (vendor id, vendor invoice number) -> the posted, not cancelled invoice that has it.
+        self.posted_numbers: dict[tuple[str, str], str] = {}
         self._seq = 0
 
     # -- numbering ---------------------------------------------------------------------------------
@@ -171,6 +173,9 @@ class Company:
                 if parent_field:
                     company.index[table].setdefault(record[parent_field], []).append(record["_key"])
         company._seq = int(data.get("seq", 0))
+        for invoice in company.tables["purchaseInvoices"].values():
+            if invoice.get("_posted") and invoice.get("status") != "Canceled":
+                company.posted_numbers[(invoice["vendorId"], invoice["vendorInvoiceNumber"])] = invoice["id"]
         return company
 
 

@@ -54,11 +54,11 @@ def _payables(c: Company) -> dict:
     return account
 
 
-def _refresh_vendor_balance(c: Company, vendor_id: str) -> None:
+def _owe(c: Company, vendor_id: str, delta: Decimal) -> None:
+    """Move the vendor's ``balance`` (what the company owes it) by ``delta``."""
     vendor = c.get("vendors", vendor_id)
     if vendor is not None:
-        vendor["balance"] = money(sum((e["remaining"] for e in c.rows("vendorLedgerEntries")
-                                       if e["vendorId"] == vendor_id and e["open"]), Decimal(0)))
+        vendor["balance"] = money((vendor.get("balance") or Decimal(0)) + delta)
 
 
 # -- invoices -------------------------------------------------------------------------------------
@@ -81,15 +81,14 @@ def post_invoice(c: Company, invoice: dict, now: datetime) -> None:
     for line in postable:
         docs.check_account(c.require("accounts", line["accountId"], caption="G/L Account"))
     _check_posting_date(c, invoice["postingDate"])
-    for other in c.rows("purchaseInvoices"):
-        if (other is not invoice and other.get("_posted") and other["vendorId"] == invoice["vendorId"]
-                and other.get("vendorInvoiceNumber") == invoice["vendorInvoiceNumber"]
-                and other.get("status") != "Canceled"):
-            raise errors.dialog(f"Purchase Invoice {invoice['vendorInvoiceNumber']} already exists for this vendor.")
+    number_key = (invoice["vendorId"], invoice["vendorInvoiceNumber"])
+    if c.posted_numbers.get(number_key, invoice["id"]) != invoice["id"]:
+        raise errors.dialog(f"Purchase Invoice {invoice['vendorInvoiceNumber']} already exists for this vendor.")
     docs.recompute_totals(c, "purchaseInvoices", invoice)
     total = invoice["totalAmountIncludingTax"]
     posted_number = str(c.next_number("purchaseInvoices:posted", 108001))
     invoice.update(number=posted_number, status="Open", _posted=True, _posted_at=now)
+    c.posted_numbers[number_key] = invoice["id"]
     c.insert("vendorLedgerEntries", {
         "id": invoice["id"], "documentType": "Invoice", "documentNumber": posted_number,
         "externalDocumentNumber": invoice["vendorInvoiceNumber"], "vendorId": vendor["id"],
@@ -107,7 +106,7 @@ def post_invoice(c: Company, invoice: dict, now: datetime) -> None:
     for line in lines:
         c.touch("purchaseInvoiceLines", line["_key"], now)
     c.touch("purchaseInvoices", invoice["_key"], now)
-    _refresh_vendor_balance(c, vendor["id"])
+    _owe(c, vendor["id"], total)
 
 
 def _apply_to_invoice(c: Company, invoice: dict, amount: Decimal, now: datetime) -> Decimal:
@@ -122,7 +121,7 @@ def _apply_to_invoice(c: Company, invoice: dict, amount: Decimal, now: datetime)
     if not entry["open"] and invoice.get("status") == "Open":
         invoice["status"] = "Paid"
     c.touch("purchaseInvoices", invoice["_key"], now)
-    _refresh_vendor_balance(c, invoice["vendorId"])
+    _owe(c, invoice["vendorId"], -applied)
     return applied
 
 
@@ -157,6 +156,7 @@ def post_credit_memo(c: Company, memo: dict, now: datetime) -> None:
         remaining -= _apply_to_invoice(c, invoice, total, now)
         if untouched and total == entry["amount"] and not entry["open"]:
             invoice["status"] = "Canceled"
+            c.posted_numbers.pop((invoice["vendorId"], invoice.get("vendorInvoiceNumber")), None)
             memo["status"] = "Corrective"
             c.touch("purchaseInvoices", invoice["_key"], now)
     c.insert("vendorLedgerEntries", {
@@ -166,7 +166,7 @@ def post_credit_memo(c: Company, memo: dict, now: datetime) -> None:
     if remaining <= 0 and memo["status"] == "Open":
         memo["status"] = "Paid"
     c.touch("purchaseCreditMemos", memo["_key"], now)
-    _refresh_vendor_balance(c, vendor["id"])
+    _owe(c, vendor["id"], -remaining)
 
 
 def cancel_invoice(c: Company, invoice: dict, now: datetime, today: date) -> dict:
@@ -290,6 +290,6 @@ def post_journal(c: Company, journal: dict, now: datetime) -> int:
             "amount": amount, "remaining": money(amount - applied), "open": amount - applied > 0,
             "dueDate": line["postingDate"]}, now)
         c.delete("vendorPayments", line["_key"])
-        _refresh_vendor_balance(c, vendor["id"])
+        _owe(c, vendor["id"], -(amount - applied))
     c.touch("journals", journal["_key"], now)
     return len(lines)
