@@ -354,3 +354,20 @@ def test_control_plane_clock_stats_and_reset(bc):
     seeded = bc.http.post("/_sandbox/seed", json={"vendors": 2}).json()
     assert set(seeded) == {"platform", "base_url", "tenant_id", "environment", "company_id", "client_id",
                            "client_secret", "token_url", "authority_host"}
+
+
+def test_key_lookups_follow_changes_and_agree_with_a_full_scan(bc):
+    token = bc.token()
+    invoice = _create(bc, token, number="KEY-1")
+    by_key = "purchaseInvoices?$filter=vendorInvoiceNumber eq '{}'&$select=id"
+    assert [r["id"] for r in bc.request("GET", by_key.format("KEY-1"), token=token).json()["value"]] == [invoice["id"]]
+    bc.request("PATCH", f"purchaseInvoices({invoice['id']})", {"vendorInvoiceNumber": "KEY-2"}, token=token,
+               headers={"If-Match": "*"})
+    assert bc.request("GET", by_key.format("KEY-1"), token=token).json()["value"] == []
+    assert len(bc.request("GET", by_key.format("key-2"), token=token).json()["value"]) == 1  # Code: any case
+    # an indexed term and a scanned one together: the index only narrows, the whole filter decides
+    both = bc.request("GET", "purchaseInvoices?$filter=vendorInvoiceNumber eq 'KEY-2' and status eq 'Open'",
+                      token=token).json()["value"]
+    assert both == []
+    prefix = bc.request("GET", "purchaseInvoices?$filter=startswith(vendorInvoiceNumber,'key')", token=token)
+    assert [r["id"] for r in prefix.json()["value"]] == [invoice["id"]]

@@ -300,3 +300,14 @@ def test_company_info_reads_local_currency_currencies_and_bank_accounts(env):
     assert info.home_currency == "USD" and list(info.currencies) == ["USD", "EUR"]
     assert {b.extra["number"]: b.extra["currency"] for b in info.bank_accounts} == {"CHECKING": "USD",
                                                                                     "EUR-BANK": "EUR"}
+
+
+def test_bookmark_follows_business_central_s_clock_when_billpay_s_runs_ahead(env):
+    start = env.state.today() - dt.timedelta(days=5)
+    connector = env.connector(now=lambda: env.state.now() + dt.timedelta(hours=1))  # billpay's clock is fast
+    first = connector.pull_bills(None, start)
+    env.state.advance_clock(5)
+    ref = _push(env.connector(), env.bill())  # entered in BC right after the pull, by BC's clock
+    env.state.advance_clock(5)
+    second = connector.pull_bills(first.bookmark, start)
+    assert ref.external_id in {b.external_id for b in second.bills}

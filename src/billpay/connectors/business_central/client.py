@@ -12,6 +12,8 @@ retried by the ``RetryPolicy``, which waits the ``Retry-After`` BC sends with a 
 """
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -56,6 +58,10 @@ class BusinessCentralClient:
         self._limiter = limiter
         self.page_size = page_size
         self.calls = 0
+        #: The server's clock (HTTP ``Date``) at the last answer; the earliest value when a proxy adds its own.
+        self.server_time: dt.datetime | None = None
+        #: ``server_time`` of the first page of the last ``pages()`` walk.
+        self.first_page_time: dt.datetime | None = None
 
     def url(self, path: str) -> str:
         return f"{self.api_root}/{self.company_path}/{path}"
@@ -71,6 +77,7 @@ class BusinessCentralClient:
         def fetch(next_link: str | None) -> Page[dict]:
             if next_link is None:
                 body = self._call("GET", self.url(path), params=params, operation="read", headers=headers)
+                self.first_page_time = self.server_time
             else:
                 body = self._call("GET", next_link, params=None, operation="read", headers=headers)
             value = body.get("value")
@@ -168,6 +175,7 @@ class BusinessCentralClient:
         return self._parse(response, operation)
 
     def _parse(self, response: httpx.Response, operation: errors.Operation) -> Any:
+        self.server_time = _date_header(response)
         try:
             body = codec.loads(response.content) if response.content else None
         except ValueError:
@@ -179,3 +187,13 @@ class BusinessCentralClient:
                                             outcome_unknown=operation == "write")
         raise errors.error_from(response.status_code, body, operation=operation, secrets=self._auth.secrets(),
                                 retry_after=parse_retry_after(response.headers.get("Retry-After")))
+
+
+def _date_header(response: httpx.Response) -> dt.datetime | None:
+    stamps = []
+    for value in response.headers.get_list("date"):
+        try:
+            stamps.append(email.utils.parsedate_to_datetime(value))
+        except (TypeError, ValueError):
+            continue
+    return min(stamps) if stamps else None

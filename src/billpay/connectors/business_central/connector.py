@@ -16,8 +16,9 @@ Reading
     their lines and dimension set lines, ``lastModifiedDateTime gt <bookmark>`` when there is a
     bookmark, following ``@odata.nextLink``. Open and paid invoices come back as bills; cancelled
     ones (a corrective credit memo) as ``deleted_ids``. The next bookmark is the time the pull
-    started minus ``BOOKMARK_OVERLAP``, so an invoice changed while the pull ran is seen next time.
-    A quiet incremental pull is one request.
+    started — the earlier of billpay's clock and BC's (the HTTP ``Date`` of the first answer) —
+    minus ``BOOKMARK_OVERLAP``, so an invoice changed while the pull ran, or stamped by a clock that
+    runs behind, is seen next time. A quiet incremental pull is one request.
 
 Writing
     See ``bills.py`` (purchase invoices: lookup before create, ``$batch``, post, re-sync, void) and
@@ -177,12 +178,15 @@ class BusinessCentralConnector:
         if since is not None:
             where = f"lastModifiedDateTime gt {wire.format_datetime(since)} and {where}"
         bills, deleted = [], []
+        self.client.first_page_time = None
         for row in self.client.pages("purchaseInvoices", {"$filter": where, "$expand": wire.LINE_PATH_EXPAND}):
             remote = transform.bill_from_wire(row)
             if remote.deleted:
                 deleted.append(remote.external_id)
             else:
                 bills.append(remote)
+        if self.client.first_page_time is not None:  # BC's clock when it answered the first page
+            signpost = min(signpost, self.client.first_page_time)
         next_bookmark = signpost - BOOKMARK_OVERLAP
         if since is not None:
             next_bookmark = max(since, next_bookmark)

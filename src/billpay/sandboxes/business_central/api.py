@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from . import documents as docs
-from . import errors, ledger, odata, render
+from . import errors, ledger, lookup, odata, render
 from .company import PARENT_FIELD, TABLE_CAPTIONS, TABLE_OF, Company
 from .schema import ENTITIES, Entity, parse_guid, wire_value
 
@@ -220,7 +220,8 @@ class Api:
         need = NEEDS_PARENT.get(target.set_name)
         if need and need[0] not in (options.filter or ""):
             raise errors.dialog(need[1])
-        rows = list(c.rows(target.table))
+        narrowed = lookup.candidates(c, target.table, target.entity, options.filter)
+        rows = narrowed if narrowed is not None else list(c.rows(target.table))
         if target.set_name == "vendorPaymentJournals":
             rows = [r for r in rows if r.get("_template") == "PAYMENT"]
         return rows

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from . import errors
-from .schema import ENTITIES, Entity, wire_value
+from .schema import DATE, DATETIME, ENTITIES, Entity, wire_value
 
 #: Stored tables; API entity sets that are views of them are mapped in ``TABLE_OF``.
 TABLES = (
@@ -52,6 +52,9 @@ TABLE_CAPTIONS = {
 }
 
 
+_TIME_TYPES = (DATE, DATETIME)
+
+
 def new_guid() -> str:
     return str(uuid.uuid4())
 
@@ -72,6 +75,9 @@ class Company:
         self.settings: dict[str, Any] = {"allow_posting_from": None, "allow_posting_to": None}
         #: (vendor id, vendor invoice number) -> the posted, not cancelled invoice that has it.
         self.posted_numbers: dict[tuple[str, str], str] = {}
+        #: table -> how often it changed (inserts, saves, deletes): lookup indexes are rebuilt when it moves.
+        self.versions: dict[str, int] = {t: 0 for t in TABLES}
+        self.lookup_indexes: dict[tuple, tuple[int, Any]] = {}
         self._seq = 0
 
     # -- numbering ---------------------------------------------------------------------------------
@@ -92,6 +98,7 @@ class Company:
         record["_seq"] = self._seq
         record["_key"] = key
         record["_v"] = 1
+        self.versions[table] += 1
         if "lastModifiedDateTime" in ENTITIES.get(table, _NO_ENTITY).fields or table == "vendorLedgerEntries":
             record["lastModifiedDateTime"] = now
         rows[key] = record
@@ -103,6 +110,7 @@ class Company:
     def touch(self, table: str, key: str, now: datetime) -> dict:
         record = self.tables[table][key]
         record["_v"] += 1
+        self.versions[table] += 1
         if "lastModifiedDateTime" in record:
             record["lastModifiedDateTime"] = now
         return record
@@ -120,6 +128,7 @@ class Company:
 
     def delete(self, table: str, key: str) -> None:
         record = self.tables[table].pop(key)
+        self.versions[table] += 1
         parent_field = PARENT_FIELD.get(table)
         if parent_field:
             siblings = self.index[table].get(record[parent_field], [])
@@ -148,10 +157,10 @@ class Company:
 
     def render(self, entity: Entity, record: dict, select: list[str] | None = None) -> dict:
         out: dict[str, Any] = {"@odata.etag": self.etag(record)}
-        names = select or list(entity.fields)
-        for name in names:
-            f = entity.require(name)
-            out[name] = wire_value(f, record.get(name))
+        fields = entity.fields.values() if select is None else [entity.require(name) for name in select]
+        for f in fields:
+            value = record.get(f.name)
+            out[f.name] = value if value is not None and f.type not in _TIME_TYPES else wire_value(f, value)
         return out
 
     # -- persistence ------------------------------------------------------------------------------

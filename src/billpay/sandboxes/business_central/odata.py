@@ -19,6 +19,7 @@ properties compare case-insensitively, since BC stores them upper-cased).
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -195,77 +196,127 @@ def _parse_datetime(text: str) -> datetime:
 
 
 def parse_filter(text: str, entity: Entity) -> Callable[[dict], bool]:
-    """A predicate over stored records for ``$filter=text``."""
+    """A predicate over stored records for ``$filter=text``, compiled once into closures."""
     tree = _Parser(text, entity).parse()
-    return lambda record: bool(_evaluate(tree, record, entity))
+    test = _compile(tree, entity)
+    return lambda record: bool(test(record))
 
 
-def _evaluate(node: Any, record: dict, entity: Entity) -> Any:
+def index_hints(text: str, entity: Entity) -> list[tuple[str, str, str]]:
+    """Terms of a top-level ``and`` that an index can answer: ("eq", property, value) for a text or GUID
+    property compared with a literal, ("prefix", property, text) for ``startswith(property, 'text')``.
+    Values are normalized as comparisons normalize them (Code upper case, GUIDs and prefixes lower case)."""
+    terms, stack = [], [_Parser(text, entity).parse()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Op) and node.op == "and":
+            stack += [node.left, node.right]
+            continue
+        if isinstance(node, Op) and node.op == "eq":
+            prop, lit = (node.left, node.right) if isinstance(node.left, Prop) else (node.right, node.left)
+            if isinstance(prop, Prop) and isinstance(lit, Literal) and lit.kind in ("str", "guid"):
+                f = entity.fields[prop.name]
+                if f.type in (CODE, GUID, "Edm.String"):
+                    terms.append(("eq", prop.name, _normalizer(f)(_typed(f, lit))))
+        elif isinstance(node, Call) and node.name == "startswith" and len(node.args) == 2:
+            prop, lit = node.args
+            if isinstance(prop, Prop) and isinstance(lit, Literal) and lit.kind == "str":
+                terms.append(("prefix", prop.name, str(lit.value).lower()))
+    return terms
+
+
+def normalizer_of(entity: Entity, name: str) -> Callable[[Any], Any]:
+    return _normalizer(entity.fields[name])
+
+
+_OPS = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt,
+        "le": operator.le}
+_FLIP = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge"}
+Getter = Callable[[dict], Any]
+
+
+def _normalizer(f: Any) -> Callable[[Any], Any]:
+    """How a property's value is compared: Code and enum case-insensitively, GUIDs in lower case."""
+    if f.type in (CODE, "enum"):
+        return lambda v: enum_wire(v).upper() if isinstance(v, str) else ("" if v is None else v)
+    if f.type == GUID:
+        return lambda v: v.lower() if isinstance(v, str) else ("" if v is None else v)
+    return lambda v: v
+
+
+def _compile(node: Any, entity: Entity) -> Getter:
     if isinstance(node, Literal):
-        return node
+        value = node.value
+        return lambda r: value
     if isinstance(node, Prop):
-        return (entity.fields[node.name], record.get(node.name))
+        name = node.name
+        return lambda r: r.get(name)
     if isinstance(node, Call):
-        args = [_text(_evaluate(a, record, entity)) for a in node.args]
+        args = [_text_getter(a, entity) for a in node.args]
         if node.name in ("tolower", "toupper"):
-            value = args[0] or ""
-            return Literal(value.lower() if node.name == "tolower" else value.upper(), "str")
-        haystack, needle = (args + ["", ""])[:2]
-        haystack, needle = (haystack or "").lower(), (needle or "").lower()
-        return {"contains": needle in haystack, "startswith": haystack.startswith(needle),
-                "endswith": haystack.endswith(needle)}[node.name]
-    if node.op == "and":
-        return bool(_evaluate(node.left, record, entity)) and bool(_evaluate(node.right, record, entity))
-    if node.op == "or":
-        return bool(_evaluate(node.left, record, entity)) or bool(_evaluate(node.right, record, entity))
+            arg, upper = args[0], node.name == "toupper"
+            return lambda r: (arg(r) or "").upper() if upper else (arg(r) or "").lower()
+        haystack, needle = (args + [lambda r: "", lambda r: ""])[:2]
+        test = {"contains": lambda h, n: n in h, "startswith": str.startswith, "endswith": str.endswith}[node.name]
+        return lambda r: test((haystack(r) or "").lower(), (needle(r) or "").lower())
+    if node.op in ("and", "or"):
+        left, right = _compile(node.left, entity), _compile(node.right, entity)
+        if node.op == "and":
+            return lambda r: bool(left(r)) and bool(right(r))
+        return lambda r: bool(left(r)) or bool(right(r))
     if node.op == "not":
-        return not bool(_evaluate(node.left, record, entity))
-    left = _evaluate(node.left, record, entity)
+        inner = _compile(node.left, entity)
+        return lambda r: not inner(r)
     if node.op == "in":
-        return any(_compare("eq", left, _evaluate(v, record, entity)) for v in node.right)
-    return _compare(node.op, left, _evaluate(node.right, record, entity))
+        tests = [_comparison("eq", node.left, v, entity) for v in node.right]
+        return lambda r: any(t(r) for t in tests)
+    return _comparison(node.op, node.left, node.right, entity)
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, tuple):
-        return None if value[1] is None else str(value[1])
-    if isinstance(value, Literal):
-        return None if value.value is None else str(value.value)
-    return str(value)
+def _comparison(op: str, left: Any, right: Any, entity: Entity) -> Getter:
+    if isinstance(left, Literal) and isinstance(right, Prop):
+        left, right, op = right, left, _FLIP.get(op, op)
+    compare = _OPS[op]
+    if isinstance(left, Prop) and isinstance(right, Literal):
+        f = entity.fields[left.name]
+        norm = _normalizer(f)
+        wanted = _typed(f, right)
+        wanted = norm(wanted) if isinstance(wanted, str) else wanted
+        name = left.name
+
+        def typed(r: dict) -> bool:
+            value = norm(r.get(name))
+            if op in ("eq", "ne"):
+                return compare(value, wanted)
+            if value is None or wanted is None or value == "":
+                return False
+            try:
+                return compare(value, wanted)
+            except TypeError:
+                raise errors.bad_request("A binary operator with incompatible types was detected.") from None
+        return typed
+    a, b = _compile(left, entity), _compile(right, entity)
+
+    def plain(r: dict) -> bool:
+        x, y = a(r), b(r)
+        if op in ("eq", "ne"):
+            return compare(x, y)
+        if x is None or y is None:
+            return False
+        try:
+            return compare(x, y)
+        except TypeError:
+            raise errors.bad_request("A binary operator with incompatible types was detected.") from None
+    return plain
 
 
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if isinstance(left, Literal) and isinstance(right, tuple):
-        left, right = right, left
-        op = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge"}.get(op, op)
-    if not isinstance(left, tuple) or not isinstance(right, Literal):
-        a, b = _plain(left), _plain(right)
-    else:
-        f, value = left
-        a, b = value, _typed(f, right)
-        if f.type == CODE or (f.type == "enum"):
-            a = (enum_wire(a) if isinstance(a, str) else a)
-            a, b = (a or "").upper(), (b or "").upper() if isinstance(b, str) else b
-        elif f.type == GUID:
-            a, b = (a or "").lower(), (b or "").lower() if isinstance(b, str) else b
-    if op == "eq":
-        return a == b
-    if op == "ne":
-        return a != b
-    if a is None or b is None:
-        return False
-    try:
-        return {"gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[op]
-    except TypeError:
-        raise errors.bad_request("A binary operator with incompatible types was detected.") from None
+def _text_getter(node: Any, entity: Entity) -> Callable[[dict], str | None]:
+    getter = _compile(node, entity)
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return value[1]
-    if isinstance(value, Literal):
-        return value.value
-    return value
+    def text(r: dict) -> str | None:
+        value = getter(r)
+        return None if value is None else str(value)
+    return text
 
 
 def _typed(f: Any, literal: Literal) -> Any:

@@ -209,6 +209,8 @@ def coerce(entity: Entity, name: str, value: Any, *, creating: bool) -> Any:
         if not isinstance(value, str):
             raise errors.wrong_type(value, f.edm)
         text = value.upper() if f.type == CODE else value
+        if "\x00" in text:
+            raise errors.wrong_type(text.replace("\x00", "\\u0000"), f.edm)
         if f.length is not None and len(text) > f.length:
             raise errors.string_too_long(text, f.length)
         return text

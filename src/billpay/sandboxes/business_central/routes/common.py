@@ -9,7 +9,11 @@ committed write when "timeout after commit" fires, renders JSON and counts the c
 
 from __future__ import annotations
 
+import email.utils
+import json
+import re
 import uuid
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Callable
 
@@ -51,10 +55,35 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+_DECIMAL_MARK = "\x00bcnum:"
+_DECIMAL_TOKEN = re.compile(r'"\\u0000bcnum:([0-9.\-]+)"')
+
+
+def _encode_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return _DECIMAL_MARK + bc_number(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__} in a Business Central answer")
+
+
+def dumps(body: object) -> str:
+    """JSON with ``Decimal`` as plain numbers, at the speed of the standard library's C encoder.
+
+    Decimals are first written as marked strings, then the marks are replaced by the bare numbers;
+    a NUL character cannot reach a string of the sandbox (``schema.coerce`` refuses it), so no value
+    can look like a mark."""
+    text = json.dumps(body, default=_encode_default, ensure_ascii=False, separators=(",", ":"))
+    return _DECIMAL_TOKEN.sub(_number, text)
+
+
+def _number(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
     all_headers = {"OData-Version": "4.0", **(headers or {})}
-    return Response(wirejson.dumps(body, number=bc_number), status_code=status, headers=all_headers,
-                    media_type=JSON_TYPE)
+    return Response(dumps(body), status_code=status, headers=all_headers, media_type=JSON_TYPE)
 
 
 def error_response(error: errors.BCError, correlation_id: str) -> Response:
@@ -121,6 +150,7 @@ class ApiPipeline:
                 response = await withhold_committed_response(request.scope, response, state.faults.hang_seconds)
         except errors.BCError as error:
             response = error_response(error, correlation_id)
+        response.headers["Date"] = email.utils.format_datetime(state.now(), usegmt=True)
         state.requests.record(method=request.method, kind=kind, status=response.status_code, at=state.now(),
                               realm=company_key)
         return response
