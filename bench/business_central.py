@@ -317,6 +317,31 @@ def table(results: dict) -> list[str]:
     return lines
 
 
+def findings(args, results: dict) -> list[str]:  # noqa: ANN001
+    out = []
+    for key, what in (("push", "bills"), ("payments", "payments")):
+        r = results.get(key)
+        if r:
+            waited = r["calls"] * args.latency_ms / 1000
+            out.append(f"- {key.capitalize()}: the {r['calls']} requests wait {waited:.1f} s of injected latency in "
+                       f"the {r['wall_s']:.1f} s; the rest is billpay's own work per {what[:-1]} in the worker "
+                       "(attempt and outcome transactions, sync records, the sync log), the sandbox's work and the "
+                       "other load on the machine.")
+    full = results.get("pull_full")
+    if full:
+        out.append(f"- Full pull: {full['calls']} pages of at most 5,000 invoices (`Prefer: odata.maxpagesize=5000`, "
+                   f"lines and dimension set lines expanded). Most of the {full['wall_s']:.1f} s is billpay creating "
+                   f"{full['outcome'].get('created', 0):,} read-only bills with their lines and payment drafts in one "
+                   "transaction (`sync/pull.py` flushes the session after each bill).")
+    for key in ("push", "payments"):
+        naive = results.get(f"{key}_naive")
+        if naive:
+            out.append(f"- Naive {key}: {naive['calls']:,} requests; Business Central's 6,000 per 5 minutes would "
+                       f"hold it to at least {naive['calls'] / 1200:.1f} minutes, the optimized run to "
+                       f"{results[key]['calls'] / 1200:.2f}.")
+    return out
+
+
 def command(args) -> str:  # noqa: ANN001
     cmd = ".venv/bin/python -m bench.business_central"
     for k, v in {"bills": 1000, "payments": 1000, "pull": 10_000, "latency_ms": 50}.items():
@@ -359,6 +384,7 @@ def docs_section(args, results: dict, when: str, total_s: float) -> str:  # noqa
         "(`lastModifiedDateTime gt` the bookmark).",
         "- Peak RSS is the process's high-water mark (`VmHWM`, reset before each phase); the process also holds "
         "the sandbox's in-memory companies.", "",
+        "Where the time goes:", "", *findings(args, results), "",
         f"Targets: push and payment sync at most {MAX_SHARE_OF_NAIVE:.0%} of the naive requests with no 429; an "
         f"incremental pull with nothing changed in {MAX_QUIET_PULL} request. "
         + ("All met." if not missed_targets(results) else "Missed: " + "; ".join(missed_targets(results)) + "."),
