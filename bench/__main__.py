@@ -4,7 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ("bench.api", "bench.web", "bench.sync", "bench.intacct", "bench.extraction")
+BENCHES = ("bench.api", "bench.web", "bench.sync", "bench.netsuite", "bench.intacct", "bench.business_central",
+           "bench.extraction")
 
 if __name__ == "__main__":
     failed = [m for m in BENCHES if subprocess.run([sys.executable, "-m", m, *sys.argv[1:]]).returncode != 0]

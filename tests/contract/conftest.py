@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from .business_central_harness import BusinessCentralHarness
 from .connector_harness import ConnectorHarness
 from .intacct_harness import IntacctHarness
 from .netsuite_harness import NetSuiteHarness
 from .quickbooks_harness import QuickBooksHarness
 
-HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness, NetSuiteHarness, IntacctHarness]
+HARNESSES: list[type[ConnectorHarness]] = [QuickBooksHarness, NetSuiteHarness, IntacctHarness,
+                                            BusinessCentralHarness]
 
 
 @pytest.fixture(params=HARNESSES, ids=lambda cls: cls.platform)

@@ -35,6 +35,9 @@ class ConnectorHarness(ABC):
     max_calls_for_1000_bills: ClassVar[int]
     #: The earliest invoice date the sandbox accepts for bills (closed periods etc. aside).
     today: dt.date
+    #: False where the platform cannot change a bill once it is in the books (Business Central posts
+    #: it): a re-sync then replaces the bill (a new external id) and the old one is cancelled.
+    update_keeps_external_id: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.sleeps: list[float] = []
@@ -100,7 +103,8 @@ class ConnectorHarness(ABC):
 
     @abstractmethod
     def stored_refresh_token(self) -> str:
-        """The refresh token the connector's token store holds now."""
+        """The refresh token the connector's token store holds now (the access token where the platform
+        signs in with client credentials and has no refresh token)."""
 
     # -- payload builders ----------------------------------------------------------------
     def bill_payload(self, n: int, *, invoice_date: dt.date | None = None, amount: str = "150.00",

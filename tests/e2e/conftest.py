@@ -5,9 +5,7 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from billpay.db import tables as t
 from billpay.services.orgs import create_organization
 from billpay.sync import builtin_sandbox
 from billpay.sync.connections import connection_row, connector_for
@@ -15,11 +13,13 @@ from billpay.sync.worker import run_until_idle
 from billpay.web.app import create_app
 
 from ..api.conftest import Org
+from .platform_business_central import BusinessCentralPlatform
+from .platform_common import AccessTokenSignIn
 from .platform_intacct import IntacctPlatform
 from .platform_netsuite import NetSuitePlatform
 
 
-class QuickBooksPlatform:
+class QuickBooksPlatform(AccessTokenSignIn):
     """Acting on the platform "from outside" (as a person in QuickBooks would) and injecting faults.
 
     A new platform enrols in the end-to-end suite by adding a class with these
@@ -32,6 +32,10 @@ class QuickBooksPlatform:
     calls_per_create = 1
     #: The suite's field names -> QuickBooks'.
     FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber", "invoice_date": "TxnDate"}
+    #: Reference kinds the seeded company has none of (QuickBooks keeps locations as departments).
+    empty_reference_kinds: tuple[str, ...] = ("locations",)
+    #: A person can move a bill's date on the platform.
+    can_edit_invoice_date = True
 
     def __init__(self, container, company_id: str):
         self.state = builtin_sandbox.get(container, self.name).state
@@ -76,24 +80,8 @@ class QuickBooksPlatform:
         """Writes sent again after a lost answer that the platform answered from its ``requestid`` memory."""
         return int(self.state.request_stats()["replayed"])
 
-    # -- signing in: what expires, and how its renewal is kept -----------------------------------------
-    def sign_in_marker(self, container):
-        with container.sessionmaker() as s:
-            return s.scalars(select(t.Connection)).one().secrets_enc
 
-    def expire_sign_in(self) -> None:
-        self.state.expire_access_tokens()
-
-    def check_sign_in_renewed(self, container, before) -> None:
-        with container.sessionmaker() as s:
-            conn = s.scalars(select(t.Connection)).one()
-            after = container.vault.decrypt_json(conn.secrets_enc)
-        assert conn.secrets_enc != before  # the rotated tokens were saved
-        assert after["tokens"]["access_token"] and after["tokens"]["refresh_token"]
-        assert after["tokens"]["refresh_token"] not in (conn.secrets_enc or "")  # encrypted at rest
-
-
-PLATFORMS = [QuickBooksPlatform, NetSuitePlatform, IntacctPlatform]
+PLATFORMS = [QuickBooksPlatform, NetSuitePlatform, IntacctPlatform, BusinessCentralPlatform]
 
 
 class Stack:

@@ -10,13 +10,15 @@ from sqlalchemy import select
 from billpay.db import tables as t
 from billpay.sync import builtin_sandbox
 
+from .platform_common import Platform
+
 #: The e2e suite's canonical record names -> Intacct objects.
 OBJECTS = {"Bill": "APBILL", "BillPayment": "APPYMT", "Vendor": "VENDOR"}
 #: Canonical field names -> APBILL header fields.
 FIELDS = {"due_date": "WHENDUE", "memo": "DESCRIPTION", "invoice_number": "RECORDID", "invoice_date": "WHENCREATED"}
 
 
-class IntacctPlatform:
+class IntacctPlatform(Platform):
     name = "intacct"
     rotates_refresh_tokens = False  # sessions, no OAuth tokens
     calls_per_create = 1  # the create and its read-back travel in one request

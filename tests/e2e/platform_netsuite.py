@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
-from billpay.db import tables as t
 from billpay.sync import builtin_sandbox
+
+from .platform_common import AccessTokenSignIn
 
 #: The suite's record names -> NetSuite record types.
 RECORD_TYPES = {"Bill": "vendorBill", "BillPayment": "vendorPayment", "Vendor": "vendor"}
@@ -15,7 +14,7 @@ RECORD_TYPES = {"Bill": "vendorBill", "BillPayment": "vendorPayment", "Vendor": 
 FIELDS = {"due_date": "dueDate", "memo": "memo", "invoice_number": "tranId", "invoice_date": "tranDate"}
 
 
-class NetSuitePlatform:
+class NetSuitePlatform(AccessTokenSignIn):
     name = "netsuite"
     rotates_refresh_tokens = False  # OAuth 2.0 client credentials: a new access token, no refresh token
     calls_per_create = 2  # PUT …/eid: (204, no body), then one GET to read the bill back
@@ -66,20 +65,3 @@ class NetSuitePlatform:
     def absorbed_retries(self) -> int:
         """Creates sent again after a lost answer that found the record already there (``PUT eid:`` upserts)."""
         return int(self.state.request_stats()["upserts_of_existing"])
-
-    # -- signing in: what expires, and how its renewal is kept -----------------------------------------
-    def sign_in_marker(self, container):
-        with container.sessionmaker() as s:
-            return s.scalars(select(t.Connection).where(t.Connection.platform == self.name,
-                                                        t.Connection.status == "connected")).one().secrets_enc
-
-    def expire_sign_in(self) -> None:
-        self.state.expire_access_tokens()
-
-    def check_sign_in_renewed(self, container, before) -> None:
-        with container.sessionmaker() as s:
-            conn = s.scalars(select(t.Connection).where(t.Connection.platform == self.name,
-                                                        t.Connection.status == "connected")).one()
-            after = container.vault.decrypt_json(conn.secrets_enc)
-        assert conn.secrets_enc != before  # the new access token was saved
-        assert after["tokens"]["access_token"] and after["tokens"]["access_token"] not in (conn.secrets_enc or "")

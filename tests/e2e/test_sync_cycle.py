@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from billpay.connectors import registry
 from billpay.payments.calendar import next_business_day
 
 from .conftest import expense_account, mapped_vendor, open_bill
@@ -29,13 +30,19 @@ def test_push_resync_immutable_and_void(stack):
     # key fields are frozen after the first sync
     _problem(org.patch(f"/bills/{bill['id']}", {"amount": "175.00"}), 409, "bill_field_immutable")
     _problem(org.patch(f"/bills/{bill['id']}", {"invoice_number": "INV-101"}), 409, "bill_field_immutable")
-    # attributes can change and re-sync updates the platform
-    other_class = [c for c in stack.ref("classes") if c["active"]][0]["id"]
-    r = org.patch(f"/bills/{bill['id']}", {"attributes": {"gl_account": expense_account(stack), "class": other_class}})
+    # attributes can change and re-sync updates the platform (a platform that cannot change a booked bill
+    # replaces it: the sync record then holds the new external id)
+    dimension = next(d for d in registry.get(stack.platform.name).capabilities.dimensions if d.lines)
+    other_value = [c for c in stack.ref(dimension.kind) if c["active"]][0]["id"]
+    r = org.patch(f"/bills/{bill['id']}", {"attributes": {"gl_account": expense_account(stack),
+                                                          dimension.code: other_value}})
     assert r.status_code == 200, r.text
     stack.work()
+    bill = org.get(f"/bills/{bill['id']}").json()
+    assert bill["sync"]["status"] == "synced", bill["sync"]
     remote = {b.external_id: b for b in stack.platform_bills()}[bill["sync"]["external_id"]]
-    assert remote.lines[0].dimensions.get("class") == other_class
+    assert remote.lines[0].dimensions.get(dimension.code) == other_value
+    assert remote.amount == Decimal("150.00") and stack.platform.count("Bill") == 1
     history = org.get(f"/bills/{bill['id']}/sync-history").json()["data"]
     assert [h["operation"] for h in history][:2] == ["update", "create"]
 

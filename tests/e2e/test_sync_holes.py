@@ -7,6 +7,7 @@ import threading
 import time
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select, update
 
 from billpay.db import tables as t
@@ -209,6 +210,8 @@ def test_pulling_turned_on_later_brings_in_bills_seen_while_it_was_off(stack):
 
 
 def test_a_pulled_bill_whose_date_moved_before_the_start_date_is_not_withdrawn(stack):
+    if not stack.platform.can_edit_invoice_date:
+        pytest.skip(f"{stack.platform.name}: a posted bill's date cannot be changed on the platform")
     vendor = mapped_vendor(stack, 0)
     acct = expense_account(stack)
     today = stack.platform.state.now().date()

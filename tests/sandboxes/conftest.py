@@ -11,6 +11,8 @@ import pytest
 from billpay.sandboxes.core import BackgroundServer
 from billpay.sandboxes.quickbooks import QuickBooksState, create_app, in_process_transport
 
+from .business_central_support import BC, open_bc
+
 
 @dataclass
 class Company:
@@ -56,6 +58,12 @@ def http(qbo: Company, app) -> httpx.Client:
     )
     yield client
     client.close()
+
+
+@pytest.fixture
+def bc() -> BC:
+    """A seeded Business Central sandbox and an in-process client on it."""
+    yield from open_bc()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from billpay.sandboxes.core import (
     FaultInjector,
     InProcessTransport,
+    Limits,
     RateLimiter,
     RequestLog,
     SandboxClock,
@@ -72,6 +73,20 @@ def test_rate_limiter_window_and_concurrency():
     assert limiter.try_enter("r", later, batch=True) is None
     limiter.leave("r")
     assert limiter.try_enter("r", later, batch=True) == "batch_per_minute"
+
+
+def test_rate_limiter_with_a_longer_window_says_how_long_to_wait():
+    limiter = RateLimiter(Limits(per_minute=2, concurrent=1, batch_per_minute=0, window_seconds=300))
+    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    assert limiter.try_enter("u", now) is None
+    assert limiter.try_enter("u", now) == "concurrent" and limiter.retry_after("u", "concurrent", now) == 1.0
+    limiter.leave("u")
+    assert limiter.try_enter("u", now + timedelta(seconds=100)) is None
+    limiter.leave("u")
+    later = now + timedelta(seconds=200)
+    assert limiter.try_enter("u", later) == "per_minute"  # still inside the 5-minute window
+    assert limiter.retry_after("u", "per_minute", later) == 100.0
+    assert limiter.try_enter("u", now + timedelta(seconds=301)) is None
 
 
 def test_request_log_counts_api_calls_by_kind():

@@ -245,6 +245,7 @@ BUILTIN: tuple[str, ...] = (
     "billpay.connectors.quickbooks.plugin:PLUGIN",
     "billpay.connectors.netsuite.plugin:PLUGIN",
     "billpay.connectors.intacct.plugin:PLUGIN",
+    "billpay.connectors.business_central.plugin:PLUGIN",
 )
 ENTRY_POINT_GROUP = "billpay.platforms"
 

@@ -136,10 +136,13 @@ class OAuth2RefreshTokenAuth(httpx.Auth):
 
     Override points: ``grant_body`` (the form fields of the refresh request)
     and ``client_auth_headers`` (HTTP Basic by default, as QuickBooks and most
-    providers expect).
+    providers expect). A grant that needs no refresh token (client credentials)
+    sets ``uses_refresh_token = False``: the first call then fetches a token even
+    when the store holds none.
     """
 
     requires_response_body = True
+    uses_refresh_token = True
 
     def __init__(
         self,
@@ -192,7 +195,9 @@ class OAuth2RefreshTokenAuth(httpx.Auth):
         with self._lock:
             tokens = self._tokens or self._store.load()
             if tokens is None:
-                raise AUTH_MISSING.error(platform=self._platform)
+                if self.uses_refresh_token:
+                    raise AUTH_MISSING.error(platform=self._platform)
+                tokens = OAuthTokens(access_token="", refresh_token="")
             refreshed = False
             if tokens.access_expired(self._now(), self._skew):
                 tokens = yield from self._refresh(tokens)
@@ -219,7 +224,7 @@ class OAuth2RefreshTokenAuth(httpx.Auth):
         ):
             return latest  # another worker refreshed meanwhile
         current = latest or stale
-        if not current.refresh_token:
+        if self.uses_refresh_token and not current.refresh_token:
             raise AUTH_MISSING.error(platform=self._platform)
         token_request = httpx.Request(
             "POST",

@@ -13,14 +13,17 @@ WINDOW_SECONDS = 60.0
 
 @dataclass
 class Limits:
-    """Requests per rolling minute, requests in flight, batch requests per minute.
+    """Requests per rolling window, requests in flight, batch requests per window.
 
-    ``0`` disables a limit. Defaults are QuickBooks Online's documented limits.
+    ``0`` disables a limit. Defaults are QuickBooks Online's documented limits (a one-minute
+    window); a platform with another window sets ``window_seconds`` (Business Central: 6,000
+    requests per 300 seconds), and ``per_minute`` then counts requests per that window.
     """
 
     per_minute: int = 500
     concurrent: int = 10
     batch_per_minute: int = 40
+    window_seconds: int = 60
 
 
 class RateLimiter:
@@ -63,13 +66,14 @@ class RateLimiter:
         t = now.timestamp()
         with self._lock:
             lim = self.limits
-            calls = _pruned(self._calls[key], t)
+            span = float(lim.window_seconds or WINDOW_SECONDS)
+            calls = _pruned(self._calls[key], t, span)
             if lim.concurrent and self._in_flight[key] >= lim.concurrent:
                 return "concurrent"
             if lim.per_minute and len(calls) >= lim.per_minute:
                 return "per_minute"
             if batch:
-                batches = _pruned(self._batches[key], t)
+                batches = _pruned(self._batches[key], t, span)
                 if lim.batch_per_minute and len(batches) >= lim.batch_per_minute:
                     return "batch_per_minute"
                 batches.append(t)
@@ -77,13 +81,25 @@ class RateLimiter:
             self._in_flight[key] += 1
             return None
 
+    def retry_after(self, key: str, refused_by: str, now: datetime) -> float:
+        """Seconds a refused caller should wait: until the oldest call leaves the window, or 1 s for a
+        request refused because too many were in flight."""
+        if refused_by == "concurrent":
+            return 1.0
+        with self._lock:
+            span = float(self.limits.window_seconds or WINDOW_SECONDS)
+            window = self._batches[key] if refused_by == "batch_per_minute" else self._calls[key]
+            if not window:
+                return 1.0
+            return max(1.0, window[0] + span - now.timestamp())
+
     def leave(self, key: str) -> None:
         with self._lock:
             if self._in_flight[key] > 0:
                 self._in_flight[key] -= 1
 
 
-def _pruned(window: deque[float], t: float) -> deque[float]:
-    while window and (t - window[0] >= WINDOW_SECONDS or window[0] > t + WINDOW_SECONDS):
+def _pruned(window: deque[float], t: float, span: float = WINDOW_SECONDS) -> deque[float]:
+    while window and (t - window[0] >= span or window[0] > t + span):
         window.popleft()
     return window

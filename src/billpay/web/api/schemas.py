@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
+
+from ...services.coding import attribute_kinds
 
 Amount = StrictStr | StrictInt
 
@@ -12,7 +14,7 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Attributes(Body):
+class _Attributes(Body):
     gl_account: StrictStr | None = None
     class_: StrictStr | None = Field(default=None, alias="class")
     department: StrictStr | None = None
@@ -22,7 +24,15 @@ class Attributes(Body):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def attrs_dict(a: "Attributes | None") -> dict | None:
+# The dimensions enrolled platforms declare beyond these (Business Central's project, area …) are fields too.
+Attributes = create_model(
+    "Attributes", __base__=_Attributes,
+    **{code: (StrictStr | None, None) for code in sorted(attribute_kinds()) if code not in _Attributes.model_fields
+       and code != "class"},
+)
+
+
+def attrs_dict(a: "_Attributes | None") -> dict | None:
     if a is None:
         return None
     return a.model_dump(exclude_none=True, by_alias=True)

@@ -1,0 +1,47 @@
+"""What the end-to-end platform classes share: checking that an expired access token was renewed and kept."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from billpay.db import tables as t
+
+
+class Platform:
+    """Defaults of an end-to-end platform class (each platform overrides what differs)."""
+
+    #: The platform hands out a new refresh token on refresh (stored encrypted with the access token).
+    rotates_refresh_tokens = False
+    #: API calls one create takes when it is sent again as it was (replay or lookup included).
+    calls_per_create = 1
+    #: Reference kinds the seeded company has none of.
+    empty_reference_kinds: tuple[str, ...] = ()
+    #: A person can move a bill's date on the platform.
+    can_edit_invoice_date = True
+
+
+class AccessTokenSignIn(Platform):
+    """Platforms whose connector signs in with OAuth access tokens kept (encrypted) in the connection row."""
+
+    name: str
+    state: object
+    rotates_refresh_tokens: bool
+
+    def _connection(self, container) -> t.Connection:
+        with container.sessionmaker() as s:
+            return s.scalars(select(t.Connection).where(t.Connection.platform == self.name,
+                                                        t.Connection.status == "connected")).one()
+
+    def sign_in_marker(self, container):
+        return self._connection(container).secrets_enc
+
+    def expire_sign_in(self) -> None:
+        self.state.expire_access_tokens()
+
+    def check_sign_in_renewed(self, container, before) -> None:
+        conn = self._connection(container)
+        after = container.vault.decrypt_json(conn.secrets_enc)
+        assert conn.secrets_enc != before  # the renewed tokens were saved
+        assert after["tokens"]["access_token"] and after["tokens"]["access_token"] not in (conn.secrets_enc or "")
+        if self.rotates_refresh_tokens:
+            assert after["tokens"]["refresh_token"]
+            assert after["tokens"]["refresh_token"] not in (conn.secrets_enc or "")  # encrypted at rest
