@@ -22,6 +22,11 @@ def attribute_kinds(ctx: Ctx) -> tuple[str | None, dict[str, str]]:
     return conn.id, {"gl_account": "accounts", **{d.code: d.kind for d in dims}}
 
 
+def enrolled_dimension_codes() -> set[str]:
+    """Every dimension code an enrolled platform declares (the API schema names them all)."""
+    return {d.code for plugin in registry.plugins() for d in plugin.capabilities.dimensions}
+
+
 def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attributes") -> dict:
     """Known names; values that exist and are active in the platform's reference data (when loaded)."""
     if attrs is None:

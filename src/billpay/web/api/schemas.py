@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
-from ...services.coding import attribute_kinds
+from ...services.coding import enrolled_dimension_codes
 
 Amount = StrictStr | StrictInt
 
@@ -27,7 +27,7 @@ class _Attributes(Body):
 # The dimensions enrolled platforms declare beyond these (Business Central's project, area …) are fields too.
 Attributes = create_model(
     "Attributes", __base__=_Attributes,
-    **{code: (StrictStr | None, None) for code in sorted(attribute_kinds()) if code not in _Attributes.model_fields
+    **{code: (StrictStr | None, None) for code in sorted(enrolled_dimension_codes()) if code not in _Attributes.model_fields
        and code != "class"},
 )
 
