@@ -17,6 +17,10 @@ class Platform:
     empty_reference_kinds: tuple[str, ...] = ()
     #: A person can move a bill's date on the platform.
     can_edit_invoice_date = True
+    #: Creates carry an idempotency key the platform honours (request id, external id, control id).
+    idempotent_creates = True
+    #: The platform's API shows what was paid of a partly paid bill.
+    partial_payments_visible = True
 
 
 class AccessTokenSignIn(Platform):
