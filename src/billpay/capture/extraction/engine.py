@@ -15,7 +15,7 @@ from .reader import ReadOut, ocr_images_on_page, read_image, read_pdf, read_text
 
 log = logging.getLogger(__name__)
 
-DEFAULT_OCR_LANGS = "eng+deu+fra"
+DEFAULT_OCR_LANGS = "eng"
 
 
 def extract_document(data: bytes, filename: str | None = None, *, profile: VendorProfile | None = None,

@@ -100,7 +100,8 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
             cands.setdefault(c.field, []).append(c)
     choices: dict[str, Choice] = {}
 
-    money = sel.pick_money(cands)
+    sel.demote_summaries(doc, cands)
+    money = sel.pick_money(cands, sel.tendered_total(doc, ctx))
     choices.update(money)
     iban = _pick_iban(cands.get("iban", []), profile, warnings)
     if iban:

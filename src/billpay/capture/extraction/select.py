@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .amounts import currency_votes
+from .amounts import currency_votes, find_amounts, local_currency
 from .candidates import Candidate, Context
 from .dates import DateHit, date_order, find_dates
 from .ids import find_bics, find_ibans, find_vat_ids, valid_bic
@@ -117,16 +117,67 @@ def free_dates(doc: Document, ctx: Context) -> list[Candidate]:
 
 
 # ------------------------------------------------------------------ money
-def pick_money(cands: dict[str, list[Candidate]], profile_total_label: str | None = None) -> dict[str, Choice]:
+_TENDER = re.compile(r"^(?:cash(?:\s*(?:tendered|paid|received))?|tunai|amount\s*(?:paid|tendered)|paid(?:\s*by)?|tendered|payment|pay"
+                     r"|visa|master\s*(?:card)?|credit\s*card|debit\s*card|card|amex|e-?wallet)\b")
+_CHANGE = re.compile(r"^(?:change(?:\s*due)?|baki|cash\s*change)\b")
+_SUMMARY = re.compile(r"(?:gst|sst|tax|vat|tva|mwst|btw)\s*(?:summary|analysis|breakdown)|ringkasan")
+
+
+def tendered_total(doc: Document, ctx: Context) -> tuple[Decimal, float] | None:
+    """The total a till receipt implies: cash handed over minus change given (or the card payment).
+
+    Returns the amount and how much it says: 0.6 when change was given (the
+    difference is a new number, unlikely to be misread the same way), 0.3 from
+    a payment line alone (no change: it repeats the total, misreadings and all).
+    """
+    paid = change = None
+    for page in doc.pages:
+        for row in page.rows:
+            amounts = [a for seg in row for a in find_amounts(seg.text, ctx.decimal_hint) if a.decimals == 2]
+            if not amounts:
+                continue
+            head = row[0].norm.strip(" :*-")
+            if change is None and _CHANGE.match(head):
+                change = amounts[-1].value
+            elif paid is None and _TENDER.match(head) and amounts[-1].value > 0:
+                paid = amounts[-1].value
+    if paid is None:
+        return None
+    if change is not None and 0 <= change < paid:
+        return paid - change, 0.6
+    return paid, 0.3
+
+
+def demote_summaries(doc: Document, cands: dict[str, list[Candidate]]) -> None:
+    """Amounts in a tax summary table under the totals ("GST Summary") are per-rate figures, not the total."""
+    rows: set[tuple[int, int]] = set()
+    for page in doc.pages:
+        for r, row in enumerate(page.rows):
+            if any(_SUMMARY.search(seg.norm) for seg in row):
+                rows.update((page.index, k) for k in range(r, min(r + 6, len(page.rows))))
+    if not rows:
+        return
+    for name in ("total", "subtotal", "tax"):
+        for c in cands.get(name, []):
+            if (c.page.index, c.seg.row) in rows:
+                c.score *= 0.3
+
+
+def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float] | None = None) -> dict[str, Choice]:
     tops = {}
     for f in ("total", "subtotal", "tax"):
         ranked = best_by_value(cands.get(f, []))
         tops[f] = ranked[:6]
+    if (tendered is not None and tendered[1] >= 0.6 and not any(t[0] == tendered[0] for t in tops["total"])
+            and max((t[1] for t in tops["total"]), default=0.0) < 0.75):
+        tops["total"].append((tendered[0], 0.45, None))  # cash minus change: the total, where the total was misread
     best = None
     for t in tops["total"] or [(None, 0.0, None)]:
         for s in tops["subtotal"][:5] + [(None, 0.0, None)]:
             for x in tops["tax"][:5] + [(None, 0.0, None)]:
                 score = t[1] + 0.35 * s[1] + 0.35 * x[1]
+                if tendered is not None and t[0] is not None and t[0] == tendered[0]:
+                    score += tendered[1]
                 tv, sv, xv = t[0], s[0], x[0]
                 if tv is not None and sv is not None and xv is not None:
                     if sv + xv == tv:
@@ -151,7 +202,9 @@ def pick_money(cands: dict[str, list[Candidate]], profile_total_label: str | Non
             continue
         ranked = tops[name]
         runner = max((r[1] for r in ranked if r[0] != pick[0]), default=0.0)
-        conf = confidence(pick[1], runner, pick[2].conf)
+        conf = confidence(pick[1], runner, pick[2].conf if pick[2] is not None else 0.8)
+        if name == "total" and tendered is not None and pick[0] == tendered[0]:
+            conf = max(conf, 0.6 + 0.5 * tendered[1])
         if adds_up:
             conf = max(conf, 0.9) if name == "total" else max(conf, 0.85)
         out[name] = Choice(pick[0], conf, pick[2])
@@ -163,9 +216,12 @@ def pick_money(cands: dict[str, list[Candidate]], profile_total_label: str | Non
 
 # ------------------------------------------------------------------ currency
 def pick_currency(doc: Document, total: Choice | None, iban: str | None, hint: str | None) -> Choice | None:
-    votes = currency_votes(doc.text())
+    text = doc.text()
+    votes = currency_votes(text)
     if total and total.cand is not None and total.cand.extra.get("currency"):
         code = total.cand.extra["currency"]
+        if code == "USD" and "US" not in (total.cand.raw or "").upper():
+            code = local_currency(text) or code  # a bare "$" is the local dollar (or ringgit)
         votes[code] = votes.get(code, 0.0) + 3.0
     if iban and iban[:2] in IBAN_CURRENCY:
         code = IBAN_CURRENCY[iban[:2]]
