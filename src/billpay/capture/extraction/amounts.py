@@ -158,7 +158,8 @@ _CURRENCY_WORDS = {
 COUNTRY_HINTS = {
     "MYR": re.compile(r"\b(?:sdn\.?\s*bhd|s/b|berhad|malaysia|kuala\s+lumpur|selangor|johor|pulau\s+pinang|penang|perak|kedah"
                       r"|negeri\s+sembilan|melaka|pahang|terengganu|kelantan|sabah|sarawak|petaling\s+jaya|shah\s+alam"
-                      r"|subang\s+jaya|puchong|cheras|klang|jalan|taman|lorong|kampung|persiaran)\b", re.I),
+                      r"|subang|puchong|cheras|klang|jalan|jln|taman|lorong|kampung|persiaran|petaling|kelana)\b"
+                      r"|\(\s*\d{4,8}\s*-\s*[A-Z]\s*\)", re.I),
 }
 
 

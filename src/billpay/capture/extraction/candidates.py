@@ -210,7 +210,13 @@ def label_candidates(doc: Document, ctx: Context) -> list[Candidate]:
                         continue
                     labels = ctx.labels_of(seg)
                     # the value ends where the next label begins (one label may name two fields)
-                    stop = min((l.start for l in labels if l.start >= lab.end), default=len(seg.text))
+                    after = [l for l in labels if l.start >= lab.end]
+                    if lab.field in ("total", "subtotal"):
+                        # "Total Incl. GST 60.00", "Total After Adj Inct GST 42.50": the tax word belongs to this label
+                        while after and after[0].field in ("tax", "vendor_tax_id") and after[0].start - lab.end <= 10 \
+                                and not find_amounts(seg.text[lab.end:after[0].start]):
+                            after = after[1:]
+                    stop = after[0].start if after else len(seg.text)
                     if lab.field == "payment_terms":
                         stop = len(seg.text)  # "14 Tage netto": words of other labels belong to the terms
                     out.extend(_around(page, r, seg, lab, stop, ctx))

@@ -46,7 +46,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     ],
     "total": [
         (r"grand\s*total", 0.97), (r"invoice\s*total", 0.95), (r"total\s*(?:invoice\s*)?amount(?:\s*due)?", 0.9), (r"total\s*due", 0.88),
-        (r"total\s*\(?\s*(?:incl\.?|including|inclusive|inc\.?)(?:\s*of)?(?:\s*(?:vat|tax|gst|sst|btw|mwst|ust|tva))?\.?\s*\)?", 0.95), (r"total\s*for\s*this\s*invoice", 0.93),
+        (r"total\s*\(?\s*(?:incl\.?|including|inclusive|inc\.?)(?:\s*[.,]?\s*[o0]f)?(?:\s*(?:vat|tax|gst|sst|btw|mwst|ust|tva))?\.?\s*\)?", 0.95), (r"total\s*for\s*this\s*invoice", 0.93),
         (r"total\s*(?:to\s*pay|payable)", 0.85), (r"amount\s*(?:due|payable)", 0.8), (r"balance\s*due", 0.78), (r"total", 0.7),
         (r"gesamt\s*-?\s*betrag", 0.92), (r"rechnungs\s*-?\s*betrag", 0.92), (r"end\s*-?\s*betrag", 0.92), (r"gesamt\s*-?\s*summe", 0.9),
         (r"summe\s*\(?\s*(?:inkl\.?|brutto)(?:\s*(?:ust|mwst)\.?)?\s*\)?", 0.95), (r"gesamt\s*\(?\s*(?:inkl\.?|brutto)(?:\s*(?:ust|mwst)\.?)?\s*\)?", 0.95), (r"brutto\s*-?\s*betrag", 0.85), (r"zahl\s*-?\s*betrag", 0.85),

@@ -148,6 +148,20 @@ def tendered_total(doc: Document, ctx: Context) -> tuple[Decimal, float] | None:
     return paid, 0.3
 
 
+_ROUNDING = re.compile(r"^(?:total\s*)?round(?:ing|ed)?\s*(?:adj(?:ustment)?\.?)?\b")
+
+
+def rounding_adjustment(doc: Document, ctx: Context) -> Decimal | None:
+    """A cash rounding line ("Rounding Adj -0.02"): the total paid is the total plus this."""
+    for page in doc.pages:
+        for row in page.rows:
+            if _ROUNDING.match(row[0].norm.strip(" :*-")):
+                amounts = [a for seg in row for a in find_amounts(seg.text, ctx.decimal_hint) if a.decimals == 2]
+                if amounts and 0 < abs(amounts[-1].value) < Decimal("0.05"):
+                    return amounts[-1].value
+    return None
+
+
 def demote_summaries(doc: Document, cands: dict[str, list[Candidate]]) -> None:
     """Amounts in a tax summary table under the totals ("GST Summary") are per-rate figures, not the total."""
     rows: set[tuple[int, int]] = set()
@@ -163,11 +177,16 @@ def demote_summaries(doc: Document, cands: dict[str, list[Candidate]]) -> None:
                 c.score *= 0.3
 
 
-def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float] | None = None) -> dict[str, Choice]:
+def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float] | None = None,
+               rounding: Decimal | None = None) -> dict[str, Choice]:
     tops = {}
     for f in ("total", "subtotal", "tax"):
         ranked = best_by_value(cands.get(f, []))
         tops[f] = ranked[:6]
+    if rounding is not None and tops["total"]:
+        # the rounded amount is what is paid: a total of 31.02 with "Rounding Adj -0.02" is 31.00
+        have = {t[0] for t in tops["total"]}
+        tops["total"] += [(t[0] + rounding, 0.9 * t[1] + 0.1, t[2]) for t in tops["total"][:3] if t[0] + rounding not in have]
     if (tendered is not None and tendered[1] >= 0.6 and not any(t[0] == tendered[0] for t in tops["total"])
             and max((t[1] for t in tops["total"]), default=0.0) < 0.75):
         tops["total"].append((tendered[0], 0.45, None))  # cash minus change: the total, where the total was misread

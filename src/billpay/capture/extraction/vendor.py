@@ -35,6 +35,7 @@ _COMPANY_REG = re.compile(r"\(?\s*(?:[A-Z]{2}\d{6,8}|\d{4,8})\s*-\s*[A-Z]\s*\)?"
 _TRADE_WORDS = re.compile(r"(?i)\b(?:trading|enterprise|hardware|restaurant|restoran|stationery|stationer|perniagaan|kedai|syarikat"
                           r"|mart|bakery|bakeries|supermarket|pasaraya|cafe|caf[eé]|marketing|supply|supplies|store|stores|shop"
                           r"|services|industries|company|gallery|pharmacy|farmasi|bookstore|confectionery)\b")
+_REG_LABEL = re.compile(r"(?i)[\s(]*(?:roc|co\.?\s*reg|company\s*(?:reg(?:istration)?\.?\s*)?no|reg(?:istration)?\.?\s*no)\.?\s*[:.]?\s*$")
 _OWNER = re.compile(r"(?i)\b(?:owned\s+by|dimiliki\s+oleh|operated\s+by|a\s+member\s+of)\b")
 _LEGAL_ALONE = re.compile(r"^(?:" + _LEGAL + r")[\s.,]*(?:\(?\s*\d{4,8}\s*-\s*[A-Z]\s*\)?)?$")
 _LEGAL_WORDS = re.compile(r"\b(?:" + _LEGAL + r")(?![\w])", re.I)
@@ -168,7 +169,7 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
         name = _clean(name)
         pg = next((p for p in doc.pages if p.index == seg.page), doc.pages[0])
         if seg.row > 0 and any(_OWNER.search(o.text) for o in pg.rows[seg.row - 1] + pg.rows[seg.row]):
-            score *= 0.7  # "Owned by X Sdn Bhd": the owner, not the shop the receipt names
+            score *= 0.45  # "Owned by X Sdn Bhd": the owner, not the shop the receipt names
         if score > 0 and _plausible(name) and not BUYER_LABELS.match(fold(name)):
             votes.append(NameVote(name, score, seg, [why]))
 
@@ -202,9 +203,10 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                     vote(name, 0.55 + (0.1 if top else 0.0) + (0.15 if near else 0.0), seg, "legal form")
                 # a company registration number right after a name (or under it)
                 reg = _COMPANY_REG.search(seg.text)
-                if reg and re.search(r"[A-Za-z]{2}", seg.text[:reg.start()]) and page is first:
-                    vote(seg.text[:reg.start()], 0.72, seg, "registration number")
-                elif reg and reg.start() <= 1 and r > 0 and page is first:
+                before = _REG_LABEL.sub("", seg.text[:reg.start()]) if reg else ""
+                if reg and re.search(r"[A-Za-z]{2}", before) and page is first:
+                    vote(before, 0.72, seg, "registration number")
+                elif reg and len(before.strip(" ([:")) <= 1 and r > 0 and page is first:
                     above = [o for o in page.rows[r - 1] if o.x1 > seg.x0 - 3 * seg.h and o.x0 < seg.x1 + 3 * seg.h]
                     if len(above) == 1 and not re.search(r"\d", above[0].text):
                         vote(above[0].text, 0.68, above[0], "registration number")
