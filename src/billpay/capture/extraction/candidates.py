@@ -11,7 +11,14 @@ from typing import Any, Callable
 
 from .amounts import AmountHit, find_amounts
 from .dates import DateHit, find_dates
-from .ids import find_account_numbers, find_bics, find_ibans, find_routing, find_vat_ids, id_token
+from .ids import (
+    find_account_numbers,
+    find_bics,
+    find_ibans,
+    find_routing,
+    find_vat_ids,
+    id_token,
+)
 from .layout import Document, Page, Segment
 from .lexicon import LabelHit, scan_labels
 from .terms import parse_terms

@@ -6,10 +6,18 @@ import hashlib
 import logging
 import time
 
+from .calibration import calibrate
 from .einvoice import parse_einvoice
-from .interpret import interpret, merge_readings
 from .intake import sniff
-from .model import FIELD_NAMES, KEY_FIELDS, DEFAULT_LIMITS, ExtractionResult, Limits, Rejected
+from .interpret import interpret, merge_readings
+from .model import (
+    DEFAULT_LIMITS,
+    FIELD_NAMES,
+    KEY_FIELDS,
+    ExtractionResult,
+    Limits,
+    Rejected,
+)
 from .profile import VendorProfile
 from .reader import ReadOut, ocr_images_on_page, read_image, read_pdf, read_text
 
@@ -97,6 +105,10 @@ def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfil
 
 
 def _finish(result: ExtractionResult, got) -> None:
+    for f in got.fields.values():
+        if f.raw_confidence is None:
+            f.raw_confidence = f.confidence
+            f.confidence = round(calibrate(f.confidence), 3)
     result.fields = got.fields
     result.lines = got.lines
     for w in got.warnings:

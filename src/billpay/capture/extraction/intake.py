@@ -7,7 +7,7 @@ import warnings
 
 from PIL import Image
 
-from .model import Limits, Rejected, DEFAULT_LIMITS
+from .model import DEFAULT_LIMITS, Limits, Rejected
 
 # Pillow's own decompression-bomb guard, set explicitly rather than trusting
 # its default (89 MP): anything above our default limit raises before a single

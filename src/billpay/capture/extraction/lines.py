@@ -74,7 +74,7 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
         d_x1 = heads[i + 1][1].x0 - h if i + 1 < len(heads) else page.width
     else:
         d_x0, d_x1 = 0.0, heads[0][1].x0 - h
-    qty_seg, price_seg = cols.get("quantity"), cols.get("unit_price")
+    qty_seg = cols.get("quantity")
     numeric_heads = [(k, sg) for k, sg in heads if k in ("quantity", "unit_price", "amount")]
     last_y = page.rows[r0][0].y1
     for row in page.rows[r0 + 1:]:
