@@ -10,10 +10,15 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from billpay.capture.extraction import FIELD_NAMES, apply_profile, cli_payload, extract_document
+from billpay.capture.extraction import (
+    FIELD_NAMES,
+    apply_profile,
+    cli_payload,
+    extract_document,
+)
 from billpay.capture.extraction.model import Limits
 
-from .pdfgen import make_pdf, invoice_page
+from .pdfgen import invoice_page, make_pdf
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "documents"
 

@@ -6,10 +6,21 @@ from decimal import Decimal
 
 import pytest
 
-from billpay.capture.extraction.amounts import currency_votes, decimal_separator, find_amounts, parse_amount
+from billpay.capture.extraction.amounts import (
+    currency_votes,
+    decimal_separator,
+    find_amounts,
+    parse_amount,
+)
 from billpay.capture.extraction.dates import date_order, find_dates, parse_date
 from billpay.capture.extraction.ids import (
-    find_bics, find_ibans, find_vat_ids, id_token, repair_bic, valid_iban, valid_routing,
+    find_bics,
+    find_ibans,
+    find_vat_ids,
+    id_token,
+    repair_bic,
+    valid_iban,
+    valid_routing,
 )
 from billpay.capture.extraction.layout import fold
 from billpay.capture.extraction.lexicon import scan_labels

@@ -5,7 +5,12 @@ import datetime as dt
 from decimal import Decimal
 
 from billpay.capture.extraction import (
-    VendorCandidate, VendorProfile, apply_profile, extract_document, learn_profile, match_vendor,
+    VendorCandidate,
+    VendorProfile,
+    apply_profile,
+    extract_document,
+    learn_profile,
+    match_vendor,
 )
 
 from .pdfgen import invoice_page, make_pdf

@@ -193,8 +193,9 @@ def _speckled(img: Image.Image) -> bool:
 
 def _ink_span(profile: list[float]) -> int:
     """Length of the stretch of a row/column profile that holds ink (2 % cut at each end)."""
-    bright = sorted(profile)[int(0.95 * (len(profile) - 1))]
-    ink = [i for i, v in enumerate(profile) if v < bright - max(3.0, 0.03 * bright)]
+    ordered = sorted(profile)
+    bright, dark = ordered[int(0.95 * (len(ordered) - 1))], ordered[0]
+    ink = [i for i, v in enumerate(profile) if v < bright - max(0.6, 0.1 * (bright - dark))]
     if len(ink) < 2:
         return 0
     cut = len(ink) // 50

@@ -224,6 +224,8 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
         conf = confidence(pick[1], runner, pick[2].conf if pick[2] is not None else 0.8)
         if name == "total" and tendered is not None and pick[0] == tendered[0]:
             conf = max(conf, 0.6 + 0.5 * tendered[1])
+        elif name == "total" and tendered is not None and tendered[1] >= 0.6:
+            conf = min(conf, 0.45)  # cash less change says another amount: one of them is misread
         if adds_up:
             conf = max(conf, 0.9) if name == "total" else max(conf, 0.85)
         out[name] = Choice(pick[0], conf, pick[2])
