@@ -32,9 +32,13 @@ MAX_DPI = 300.0
 TARGET_LINE_PX = 34.0
 #: lines lower than this many pixels are scaled up (by at most 1.5)
 UPSCALE_BELOW = 16.0
-#: Tesseract variables set on every instance (measured choices, see docs/benchmarks.md)
+#: Measured choices (docs/benchmarks.md, "OCR variants"); bench.ocr_engines switches them to compare.
 TESS_VARIABLES: dict[str, str] = {}
 PAGE_PSM = tesserocr.PSM.AUTO
+#: read single-column pages (till receipts) as one column (--psm 4)
+RECEIPT_COLUMN = True
+#: a 3x3 median before OCR (not on thin-printed receipts unless speckled)
+DESPECKLE = True
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                   "/usr/share/tessdata", "/usr/local/share/tessdata")
 
@@ -176,8 +180,8 @@ def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float, bool]:
     if scale != 1.0:
         img = img.resize((max(int(img.width * scale), 1), max(int(img.height * scale), 1)),
                          Image.BOX if scale < 1.0 else Image.BICUBIC)
-    column = is_single_column(img)
-    if not column or _speckled(img):
+    column = is_single_column(img) and RECEIPT_COLUMN
+    if DESPECKLE and (not column or _speckled(img)):
         img = img.filter(ImageFilter.MedianFilter(3))
     return img, scale, column
 
