@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ("bench.api", "bench.web", "bench.sync", "bench.extraction")
+BENCHES = ("bench.api", "bench.web", "bench.sync", "bench.extraction", "bench.ocr_engines")
 
 if __name__ == "__main__":
     failed = [m for m in BENCHES if subprocess.run([sys.executable, "-m", m, *sys.argv[1:]]).returncode != 0]
