@@ -162,15 +162,20 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(json.dumps(summary))
     if not args.no_docs:
-        doc = DOCS.read_text(encoding="utf-8")
-        if MARK_START in doc:
-            a, b = doc.index(MARK_START), doc.index(MARK_END) + len(MARK_END)
-            doc = doc[:a] + text + doc[b:]
-        else:
-            at = doc.find("Machine-readable summary (last line of the run)", doc.find("## Extraction"))
-            doc = doc[:at] + text + "\n\n" + doc[at:] if at >= 0 else doc.rstrip("\n") + "\n\n" + text + "\n"
-        DOCS.write_text(doc, encoding="utf-8")
+        insert_docs(text)
     return 0
+
+
+def insert_docs(text: str) -> None:
+    """Put the variants table into the Extraction section (before its machine-readable summary)."""
+    doc = DOCS.read_text(encoding="utf-8")
+    if MARK_START in doc:
+        a, b = doc.index(MARK_START), doc.index(MARK_END) + len(MARK_END)
+        doc = doc[:a] + text + doc[b:]
+    else:
+        at = doc.find("Machine-readable summary (last line of the run)", doc.find("## Extraction"))
+        doc = doc[:at] + text + "\n\n" + doc[at:] if at >= 0 else doc.rstrip("\n") + "\n\n" + text + "\n"
+    DOCS.write_text(doc, encoding="utf-8")
 
 
 if __name__ == "__main__":
