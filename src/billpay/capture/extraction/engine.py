@@ -109,6 +109,8 @@ def _finish(result: ExtractionResult, got) -> None:
         if f.raw_confidence is None:
             f.raw_confidence = f.confidence
             f.confidence = round(calibrate(f.confidence), 3)
+            if f.ceiling is not None:
+                f.confidence = min(f.confidence, f.ceiling)
     result.fields = got.fields
     result.lines = got.lines
     for w in got.warnings:

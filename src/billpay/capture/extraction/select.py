@@ -32,6 +32,8 @@ class Choice:
         self.confidence = max(0.0, min(confidence, 0.99))
         self.cand = cand
         self.raw = raw if raw is not None else (cand.raw if cand else None)
+        #: an upper bound that calibration must not lift (a value a check contradicts stays low or medium)
+        self.ceiling: float | None = None
 
 
 def noisy_or(scores: list[float]) -> float:
