@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 BENCHES = ("bench.api", "bench.web", "bench.sync", "bench.netsuite", "bench.intacct", "bench.business_central",
-           "bench.extraction")
+           "bench.extraction", "bench.ocr_engines")
 
 if __name__ == "__main__":
     failed = [m for m in BENCHES if subprocess.run([sys.executable, "-m", m, *sys.argv[1:]]).returncode != 0]

@@ -10,7 +10,12 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from billpay.capture.extraction import FIELD_NAMES, apply_profile, cli_payload, extract_document
+from billpay.capture.extraction import (
+    FIELD_NAMES,
+    apply_profile,
+    cli_payload,
+    extract_document,
+)
 from billpay.capture.extraction.model import Limits
 
 from .pdfgen import invoice_page, make_pdf

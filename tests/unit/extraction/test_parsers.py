@@ -6,7 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from billpay.capture.extraction.amounts import currency_votes, decimal_separator, find_amounts, parse_amount
+from billpay.capture.extraction.amounts import (
+    currency_votes,
+    decimal_separator,
+    find_amounts,
+    parse_amount,
+)
 from billpay.capture.extraction.dates import date_order, find_dates, parse_date
 from billpay.capture.extraction.ids import (
     find_bics,

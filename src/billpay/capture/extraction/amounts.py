@@ -20,9 +20,10 @@ SYMBOLS = {
     "€": "EUR", "$": "USD", "US$": "USD", "USD$": "USD", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR",
     "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "S$": "SGD", "HK$": "HKD", "R$": "BRL",
     "Fr.": "CHF", "SFr.": "CHF", "zł": "PLN", "Kč": "CZK", "¥": "JPY", "₩": "KRW", "₺": "TRY", "₪": "ILS",
+    "RM": "MYR",
 }
 
-_CUR = (r"(?:US\$|USD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|R\$|SFr\.|Fr\.|[€$£₹¥₩₺₪]|Rs\.?|zł|Kč|"
+_CUR = (r"(?:US\$|USD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|R\$|SFr\.|Fr\.|[€$£₹¥₩₺₪]|Rs\.?|zł|Kč|RM|"
         + "|".join(ISO_CODES) + r")")
 
 _NUM = (
@@ -144,24 +145,53 @@ def decimal_separator(texts: list[str]) -> str | None:
     return "," if comma > dot else "."
 
 
-_CURRENCY_TOKEN = re.compile(r"(?<![A-Za-z])(" + "|".join(ISO_CODES) + r")(?![A-Za-z])|(US\$|CA\$|C\$|AU\$|A\$|[€$£₹¥])|(?<![A-Za-z])(Rs\.?)(?=\s?-?\d)")
+_CURRENCY_TOKEN = re.compile(r"(?<![A-Za-z])(" + "|".join(ISO_CODES) + r")(?![A-Za-z])|(US\$|CA\$|C\$|AU\$|A\$|[€$£₹¥])"
+                             r"|(?<![A-Za-z])(Rs\.?)(?=\s?-?\d)|(?<![A-Za-z])(RM)(?=\s?-?\d|\)|\s*$)")
 
 _CURRENCY_WORDS = {
     "euro": "EUR", "euros": "EUR", "us dollars": "USD", "dollars": "USD", "rupees": "INR", "pounds sterling": "GBP",
-    "swiss francs": "CHF", "franken": "CHF",
+    "swiss francs": "CHF", "franken": "CHF", "ringgit": "MYR",
+}
+
+#: Words that place a document in a country whose shops print "$" (or nothing) for their own currency.
+#: Malaysian receipts print "RM", "$" or no sign at all; their legal forms and places say where they are.
+COUNTRY_HINTS = {
+    "MYR": re.compile(r"\b(?:sdn\.?\s*bhd|s/b|berhad|malaysia|kuala\s+lumpur|selangor|johor|pulau\s+pinang|penang|perak|kedah"
+                      r"|negeri\s+sembilan|melaka|pahang|terengganu|kelantan|sabah|sarawak|petaling\s+jaya|shah\s+alam"
+                      r"|subang|puchong|cheras|klang|jalan|jln|taman|lorong|kampung|persiaran|petaling|kelana)\b"
+                      r"|\(\s*\d{4,8}\s*-\s*[A-Z]\s*\)", re.I),
 }
 
 
+def local_currency(text: str) -> str | None:
+    """The currency of the country the text places itself in (``COUNTRY_HINTS``), if any."""
+    for code, rx in COUNTRY_HINTS.items():
+        if len(rx.findall(text)) >= 2:
+            return code
+    return None
+
+
 def currency_votes(text: str) -> dict[str, float]:
-    """How strongly the text points at each currency (codes count more than "$")."""
+    """How strongly the text points at each currency (codes count more than "$").
+
+    Where the text places the document in a country listed in ``COUNTRY_HINTS``,
+    a bare "$" counts for that country's currency, and the country itself is a vote.
+    """
     votes: dict[str, float] = {}
+    local = local_currency(text)
+    if local:
+        votes[local] = min(0.5 * len(COUNTRY_HINTS[local].findall(text)), 2.0)
     for m in _CURRENCY_TOKEN.finditer(text):
         if m.group(1):
             code, w = m.group(1), 1.0
         elif m.group(2):
             code, w = currency_code(m.group(2)), (0.6 if m.group(2) == "$" else 1.0)
-        else:
+            if m.group(2) == "$" and local:
+                code = local
+        elif m.group(3):
             code, w = "INR", 1.0
+        else:
+            code, w = "MYR", 1.0
         if code:
             votes[code] = votes.get(code, 0.0) + w
     low = text.lower()

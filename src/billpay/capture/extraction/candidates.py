@@ -9,9 +9,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .amounts import find_amounts
+from .amounts import AmountHit, find_amounts
 from .dates import DateHit, find_dates
-from .ids import find_account_numbers, find_bics, find_ibans, find_routing, find_vat_ids, id_token
+from .ids import (
+    find_account_numbers,
+    find_bics,
+    find_ibans,
+    find_routing,
+    find_vat_ids,
+    id_token,
+)
 from .layout import Document, Page, Segment
 from .lexicon import LabelHit, scan_labels
 from .terms import parse_terms
@@ -68,7 +75,32 @@ def _date_spans(text: str, ocr: bool) -> list[DateHit]:
     return find_dates(text, fused=ocr)
 
 
+# OCR misreadings of money: "RM" read as PM/RN/BH..., "7..00", "6. 60", "42 .50"
+_OCR_RM = re.compile(r"(?<![A-Za-z])[RPBK][MNHB](?=\s?\d)")
+_OCR_JUNK = re.compile(r"(?<=\d)(?:\.[.,]|[.,] | [.,])(?=\d{2}(?!\d))")
+
+
+def repair_money_text(text: str) -> tuple[str, list[int]]:
+    """Undo OCR damage in amounts; returns the repaired text and, per character, its offset in ``text``."""
+    text = _OCR_RM.sub("RM", text)
+    out: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for m in _OCR_JUNK.finditer(text):
+        out.append(text[pos:m.start()])
+        index.extend(range(pos, m.start()))
+        out.append(".")
+        index.append(m.start())
+        pos = m.end()
+    out.append(text[pos:])
+    index.extend(range(pos, len(text) + 1))
+    return "".join(out), index
+
+
 def find_money(text: str, ctx: Context) -> list[Found]:
+    index = None
+    if ctx.ocr:
+        text, index = repair_money_text(text)
     dates = _date_spans(text, False)
     out = []
     for a in find_amounts(text, ctx.decimal_hint):
@@ -77,8 +109,16 @@ def find_money(text: str, ctx: Context) -> list[Found]:
         q = 1.0 if a.decimals == 2 else (0.8 if a.decimals == 0 and a.currency else 0.6)
         if a.decimals == 0 and not a.currency and abs(a.value) >= 100000:
             q = 0.2  # long bare integers are references, not prices
-        out.append((a, a.start, a.end, q))
+        s, e = (index[a.start], index[a.end]) if index else (a.start, a.end)
+        out.append((a, s, e, q))
+        if ctx.ocr and a.decimals == 0 and 100 <= abs(a.value) < 100000 and ctx.decimal_hint:
+            # "4250" where the page prints cents everywhere: the decimal point was lost
+            out.append((_cents(a), s, e, 0.3))
     return out
+
+
+def _cents(a: AmountHit) -> AmountHit:
+    return AmountHit(a.value / 100, a.start, a.end, a.currency, 2, a.decimal_sep, False, a.text)
 
 
 def find_date_values(text: str, ctx: Context) -> list[Found]:
@@ -177,7 +217,13 @@ def label_candidates(doc: Document, ctx: Context) -> list[Candidate]:
                         continue
                     labels = ctx.labels_of(seg)
                     # the value ends where the next label begins (one label may name two fields)
-                    stop = min((l.start for l in labels if l.start >= lab.end), default=len(seg.text))
+                    after = [l for l in labels if l.start >= lab.end]
+                    if lab.field in ("total", "subtotal"):
+                        # "Total Incl. GST 60.00", "Total After Adj Inct GST 42.50": the tax word belongs to this label
+                        while after and after[0].field in ("tax", "vendor_tax_id") and after[0].start - lab.end <= 10 \
+                                and not find_amounts(seg.text[lab.end:after[0].start]):
+                            after = after[1:]
+                    stop = after[0].start if after else len(seg.text)
                     if lab.field == "payment_terms":
                         stop = len(seg.text)  # "14 Tage netto": words of other labels belong to the terms
                     out.extend(_around(page, r, seg, lab, stop, ctx))

@@ -39,6 +39,8 @@ _DAY_MONTH = re.compile(
 # "August 3 , 2014", "Jan 1, 2022", "Dec 31st 2017"
 _MONTH_DAY = re.compile(
     r"\b(" + _MONTH_ALT + r")\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})(?![\d])")
+# Till receipts print "25032018 13:11:54" or "20180304 10:22": eight digits, then the time of day
+_COMPACT = re.compile(r"(?<![\d])(\d{8})(?=\s+\d{1,2}:\d{2})")
 # OCR lost the first separator: "1203/2017"
 _FUSED = re.compile(r"(?<![\d.,/-])(\d{2})(\d{2})([./-])(\d{4})(?![\d])")
 
@@ -122,6 +124,12 @@ def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
         if dmy == mdy:
             mdy = None
         add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy, "numeric"))
+    for m in _COMPACT.finditer(norm):
+        t = m[1]
+        ymd = _mk(int(t[:4]), int(t[4:6]), int(t[6:]))
+        dmy = _mk(int(t[4:]), int(t[2:4]), int(t[:2]))
+        if (ymd is None) != (dmy is None):
+            add(DateHit(m.start(), m.end(), text[m.start():m.end()], ymd or dmy, None, "compact"))
     if fused:
         for m in _FUSED.finditer(norm):
             a, b, y = int(m[1]), int(m[2]), int(m[4])

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 
+from .calibration import calibrate
 from .einvoice import parse_einvoice
 from .intake import sniff
 from .interpret import interpret, merge_readings
@@ -15,7 +16,7 @@ from .reader import ReadOut, ocr_images_on_page, read_image, read_pdf, read_text
 
 log = logging.getLogger(__name__)
 
-DEFAULT_OCR_LANGS = "eng+deu+fra"
+DEFAULT_OCR_LANGS = "eng"
 
 
 def extract_document(data: bytes, filename: str | None = None, *, profile: VendorProfile | None = None,
@@ -97,6 +98,12 @@ def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfil
 
 
 def _finish(result: ExtractionResult, got) -> None:
+    for f in got.fields.values():
+        if f.raw_confidence is None:
+            f.raw_confidence = f.confidence
+            f.confidence = round(calibrate(f.confidence), 3)
+            if f.ceiling is not None:
+                f.confidence = min(f.confidence, f.ceiling)
     result.fields = got.fields
     result.lines = got.lines
     for w in got.warnings:

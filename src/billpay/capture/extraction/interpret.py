@@ -38,7 +38,9 @@ def _field(choice: Choice | None, doc: Document | None) -> ExtractedField | None
     src: Source | None = None
     if choice.cand is not None:
         src = choice.cand.page.source(choice.cand.box)
-    return ExtractedField(choice.value, round(choice.confidence, 3), src, choice.raw)
+    f = ExtractedField(choice.value, round(choice.confidence, 3), src, choice.raw)
+    f.ceiling = choice.ceiling
+    return f
 
 
 def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfile | None) -> Interpretation:
@@ -100,7 +102,8 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
             cands.setdefault(c.field, []).append(c)
     choices: dict[str, Choice] = {}
 
-    money = sel.pick_money(cands)
+    sel.demote_summaries(doc, cands)
+    money = sel.pick_money(cands, sel.tendered_total(doc, ctx), sel.rounding_adjustment(doc, ctx))
     choices.update(money)
     iban = _pick_iban(cands.get("iban", []), profile, warnings)
     if iban:
@@ -112,6 +115,7 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
             bic = Choice(profile.bic, 0.85, None, None)
         elif bic.value.upper() != profile.bic.upper():
             bic.confidence = min(bic.confidence, 0.6)
+            bic.ceiling = 0.6
             warnings.append("BIC differs from the one on file for this vendor")
     if bic and ctx.ocr and iban:
         bic.value = repair_bic(str(bic.value), str(iban.value))
@@ -163,6 +167,7 @@ def _pick_iban(cands: list[Candidate], profile: VendorProfile | None, warnings: 
             return Choice(profile.iban, 0.85, None, None)
         if choice.value != profile.iban:
             choice.confidence = min(choice.confidence, 0.5)
+            choice.ceiling = 0.45  # a changed IBAN must be confirmed explicitly (low confidence)
             warnings.append("IBAN differs from the one on file for this vendor: check the bank details before paying")
     return choice
 

@@ -46,7 +46,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     ],
     "total": [
         (r"grand\s*total", 0.97), (r"invoice\s*total", 0.95), (r"total\s*(?:invoice\s*)?amount(?:\s*due)?", 0.9), (r"total\s*due", 0.88),
-        (r"total\s*\(?\s*(?:incl\.?|including|inc\.?)(?:\s*(?:vat|tax|gst|btw|mwst|ust|tva))?\.?\s*\)?", 0.95), (r"total\s*for\s*this\s*invoice", 0.93),
+        (r"total\s*\(?\s*(?:incl\.?|including|inclusive|inc\.?)(?:\s*[.,]?\s*[o0]f)?(?:\s*(?:vat|tax|gst|sst|btw|mwst|ust|tva))?\.?\s*\)?", 0.95), (r"total\s*for\s*this\s*invoice", 0.93),
         (r"total\s*(?:to\s*pay|payable)", 0.85), (r"amount\s*(?:due|payable)", 0.8), (r"balance\s*due", 0.78), (r"total", 0.7),
         (r"gesamt\s*-?\s*betrag", 0.92), (r"rechnungs\s*-?\s*betrag", 0.92), (r"end\s*-?\s*betrag", 0.92), (r"gesamt\s*-?\s*summe", 0.9),
         (r"summe\s*\(?\s*(?:inkl\.?|brutto)(?:\s*(?:ust|mwst)\.?)?\s*\)?", 0.95), (r"gesamt\s*\(?\s*(?:inkl\.?|brutto)(?:\s*(?:ust|mwst)\.?)?\s*\)?", 0.95), (r"brutto\s*-?\s*betrag", 0.85), (r"zahl\s*-?\s*betrag", 0.85),
@@ -55,6 +55,9 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"montant\s*total", 0.85), (r"somme\s*a\s*payer", 0.8), (r"solde\s*a\s*payer", 0.68), (r"total\s*facture", 0.9), (r"total\s*general", 0.9),
         (r"totaal\s*\(?\s*(?:incl\.?|inclusief)(?:\s*btw)?\.?\s*\)?", 0.95), (r"totaal\s*-?\s*bedrag", 0.92), (r"factuur\s*-?\s*totaal", 0.95),
         (r"totaal\s*te\s*betalen", 0.9), (r"te\s*betalen", 0.78), (r"eind\s*-?\s*totaal", 0.92), (r"totaal", 0.8),
+        (r"total\s*sales\s*\(?\s*incl(?:usive|\.)?(?:\s*of)?\s*(?:gst|sst|tax)\s*\)?", 0.95),
+        (r"(?:total\s*(?:after\s*)?round(?:ed|ing)(?:\s*adj(?:ustment)?)?|round(?:ed|ing)\s*total|total\s*after\s*adj(?:ustment)?)", 0.95),
+        (r"jumlah(?:\s*besar)?", 0.8), (r"due", 0.5), (r"t[o0]ta\s?[l1i|]", 0.62), (r"total\s*\(?\s*rm\s*\)?", 0.8), (r"total\s*payable", 0.88),
         (r"importe\s*total", 0.9), (r"total\s*factura", 0.9), (r"totale(?:\s*(?:fattura|documento|da\s*pagare))?", 0.85),
     ],
     "subtotal": [
@@ -64,11 +67,13 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"netto\s*-?\s*summe", 0.9), (r"netto", 0.6),
         (r"total\s*ht", 0.95), (r"montant\s*(?:total\s*)?ht", 0.9), (r"sous\s*-?\s*total", 0.85), (r"total\s*hors\s*taxes?", 0.95),
         (r"subtotaal", 0.85), (r"totaal\s*excl\.?(?:\s*btw)?", 0.92), (r"exclusief\s*btw", 0.85), (r"excl\.?\s*btw", 0.85),
+        (r"total\s*sales\s*\(?\s*excl(?:uding|\.)?(?:\s*of)?\s*(?:gst|sst|tax)\s*\)?", 0.92),
+        (r"(?:total|amount)\s*(?:\(?\s*)?excl\.?(?:uding)?\s*(?:of\s*)?(?:gst|sst)\s*\)?", 0.9),
         (r"base\s*imponible", 0.85), (r"imponibile", 0.85),
     ],
     "tax": [
         (r"total\s*tax(?:es)?", 0.95), (r"tax\s*total", 0.95), (r"tax\s*amount", 0.9), (r"vat\s*amount", 0.9), (r"sales\s*tax", 0.85),
-        (r"vat", 0.72), (r"tax", 0.68), (r"gst", 0.7),
+        (r"vat", 0.72), (r"tax", 0.68), (r"gst", 0.7), (r"total\s*(?:gst|sst)", 0.92), (r"(?:gst|sst)\s*amount", 0.9),
         (r"ust\.?\s*gesamt", 0.95), (r"(?:zzgl\.?|zuzugl\.?|zuzuglich)\s*(?:\d+\s*%\s*)?(?:ust|mwst|umsatzsteuer)\.?", 0.9),
         (r"umsatzsteuer", 0.78), (r"mehrwertsteuer", 0.78), (r"mwst\.?", 0.72), (r"ust\.?", 0.68), (r"steuer\s*-?\s*betrag", 0.8),
         (r"total\s*tva", 0.95), (r"total\s*taxes", 0.95), (r"montant\s*(?:de\s*la\s*)?tva", 0.9), (r"tva", 0.72),
@@ -115,6 +120,9 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:uw|ihre|votre|your)\s*(?:btw|ust|tva|vat)[\w\s.-]{0,12}", 1.0), (r"(?:n°|no)?\s*tva\s*client", 1.0),
         (r"payment\s*(?:mode|method)", 1.0), (r"zahlungs\s*-?\s*(?:form|art)", 1.0), (r"mode\s*de\s*(?:paiement|reglement)", 1.0),
         (r"unit\s*price", 1.0), (r"quantity", 1.0),
+        # receipts: what was handed over and given back, counts and savings are not the total
+        (r"cash(?:\s*(?:tendered|paid|received))?", 1.0), (r"change(?:\s*due)?", 1.0), (r"tunai", 1.0), (r"baki", 1.0),
+        (r"total\s*(?:qty|quantity|items?|pcs|savings?|discount|number)", 1.0), (r"(?:gst|tax)\s*summary", 1.0),
     ],
 }
 

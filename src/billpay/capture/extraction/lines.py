@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from .amounts import decimal_separator, find_amounts
 from .candidates import Context
-from .layout import Document, Page, Segment
+from .layout import Document, Page, Segment, fold
 from .model import ExtractedField, ExtractedLine
 
 _HEADERS = {
@@ -37,14 +37,31 @@ def _header_row(page: Page) -> tuple[int, dict[str, Segment]] | None:
     for r, row in enumerate(page.rows):
         cols: dict[str, Segment] = {}
         for seg in row:
-            for name, rx in _HEADER_RE.items():
-                if name not in cols and rx.match(seg.norm):
-                    cols[name] = seg
+            for head in _cells(seg):
+                norm = head.norm.lstrip("([|_-\u2014 ")  # OCR reads table rules as brackets and bars
+                for name, rx in _HEADER_RE.items():
+                    if not rx.match(norm):
+                        continue
+                    if name not in cols:
+                        cols[name] = head
+                    elif name == "unit_price" and "amount" not in cols and head.x0 > cols[name].x1:
+                        cols["amount"] = head  # "Prijs per stuk ... Prijs incl. BTW": the second price is the line's
                     break
         named = [k for k in cols if k != "tax"]
         if len(named) >= 3 or (len(named) == 2 and "amount" in cols):
             return r, cols
     return None
+
+
+def _cells(seg: Segment) -> list[Segment]:
+    """Header cells of a segment: on a scan, narrow column gaps glue "BTW Prijs incl. BTW" into one phrase,
+    so every word that starts a header name starts a cell (up to the next such word)."""
+    starts = [i for i, w in enumerate(seg.words)
+              if i == 0 or any(rx.match(fold(w.text).lstrip("([|_-\u2014 ")) for rx in _HEADER_RE.values())]
+    if len(starts) == 1:
+        return [seg]
+    bounds = starts + [len(seg.words)]
+    return [Segment(seg.words[a:b], seg.page) for a, b in zip(bounds, bounds[1:])]
 
 
 def extract_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine]:
@@ -59,7 +76,28 @@ def extract_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLin
         lines.extend(_read_table(page, r0, cols, ctx))
     if not lines:
         return []
+    lines = reconcile(lines, [c.value for c in (subtotal, total) if c is not None])
     _score(lines, subtotal, total)
+    return lines
+
+
+def reconcile(lines: list[ExtractedLine], targets: list[Decimal]) -> list[ExtractedLine]:
+    """Drop one or two stray lines (amounts with no description: a notes row, a figure of the footer) when the
+    others then add up to the subtotal or total. Lines that already add up, or cannot be made to, are kept as read.
+    """
+    amounts = [ln.amount.value if ln.amount is not None else Decimal(0) for ln in lines]
+    total = sum(amounts, Decimal(0))
+    if not targets or any(abs(total - t) <= Decimal("0.02") for t in targets) or len(lines) < 3:
+        return lines
+    stray = [i for i, ln in enumerate(lines) if ln.description is None or not ln.description.value.strip()]
+    for t in targets:
+        for i in stray:
+            if abs(total - amounts[i] - t) <= Decimal("0.02"):
+                return lines[:i] + lines[i + 1:]
+        for i in stray:
+            for j in stray:
+                if j > i and abs(total - amounts[i] - amounts[j] - t) <= Decimal("0.02"):
+                    return [ln for k, ln in enumerate(lines) if k not in (i, j)]
     return lines
 
 
@@ -101,6 +139,12 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
         amount, aseg = amounts[-1]
         if "amount" in cols and not _under(aseg, cols["amount"], 3 * h):
             continue  # not in the amount column: footer or notes text with numbers
+        if amount.decimals == 0 and amount.currency is None and ctx.decimal_hint:
+            # a bare count ("256 GB  1") where the page prints its prices with cents: a note under a line, not a line
+            if out and desc_text and out[-1].description is not None and len(out[-1].description.value) < 200:
+                out[-1].description.value = (out[-1].description.value + " " + desc_text).strip()
+            last_y = row[0].y1
+            continue
         line = ExtractedLine()
         line.amount = ExtractedField(amount.value, 0.6, page.source(aseg.span_box(amount.start, amount.end)), amount.text)
         if desc_text:

@@ -86,6 +86,10 @@ class ExtractedField:
     confidence: float
     source: Source | None = None
     raw_text: str | None = None
+    #: the engine's score before calibration (``calibration.calibrate``); internal, not in ``to_dict()``
+    raw_confidence: float | None = field(default=None, compare=False)
+    #: internal: an upper bound calibration must not lift (set where a check contradicts the value)
+    ceiling: float | None = field(default=None, compare=False)
 
     @property
     def band(self) -> str:

@@ -1,12 +1,21 @@
-"""Tesseract OCR of page images, with word boxes and orientation handling.
+"""Tesseract OCR of page images: one pass per page, in process, with word boxes.
 
-Tesseract runs as a subprocess per page (pytesseract). OpenMP threading inside
-one Tesseract process made a page 8x slower on a 2-core machine (5 s instead of
-0.6 s), so it is limited to one thread; pages run in parallel instead.
+Tesseract is called through its C API (tesserocr): the language models are
+loaded once per thread and kept, instead of a process (and a model load) per
+pass. One pass per page, at a resolution chosen from the page itself: the
+height of its text lines is measured before OCR and the image resampled so
+that a line is about ``TARGET_LINE_PX`` pixels high, never above 300 dpi. A
+600-dpi scan of small print (or an image whose header claims the wrong
+resolution) is read the same as a 300-dpi one. Orientation detection runs only
+when the first pass looks sideways or poor.
+
+OpenMP threading inside Tesseract made a page several times slower on a
+2-core machine, so it is limited to one thread; pages run in parallel instead.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from PIL import Image, ImageFilter
@@ -15,27 +24,73 @@ from .layout import Page, Word
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-import pytesseract  # noqa: E402  (after OMP_THREAD_LIMIT, which its subprocesses inherit)
+import tesserocr  # noqa: E402  (after OMP_THREAD_LIMIT, which the library reads when it loads)
 
-DEFAULT_LANGS = "eng+deu+fra"
-TARGET_DPI = 300
-_available: set[str] | None = None
+DEFAULT_LANGS = "eng"
+MAX_DPI = 300.0
+#: pixel height of a line of body text (ink rows, ascenders to descenders) that Tesseract reads best
+TARGET_LINE_PX = 34.0
+#: lines lower than this many pixels are scaled up (by at most 1.5)
+UPSCALE_BELOW = 16.0
+#: Measured choices (docs/benchmarks.md, "OCR variants"); bench.ocr_engines switches them to compare.
+TESS_VARIABLES: dict[str, str] = {}
+PAGE_PSM = tesserocr.PSM.AUTO
+#: read single-column pages (till receipts) as one column (--psm 4)
+RECEIPT_COLUMN = True
+#: a 3x3 median before OCR (not on thin-printed receipts unless speckled)
+DESPECKLE = True
+_TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                  "/usr/share/tessdata", "/usr/local/share/tessdata")
 
 
 class OcrUnavailable(RuntimeError):
     pass
 
 
+_local = threading.local()
+_datapath: tuple[str, frozenset[str]] | None = None
+
+
+def _tessdata() -> tuple[str, frozenset[str]]:
+    """The tessdata folder (``TESSDATA_PREFIX`` or the Debian one) and its language packs."""
+    global _datapath
+    if _datapath is None:
+        for d in [os.environ.get("TESSDATA_PREFIX", ""), *_TESSDATA_DIRS]:
+            if d and os.path.isdir(d):
+                path, langs = tesserocr.get_languages(d.rstrip("/") + "/")
+                if langs:
+                    _datapath = (path, frozenset(langs))
+                    break
+        else:
+            raise OcrUnavailable("no Tesseract language data found (install tesseract-ocr-eng or set TESSDATA_PREFIX)")
+    return _datapath
+
+
 def languages(wanted: str = DEFAULT_LANGS) -> str:
     """The subset of ``wanted`` language packs that are installed (``eng`` at least)."""
-    global _available
-    if _available is None:
+    _, have = _tessdata()
+    langs = [lang for lang in wanted.split("+") if lang in have]
+    return "+".join(langs) or ("eng" if "eng" in have else sorted(have - {"osd"})[0])
+
+
+def _api(lang: str, psm: int | None = None) -> tesserocr.PyTessBaseAPI:
+    """This thread's Tesseract instance for ``lang`` (models loaded once, then reused)."""
+    apis = getattr(_local, "apis", None)
+    if apis is None:
+        apis = _local.apis = {}
+    psm = PAGE_PSM if psm is None else psm
+    key = (lang, psm, tuple(sorted(TESS_VARIABLES.items())))
+    api = apis.get(key)
+    if api is None:
+        path, _ = _tessdata()
         try:
-            _available = set(pytesseract.get_languages(config=""))
-        except (pytesseract.TesseractNotFoundError, OSError, RuntimeError) as exc:
+            api = tesserocr.PyTessBaseAPI(path=path, lang=lang, psm=psm)
+        except RuntimeError as exc:
             raise OcrUnavailable(str(exc)) from None
-    langs = [l for l in wanted.split("+") if l in _available]
-    return "+".join(langs) or ("eng" if "eng" in _available else next(iter(_available), "eng"))
+        for name, value in TESS_VARIABLES.items():
+            api.SetVariable(name, value)
+        apis[key] = api
+    return api
 
 
 def estimate_dpi(image: Image.Image, dpi_hint: float | None) -> float:
@@ -46,110 +101,186 @@ def estimate_dpi(image: Image.Image, dpi_hint: float | None) -> float:
     return max(min(w, h) / 8.3, 40.0)
 
 
-def prepare(image: Image.Image, dpi: float, variant: str = "gray") -> tuple[Image.Image, float]:
-    """Clean a page image for Tesseract; returns the image and the scale applied.
+def line_height(image: Image.Image) -> float | None:
+    """Median height in pixels of the text lines of a page, from row ink profiles; None if unsure.
 
-    ``gray``: specks removed with a 3x3 median, then resampled to about 300 dpi
-    (in that order: upscaling first makes the specks too big for the median).
-    ``binary``: the same, then thresholded (Otsu) so that shaded table cells and
-    light rules disappear; it reads boxed totals that ``gray`` misses, and
-    misses thin text that ``gray`` reads, so both are run and compared.
+    The page is cut into vertical strips (so that two columns do not blur each
+    other's lines); in each strip a row is "ink" when it is darker than the
+    background, and a run of ink rows is a line of text. Costs a few ms.
     """
-    img = image if image.mode == "L" else image.convert("L")
-    img = img.filter(ImageFilter.MedianFilter(3))
-    scale = min(max(TARGET_DPI / dpi, 0.5), 3.0)
-    if abs(scale - 1.0) > 0.1:
-        img = img.resize((max(int(img.width * scale), 1), max(int(img.height * scale), 1)), Image.LANCZOS)
+    w, h = image.size
+    if w < 40 or h < 40:
+        return None
+    strips = max(1, min(6, w // 300))
+    runs: list[int] = []
+    sw = w // strips
+    for s in range(strips):
+        col = image.crop((s * sw, 0, (s + 1) * sw, h)).resize((1, h), Image.BOX)
+        prof = list(col.get_flattened_data())
+        bright = sorted(prof)[int(0.9 * (len(prof) - 1))]
+        if bright < 128:
+            continue  # a dark strip (photo background, black border)
+        thr = bright - max(4.0, 0.06 * bright)
+        run = 0
+        for v in prof:
+            if v < thr:
+                run += 1
+            elif run:
+                runs.append(run)
+                run = 0
+    runs = [r for r in runs if r >= 4]
+    if len(runs) < 5:
+        return None
+    runs.sort()
+    # the middle of the distribution: drop thin rules and merged blocks
+    core = runs[len(runs) // 4: max(len(runs) * 3 // 4, len(runs) // 4 + 1)]
+    return float(core[len(core) // 2])
+
+
+def choose_scale(image: Image.Image, dpi: float) -> float:
+    """How much to resample a page before OCR, from the height of its text lines.
+
+    Lines much taller than ``TARGET_LINE_PX`` (600-dpi scans, photos of small
+    print taken close up) are scaled down to it; tiny lines (low-resolution
+    images) are scaled up, by at most 1.5 (measured: more costs time and reads
+    no better); a page is never read above 300 dpi when its resolution is known.
+    """
+    cap = MAX_DPI / dpi  # the scale at which the page would be 300 dpi
+    small = image
+    shrink = 1.0
+    if image.width > 1600:  # measure on a smaller copy: same answer, a fraction of the cost
+        shrink = 1600 / image.width
+        small = image.resize((1600, max(int(image.height * shrink), 1)), Image.BOX)
+    lh = line_height(small)
+    if lh is None:
+        return min(1.0, cap)
+    lh /= shrink
+    if lh > 1.8 * TARGET_LINE_PX or (lh > 1.2 * TARGET_LINE_PX and image.width * image.height > 12_000_000):
+        scale = TARGET_LINE_PX / lh
+    elif lh < UPSCALE_BELOW:
+        scale = min(1.5, UPSCALE_BELOW * 1.4 / lh)
     else:
         scale = 1.0
-    if variant == "binary":
-        t = otsu(img)
-        img = img.point(lambda p: 255 if p > t else 0)
-    return img, scale
+    scale = max(min(scale, cap if cap < 1.0 else scale), 0.15)
+    # within 12 % of the image as it is: keep it (resampling costs time and sharpness)
+    return 1.0 if abs(scale - 1.0) < 0.12 else scale
 
 
-def otsu(img: Image.Image) -> int:
-    hist = img.histogram()[:256]
-    total = sum(hist)
-    sum_all = sum(i * h for i, h in enumerate(hist))
-    w_b = sum_b = 0.0
-    best, best_t = -1.0, 128
-    for t, h in enumerate(hist):
-        w_b += h
-        if w_b == 0:
-            continue
-        w_f = total - w_b
-        if w_f == 0:
-            break
-        sum_b += t * h
-        m_b, m_f = sum_b / w_b, (sum_all - sum_b) / w_f
-        between = w_b * w_f * (m_b - m_f) ** 2
-        if between > best:
-            best, best_t = between, t
-    return best_t
+def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float, bool]:
+    """Grayscale, resampled to the chosen scale, specks removed.
+
+    Returns the image, the scale, and whether the page is one column (a till
+    receipt). A 3x3 median removes the specks of scans and JPEG artefacts
+    (measured: +13 points of fields on degraded invoice scans, and faster); on
+    thermal receipts it erases thin print, so there it runs only when the page
+    is visibly speckled.
+    """
+    img = image if image.mode == "L" else image.convert("L")
+    scale = choose_scale(img, dpi)
+    if scale != 1.0:
+        img = img.resize((max(int(img.width * scale), 1), max(int(img.height * scale), 1)),
+                         Image.BOX if scale < 1.0 else Image.BICUBIC)
+    column = is_single_column(img) and RECEIPT_COLUMN
+    if DESPECKLE and (not column or _speckled(img)):
+        img = img.filter(ImageFilter.MedianFilter(3))
+    return img, scale, column
 
 
-def _data(img: Image.Image, lang: str, psm: int, timeout: float) -> dict:
-    if timeout <= 0.5:
+def _speckled(img: Image.Image) -> bool:
+    """Salt-and-pepper noise: isolated dark pixels that a 3x3 minimum would not explain."""
+    sample = img.crop((0, 0, min(img.width, 600), min(img.height, 600)))
+    med = sample.filter(ImageFilter.MedianFilter(3))
+    hist_a = sample.point(lambda p: 255 if p < 96 else 0).histogram()[255]
+    hist_b = med.point(lambda p: 255 if p < 96 else 0).histogram()[255]
+    return hist_a > 0 and (hist_a - hist_b) > 0.35 * hist_a
+
+
+def _ink_span(profile: list[float]) -> int:
+    """Length of the stretch of a row/column profile that holds ink (2 % cut at each end)."""
+    ordered = sorted(profile)
+    bright, dark = ordered[int(0.95 * (len(ordered) - 1))], ordered[0]
+    ink = [i for i, v in enumerate(profile) if v < bright - max(0.6, 0.1 * (bright - dark))]
+    if len(ink) < 2:
+        return 0
+    cut = len(ink) // 50
+    return ink[len(ink) - 1 - cut] - ink[cut] + 1
+
+
+def is_single_column(img: Image.Image) -> bool:
+    """A till receipt (or any tall, narrow run of text): its ink is far taller than wide.
+
+    Such pages read better as one column of lines (``--psm 4``); Tesseract's
+    full layout analysis (``--psm 3``) cuts receipts into blocks and mixes
+    their amounts up, while invoices need it for their columns.
+    """
+    small = img.resize((max(img.width // 4, 1), max(img.height // 4, 1)), Image.BOX)
+    cols = list(small.resize((small.width, 1), Image.BOX).get_flattened_data())
+    rows = list(small.resize((1, small.height), Image.BOX).get_flattened_data())
+    w, h = _ink_span(cols), _ink_span(rows)
+    return w > 0 and h / w > 1.7
+
+
+def _recognize(img: Image.Image, lang: str, deadline: float, factor: float,
+               column: bool = False) -> tuple[list[Word], float]:
+    left = deadline - time.monotonic()
+    if left <= 0.5:
         raise TimeoutError("no time left for OCR")
+    api = _api(lang, tesserocr.PSM.SINGLE_COLUMN if column else None)
+    api.SetImage(img)
+    api.SetSourceResolution(300)
+    if not api.Recognize(timeout=int(left * 1000)):
+        raise TimeoutError("OCR timed out")
+    words: list[Word] = []
+    confs: list[float] = []
+    it = api.GetIterator()
+    level = tesserocr.RIL.WORD
+    if it is not None:
+        for w in tesserocr.iterate_level(it, level):
+            text = (w.GetUTF8Text(level) or "").strip()
+            box = w.BoundingBox(level)
+            conf = w.Confidence(level)
+            if not text or box is None or conf < 0:
+                continue
+            if conf < 20 and not any(c.isalnum() for c in text):
+                continue  # specks read as punctuation
+            x0, y0, x1, y1 = box
+            words.append(Word(text, x0 * factor, y0 * factor, x1 * factor, y1 * factor, conf / 100.0))
+            confs.append(conf / 100.0)
+    api.Clear()
+    return words, (sum(confs) / len(confs) if confs else 0.0)
+
+
+def _osd_rotation(img: Image.Image) -> int:
+    api = _api("osd", tesserocr.PSM.OSD_ONLY)
+    api.SetImage(img)
     try:
-        return pytesseract.image_to_data(img, lang=lang, config=f"--psm {psm}",
-                                         output_type=pytesseract.Output.DICT, timeout=max(int(timeout), 1))
-    except RuntimeError as exc:  # pytesseract signals its timeout this way
-        if "timeout" in str(exc).lower():
-            raise TimeoutError("OCR timed out") from None
-        raise
-
-
-def _words(data: dict, factor: float) -> tuple[list[Word], float]:
-    words = []
-    confs = []
-    for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
-        conf = float(data["conf"][i])
-        if not text or conf < 0:
-            continue
-        if conf < 20 and not any(c.isalnum() for c in text):
-            continue  # specks read as punctuation
-        x, y, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
-        words.append(Word(text, x * factor, y * factor, (x + w) * factor, (y + h) * factor, conf / 100.0))
-        confs.append(conf / 100.0)
-    mean = sum(confs) / len(confs) if confs else 0.0
-    return words, mean
-
-
-def _osd_rotation(img: Image.Image, timeout: float) -> int:
-    try:
-        osd = pytesseract.image_to_osd(img, config="--psm 0", output_type=pytesseract.Output.DICT,
-                                       timeout=max(int(timeout), 1))
-        if float(osd.get("orientation_conf", 0)) >= 1.0:
-            return int(osd.get("rotate", 0)) % 360
-    except (pytesseract.TesseractError, RuntimeError, ValueError):
-        pass
+        osd = api.DetectOrientationScript()
+    finally:
+        api.Clear()
+    if osd and float(osd.get("orient_conf", 0)) >= 1.0:
+        return int(osd.get("orient_deg", 0)) % 360
     return 0
 
 
 def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, deadline: float,
-             langs: str = DEFAULT_LANGS, variant: str = "gray") -> Page:
+             langs: str = DEFAULT_LANGS) -> Page:
     """OCR one page image; coordinates in points (1/72 in) of the original page."""
     lang = languages(langs)
     dpi = estimate_dpi(image, dpi_hint)
-    img, scale = prepare(image, dpi, variant)
+    img, scale, column = prepare(image, dpi)
     factor = 72.0 / (dpi * scale)
-    data = _data(img, lang, 3, deadline - time.monotonic())
-    words, mean = _words(data, factor)
+    words, mean = _recognize(img, lang, deadline, factor, column)
     width, height = image.width * 72.0 / dpi, image.height * 72.0 / dpi
     # Poor result, or words standing on end: the page may be rotated. Ask the orientation
-    # detector, try again if it says so (Tesseract reads sideways lines quite confidently).
+    # detector, read again if it says so (Tesseract reads sideways lines quite confidently).
     long_words = [w for w in words if len(w.text) >= 4]
     upright = sum(1 for w in long_words if (w.x1 - w.x0) > (w.y1 - w.y0))
     sideways = bool(long_words) and upright < 0.5 * len(long_words)
-    if (mean < 0.6 or len(words) < 15 or sideways) and deadline - time.monotonic() > 2.0:
-        angle = _osd_rotation(img, deadline - time.monotonic())
+    if (mean < 0.55 or len(words) < 12 or sideways) and deadline - time.monotonic() > 2.0:
+        angle = _osd_rotation(img)
         if angle:
-            rotated = img.rotate(-angle, expand=True)
-            data2 = _data(rotated, lang, 3, deadline - time.monotonic())
-            words2, mean2 = _words(data2, factor)
+            turned = img.rotate(angle, expand=True)
+            words2, mean2 = _recognize(turned, lang, deadline, factor, is_single_column(turned))
             if mean2 * len(words2) > mean * len(words):
                 words, mean = words2, mean2
                 if angle in (90, 270):
@@ -157,4 +288,3 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     page = Page(index=index, width=width, height=height, layer="ocr", words=words)
     page.quality = mean
     return page
-

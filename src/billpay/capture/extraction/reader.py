@@ -30,7 +30,7 @@ class ReadOut:
     xml: bytes | None = None
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
-    #: a second OCR reading (other image cleaning) of the scanned pages, compared field by field
+    #: a second reading of the scanned pages, compared field by field (none at present)
     alt_doc: Document | None = None
     #: the open PDF, kept for OCR of pictures on text pages; the caller closes it
     pdf: pdfium.PdfDocument | None = None
@@ -64,15 +64,12 @@ def read_pdf(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOu
                 pages[i] = page
             elif _has_content(pdf, i):
                 need_ocr.append(i)
-        alt: dict[int, Page] = {}
         if need_ocr:
             def render(i: int):
                 img, scale = _pdf.render_page(pdf, i, RENDER_DPI, limits.max_pixels)
                 return img, 72.0 * scale
 
-            gray, binary = _ocr_pages(need_ocr, render, deadline, langs, out.warnings)
-            pages.update(gray)
-            alt = binary
+            pages.update(_ocr_pages(need_ocr, render, deadline, langs, out.warnings))
         if not pages:
             if need_ocr and time.monotonic() > deadline:
                 raise Rejected("timeout", "Reading the document took longer than the time limit.")
@@ -82,8 +79,6 @@ def read_pdf(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOu
         ordered = [pages[i] for i in sorted(pages)]
         layer = "ocr" if any(p.layer == "ocr" for p in ordered) else "text"
         out.doc = Document(ordered, layer)
-        if alt:
-            out.alt_doc = Document([alt.get(i, pages[i]) for i in sorted(pages)], layer)
         out.pdf = pdf
         return out
     except Exception:
@@ -130,37 +125,34 @@ def ocr_images_on_page(out: ReadOut, page: Page, limits: Limits, deadline: float
 
 
 def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
-               warnings: list[str]) -> tuple[dict[int, Page], dict[int, Page]]:
-    """OCR pages on both cores: every page once ("gray"), the first and last page a second
-    time with binarised cleaning ("binary") for a field-by-field second opinion.
+               warnings: list[str]) -> dict[int, Page]:
+    """OCR pages on both cores, one pass per page.
 
     Pages are rendered (or decoded) one at a time in this thread — PDFium and
     Pillow images are not thread-safe — with at most a few in flight, so memory
     stays flat however many pages a scan has.
     """
-    seconds = {indexes[0], indexes[-1]} if indexes else set()
+    pages: dict[int, Page] = {}
 
-    def one(i: int, img, dpi, variant: str):
-        if variant == "binary" and deadline - time.monotonic() < 4.0:
-            return i, variant, None  # not enough time left for a second opinion
-        # The second opinion is there for numbers and labels (boxed totals): the first language
-        # alone reads them, at about half the cost of all the language packs together.
-        use = langs.split("+")[0] if variant == "binary" else langs
-        return i, variant, _ocr.ocr_page(img, i, dpi_hint=dpi, deadline=deadline, langs=use, variant=variant)
-
-    gray: dict[int, Page] = {}
-    binary: dict[int, Page] = {}
+    def one(i: int, img, dpi):
+        return i, _ocr.ocr_page(img, i, dpi_hint=dpi, deadline=deadline, langs=langs)
 
     def collect(fut) -> None:
         try:
-            i, variant, page = fut.result()
+            i, page = fut.result()
         except TimeoutError:
             warnings.append("time limit reached during OCR; some pages were not read")
             return
-        if page is not None:
-            (gray if variant == "gray" else binary)[i] = page
+        pages[i] = page
 
     try:
+        if len(indexes) == 1:  # the common case: no thread hand-off
+            img, dpi = render(indexes[0])
+            try:
+                pages[indexes[0]] = _ocr.ocr_page(img, indexes[0], dpi_hint=dpi, deadline=deadline, langs=langs)
+            except TimeoutError:
+                warnings.append("time limit reached during OCR; some pages were not read")
+            return pages
         with ThreadPoolExecutor(max_workers=MAX_OCR_WORKERS) as pool:
             pending: deque = deque()
             for i in indexes:
@@ -168,28 +160,24 @@ def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
                     warnings.append("time limit reached; later pages were not read")
                     break
                 img, dpi = render(i)
-                pending.append(pool.submit(one, i, img, dpi, "gray"))
-                if i in seconds:
-                    pending.append(pool.submit(one, i, img, dpi, "binary"))
+                pending.append(pool.submit(one, i, img, dpi))
                 del img
-                while len(pending) > MAX_OCR_WORKERS + 1:
+                while len(pending) > MAX_OCR_WORKERS:
                     collect(pending.popleft())
             while pending:
                 collect(pending.popleft())
     except _ocr.OcrUnavailable as exc:
         raise Rejected("ocr_unavailable", f"OCR is not available on this server: {exc}") from None
-    return gray, binary
+    return pages
 
 
 def read_image(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOut:
     source = open_image(data, limits)
     out = ReadOut(None, None, source.count)
-    gray, binary = _ocr_pages(list(range(source.count)), source.frame, deadline, langs, out.warnings)
-    if not gray:
+    pages = _ocr_pages(list(range(source.count)), source.frame, deadline, langs, out.warnings)
+    if not pages:
         raise Rejected("timeout", "Reading the image took longer than the time limit.")
-    out.doc = Document([gray[i] for i in sorted(gray)], "ocr")
-    if binary:
-        out.alt_doc = Document([binary.get(i, gray[i]) for i in sorted(gray)], "ocr")
+    out.doc = Document([pages[i] for i in sorted(pages)], "ocr")
     return out
 
 

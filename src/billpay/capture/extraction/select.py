@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .amounts import currency_votes
+from .amounts import currency_votes, find_amounts, local_currency
 from .candidates import Candidate, Context
 from .dates import DateHit, date_order, find_dates
 from .ids import find_bics, find_ibans, find_vat_ids, valid_bic
@@ -32,6 +32,8 @@ class Choice:
         self.confidence = max(0.0, min(confidence, 0.99))
         self.cand = cand
         self.raw = raw if raw is not None else (cand.raw if cand else None)
+        #: an upper bound that calibration must not lift (a value a check contradicts stays low or medium)
+        self.ceiling: float | None = None
 
 
 def noisy_or(scores: list[float]) -> float:
@@ -117,16 +119,86 @@ def free_dates(doc: Document, ctx: Context) -> list[Candidate]:
 
 
 # ------------------------------------------------------------------ money
-def pick_money(cands: dict[str, list[Candidate]], profile_total_label: str | None = None) -> dict[str, Choice]:
+_TENDER = re.compile(r"^(?:cash(?:\s*(?:tendered|paid|received))?|tunai|amount\s*(?:paid|tendered)|paid(?:\s*by)?|tendered|payment|pay"
+                     r"|visa|master\s*(?:card)?|credit\s*card|debit\s*card|card|amex|e-?wallet)\b")
+_CHANGE = re.compile(r"^(?:change(?:\s*due)?|baki|cash\s*change)\b")
+_SUMMARY = re.compile(r"(?:gst|sst|tax|vat|tva|mwst|btw)\s*(?:summary|analysis|breakdown)|ringkasan")
+
+
+def tendered_total(doc: Document, ctx: Context) -> tuple[Decimal, float] | None:
+    """The total a till receipt implies: cash handed over minus change given (or the card payment).
+
+    Returns the amount and how much it says: 0.6 when change was given (the
+    difference is a new number, unlikely to be misread the same way), 0.3 from
+    a payment line alone (no change: it repeats the total, misreadings and all).
+    """
+    paid = change = None
+    for page in doc.pages:
+        for row in page.rows:
+            amounts = [a for seg in row for a in find_amounts(seg.text, ctx.decimal_hint) if a.decimals == 2]
+            if not amounts:
+                continue
+            head = row[0].norm.strip(" :*-")
+            if change is None and _CHANGE.match(head):
+                change = amounts[-1].value
+            elif paid is None and _TENDER.match(head) and amounts[-1].value > 0:
+                paid = amounts[-1].value
+    if paid is None:
+        return None
+    if change is not None and 0 <= change < paid:
+        return paid - change, 0.6
+    return paid, 0.3
+
+
+_ROUNDING = re.compile(r"^(?:total\s*)?round(?:ing|ed)?\s*(?:adj(?:ustment)?\.?)?\b")
+
+
+def rounding_adjustment(doc: Document, ctx: Context) -> Decimal | None:
+    """A cash rounding line ("Rounding Adj -0.02"): the total paid is the total plus this."""
+    for page in doc.pages:
+        for row in page.rows:
+            if _ROUNDING.match(row[0].norm.strip(" :*-")):
+                amounts = [a for seg in row for a in find_amounts(seg.text, ctx.decimal_hint) if a.decimals == 2]
+                if amounts and 0 < abs(amounts[-1].value) < Decimal("0.05"):
+                    return amounts[-1].value
+    return None
+
+
+def demote_summaries(doc: Document, cands: dict[str, list[Candidate]]) -> None:
+    """Amounts in a tax summary table under the totals ("GST Summary") are per-rate figures, not the total."""
+    rows: set[tuple[int, int]] = set()
+    for page in doc.pages:
+        for r, row in enumerate(page.rows):
+            if any(_SUMMARY.search(seg.norm) for seg in row):
+                rows.update((page.index, k) for k in range(r, min(r + 6, len(page.rows))))
+    if not rows:
+        return
+    for name in ("total", "subtotal", "tax"):
+        for c in cands.get(name, []):
+            if (c.page.index, c.seg.row) in rows:
+                c.score *= 0.3
+
+
+def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float] | None = None,
+               rounding: Decimal | None = None) -> dict[str, Choice]:
     tops = {}
     for f in ("total", "subtotal", "tax"):
         ranked = best_by_value(cands.get(f, []))
         tops[f] = ranked[:6]
+    if rounding is not None and tops["total"]:
+        # the rounded amount is what is paid: a total of 31.02 with "Rounding Adj -0.02" is 31.00
+        have = {t[0] for t in tops["total"]}
+        tops["total"] += [(t[0] + rounding, 0.9 * t[1] + 0.1, t[2]) for t in tops["total"][:3] if t[0] + rounding not in have]
+    if (tendered is not None and tendered[1] >= 0.6 and not any(t[0] == tendered[0] for t in tops["total"])
+            and max((t[1] for t in tops["total"]), default=0.0) < 0.75):
+        tops["total"].append((tendered[0], 0.45, None))  # cash minus change: the total, where the total was misread
     best = None
     for t in tops["total"] or [(None, 0.0, None)]:
         for s in tops["subtotal"][:5] + [(None, 0.0, None)]:
             for x in tops["tax"][:5] + [(None, 0.0, None)]:
                 score = t[1] + 0.35 * s[1] + 0.35 * x[1]
+                if tendered is not None and t[0] is not None and t[0] == tendered[0]:
+                    score += tendered[1]
                 tv, sv, xv = t[0], s[0], x[0]
                 if tv is not None and sv is not None and xv is not None:
                     if sv + xv == tv:
@@ -151,7 +223,11 @@ def pick_money(cands: dict[str, list[Candidate]], profile_total_label: str | Non
             continue
         ranked = tops[name]
         runner = max((r[1] for r in ranked if r[0] != pick[0]), default=0.0)
-        conf = confidence(pick[1], runner, pick[2].conf)
+        conf = confidence(pick[1], runner, pick[2].conf if pick[2] is not None else 0.8)
+        if name == "total" and tendered is not None and pick[0] == tendered[0]:
+            conf = max(conf, 0.6 + 0.5 * tendered[1])
+        elif name == "total" and tendered is not None and tendered[1] >= 0.6:
+            conf = min(conf, 0.45)  # cash less change says another amount: one of them is misread
         if adds_up:
             conf = max(conf, 0.9) if name == "total" else max(conf, 0.85)
         out[name] = Choice(pick[0], conf, pick[2])
@@ -163,9 +239,12 @@ def pick_money(cands: dict[str, list[Candidate]], profile_total_label: str | Non
 
 # ------------------------------------------------------------------ currency
 def pick_currency(doc: Document, total: Choice | None, iban: str | None, hint: str | None) -> Choice | None:
-    votes = currency_votes(doc.text())
+    text = doc.text()
+    votes = currency_votes(text)
     if total and total.cand is not None and total.cand.extra.get("currency"):
         code = total.cand.extra["currency"]
+        if code == "USD" and "US" not in (total.cand.raw or "").upper():
+            code = local_currency(text) or code  # a bare "$" is the local dollar (or ringgit)
         votes[code] = votes.get(code, 0.0) + 3.0
     if iban and iban[:2] in IBAN_CURRENCY:
         code = IBAN_CURRENCY[iban[:2]]

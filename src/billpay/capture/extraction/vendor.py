@@ -20,13 +20,24 @@ from .lexicon import BUYER_LABELS, SELLER_LABELS
 
 _LEGAL = (r"GmbH\s*&\s*Co\.?\s*KG|GmbH|gGmbH|AG|KGaA|KG|OHG|UG|e\.\s?K\.|B\.\s?V\.?|BV|N\.\s?V\.?|NV|SARL|S\.A\.R\.L\.|SAS|SASU|EURL|SA|S\.A\.|"
           r"SCS|SNC|Ltd\.?|Limited|Inc\.?|Incorporated|LLC|L\.L\.C\.|LLP|PLC|Corp\.?|Corporation|Pvt\.?\s*Ltd\.?|Private\s+Limited|"
-          r"S\.r\.l\.|Srl|S\.p\.A\.|SpA|S\.L\.|SL|Oy|AB|ApS|A/S|AS|SE|Pty\.?\s*Ltd\.?|Co\.")
-_NAME_WORD = r"(?:[A-Z0-9ÄÖÜÉÈ][\w&'’.\-]*|[a-z]{1,2}-?[A-Z][\w&'’.\-]*)"  # "e-Luscious", "eBay" too
+          r"S\.r\.l\.|Srl|S\.p\.A\.|SpA|S\.L\.|SL|Oy|AB|ApS|A/S|AS|SE|Pty\.?\s*Ltd\.?|Co\.|"
+          r"[S58$]DN\.?\s*BHD\.?|[S58$]dn\.?\s*Bhd\.?|BHD\.?|Bhd\.?|BERHAD|Berhad|[S$5]/B")
+_NAME_WORD = r"(?:\(?[A-Z0-9ÄÖÜÉÈ][\w&'’.\-]*\)?|[a-z]{1,2}-?[A-Z][\w&'’.\-]*|&)"  # "e-Luscious", "eBay", "(KUCHAI)" too
 _LEGAL_NAME = re.compile(
     r"((?:" + _NAME_WORD + r"\s+){0,5}?(?:" + _NAME_WORD + r",?\s+)(?:" + _LEGAL + r"))(?![\w])")
 # Registration and bank details: the company named next to them is the issuer.
 _REGISTRATION = re.compile(r"(?i)\b(?:iban|bic|swift|kvk|hrb|hra|siret|siren|rcs|cin|gstin|vat|tva|btw|ust-?id|steuer|ust\.?\s?id"
-                           r"|registered office|registergericht|handelsregister|company (?:no|number|reg))")
+                           r"|registered office|registergericht|handelsregister|company (?:no|number|reg)|gst\s*(?:id|reg)|co\.?\s*reg)"
+                           r"|\(\s*\d{4,8}\s*-\s*[A-Z]\s*\)|\b[A-Z]{2}\d{6,8}-[A-Z]\b")
+# Company registration numbers printed after the name on Malaysian receipts: "(867388-U)", "(JM0292487-D)".
+_COMPANY_REG = re.compile(r"\(?\s*(?:[A-Z]{2}\d{6,8}|\d{4,8})\s*-\s*[A-Z]\s*\)?")
+# Words that make a line a trade name rather than an address or a slogan.
+_TRADE_WORDS = re.compile(r"(?i)\b(?:trading|enterprise|hardware|restaurant|restoran|stationery|stationer|perniagaan|kedai|syarikat"
+                          r"|mart|bakery|bakeries|supermarket|pasaraya|cafe|caf[eé]|marketing|supply|supplies|store|stores|shop"
+                          r"|services|industries|company|gallery|pharmacy|farmasi|bookstore|confectionery)\b")
+_REG_LABEL = re.compile(r"(?i)[\s(]*(?:roc|co\.?\s*reg|company\s*(?:reg(?:istration)?\.?\s*)?no|reg(?:istration)?\.?\s*no)\.?\s*[:.]?\s*$")
+_OWNER = re.compile(r"(?i)\b(?:owned\s+by|dimiliki\s+oleh|operated\s+by|a\s+member\s+of)\b")
+_LEGAL_ALONE = re.compile(r"^(?:" + _LEGAL + r")[\s.,]*(?:\(?\s*\d{4,8}\s*-\s*[A-Z]\s*\)?)?$")
 _LEGAL_WORDS = re.compile(r"\b(?:" + _LEGAL + r")(?![\w])", re.I)
 _TITLE_WORDS = re.compile(
     r"\b(?:tax\s+)?(?:invoice|receipt|bill|statement|credit note|rechnung|gutschrift|quittung|facture|avoir|re[cç]u|factuur|"
@@ -156,6 +167,9 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
 
     def vote(name: str, score: float, seg: Segment, why: str) -> None:
         name = _clean(name)
+        pg = next((p for p in doc.pages if p.index == seg.page), doc.pages[0])
+        if seg.row > 0 and any(_OWNER.search(o.text) for o in pg.rows[seg.row - 1] + pg.rows[seg.row]):
+            score *= 0.45  # "Owned by X Sdn Bhd": the owner, not the shop the receipt names
         if score > 0 and _plausible(name) and not BUYER_LABELS.match(fold(name)):
             votes.append(NameVote(name, score, seg, [why]))
 
@@ -187,9 +201,27 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                         continue
                     near = any(_REGISTRATION.search(o.text) for rr in page.rows[max(r - 3, 0):r + 4] for o in rr)
                     vote(name, 0.55 + (0.1 if top else 0.0) + (0.15 if near else 0.0), seg, "legal form")
+                # a company registration number right after a name (or under it)
+                reg = _COMPANY_REG.search(seg.text)
+                before = _REG_LABEL.sub("", seg.text[:reg.start()]) if reg else ""
+                if reg and re.search(r"[A-Za-z]{2}", before) and page is first:
+                    vote(before, 0.72, seg, "registration number")
+                elif reg and len(before.strip(" ([:")) <= 1 and r > 0 and page is first:
+                    above = [o for o in page.rows[r - 1] if o.x1 > seg.x0 - 3 * seg.h and o.x0 < seg.x1 + 3 * seg.h]
+                    if len(above) == 1 and not re.search(r"\d", above[0].text):
+                        vote(above[0].text, 0.68, above[0], "registration number")
+                if top and r < 6 and _TRADE_WORDS.search(seg.text) and not re.search(r"\d", seg.text):
+                    vote(seg.text, 0.5, seg, "trade name")
                 # letterhead: a name in big type at the very top, not a label, not an address
                 if top and r < 8 and not label_starts.get(id(seg)) and not re.search(r"\d", seg.text):
                     vote(seg.text, _letterhead_score(seg, r, body_h), seg, "letterhead")
+            # "UNIHAKKA INTERNATIONAL" / "SDN BHD": a legal form alone on its line completes the name above it
+            if (r > 0 and len(row) == 1 and _LEGAL_ALONE.match(row[0].text.strip()) and id(row[0]) not in buyer):
+                above = [s for s in page.rows[r - 1] if s.x1 > row[0].x0 - 2 * row[0].h and s.x0 < row[0].x1 + 2 * row[0].h]
+                if len(above) == 1 and not re.search(r"\d", above[0].text) and id(above[0]) not in buyer:
+                    top = above[0].y0 < 0.25 * page.height and page is first
+                    vote(above[0].text.rstrip(" .,") + " " + row[0].text.strip(), 0.7 + (0.1 if top else 0.0), above[0],
+                         "legal form below")
             # return-address line above the address window: "Name - Street 1 - 12345 City"
             parts = [p for p in _RETURN_SEP.split(row_text) if p.strip()]
             if (page is first and id(row[0]) not in buyer and re.search(r"\s[-–·•●|/]\s|[●•·]", row_text)

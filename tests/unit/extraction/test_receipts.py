@@ -1,0 +1,119 @@
+"""Till receipts: ringgit, totals checked against cash and change, rounding, vendors, dates, high-resolution scans."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from billpay.capture.extraction import extract_document
+from billpay.capture.extraction.amounts import currency_votes, find_amounts
+from billpay.capture.extraction.dates import find_dates
+
+from .pdfgen import make_pdf
+
+
+def _receipt(*lines: str) -> bytes:
+    return "\n".join(lines).encode()
+
+
+def _values(r) -> dict:
+    return {k: f.value for k, f in r.fields.items()}
+
+
+def test_rm_is_ringgit():
+    assert [(a.value, a.currency) for a in find_amounts("Total RM 12.50  Paid RM12.50")] == [
+        (Decimal("12.50"), "MYR"), (Decimal("12.50"), "MYR")]
+    r = extract_document(_receipt("KEDAI MAJU TRADING", "Date: 13/03/2018", "TOTAL RM 12.50", "CASH RM 20.00",
+                                  "CHANGE RM 7.50"))
+    v = _values(r)
+    assert v["currency"] == "MYR" and v["total"] == Decimal("12.50")
+    assert v["invoice_date"] == dt.date(2018, 3, 13)  # day first, as in Malaysia
+
+
+def test_dollar_sign_on_a_malaysian_receipt_is_ringgit_and_a_us_invoice_stays_usd():
+    my = "UNIHAKKA INTERNATIONAL SDN BHD\n12, Jalan Tampoi 7/4, Kawasan Perindustrian\n81200 Johor Bahru, Johor\nTotal $8.20"
+    assert max(currency_votes(my).items(), key=lambda kv: kv[1])[0] == "MYR"
+    r = extract_document(my.encode())
+    assert r.fields["currency"].value == "MYR"
+    us = extract_document(b"Acme Inc.\n12 Main Street, Austin, TX 78701\nInvoice No: 55\nTotal due $8.20")
+    assert us.fields["currency"].value == "USD"
+
+
+def test_cash_minus_change_decides_a_misread_total():
+    # a weakly labelled total misread as 100.80: cash 101.00 less change 0.10 says 100.90
+    r = extract_document(_receipt("YONG TAT HARDWARE TRADING", "Date: 13/03/2018", "Total 100.80",
+                                  "CASH : 101.00", "Change : 0.10"))
+    assert r.fields["total"].value == Decimal("100.90")
+
+
+def test_a_strong_total_that_cash_and_change_contradict_is_not_high_confidence():
+    r = extract_document(_receipt("YONG TAT HARDWARE TRADING", "Date: 13/03/2018", "Total Sales (Inclusive of GST): 100.80",
+                                  "CASH : 101.00", "Change : 0.10"))
+    assert r.fields["total"].value == Decimal("100.80") and r.fields["total"].band != "high"
+
+
+def test_cash_without_change_does_not_override_a_printed_total():
+    r = extract_document(_receipt("BAR WANG RICE SDN BHD", "Total Amount: 8.20", "Nett Total: 8.20", "CASH 3.20",
+                                  "Change 0.00"))
+    assert r.fields["total"].value == Decimal("8.20")
+
+
+def test_rounding_adjustment_gives_the_amount_paid():
+    r = extract_document(_receipt("KMF FOODICIOUS SDN BHD (1132106-H)", "Date : 09-04-2018 19:22:25",
+                                  "Total (Inclusive of GST): 31.02", "Rounding Adj: -0.02", "CASH : 31.00"))
+    assert r.fields["total"].value == Decimal("31.00")
+
+
+def test_gst_summary_table_is_not_the_total():
+    r = extract_document(_receipt("LIAN HING STATIONERY SDN BHD", "Total Incl. GST 95.17", "CASH 100.00",
+                                  "GST Summary  Amount(RM)  Tax(RM)", "Total: 89.78 5.39"))
+    assert r.fields["total"].value == Decimal("95.17")
+
+
+def test_legal_form_on_the_next_line_completes_the_vendor_name():
+    r = extract_document(_receipt("UNIHAKKA INTERNATIONAL", "SDN BHD", "(867388-U)", "12, Jalan Tampoi 7/4",
+                                  "Invoice # : OR18030302170430", "Total Amount: RM 8.20"))
+    assert r.fields["vendor_name"].value.upper().startswith("UNIHAKKA INTERNATIONAL SDN BHD")
+
+
+def test_shop_name_wins_over_the_company_that_owns_it():
+    r = extract_document(_receipt("SANYU STATIONERY SHOP", "NO. 31G&33G, JALAN SETIA INDAH", "40170 SETIA ALAM",
+                                  "GST ID No: 001531760640", "TAX INVOICE", "Owned By", "SANYU SUPPLY SDN BHD (1135772-K)",
+                                  "Total RM 4.50"))
+    assert r.fields["vendor_name"].value == "SANYU STATIONERY SHOP"
+
+
+def test_compact_date_printed_with_the_time():
+    assert find_dates("00440010036 25032018 13:11:54 0603")[0].value(None) == dt.date(2018, 3, 25)
+    assert find_dates("20180304 10:22")[0].value(None) == dt.date(2018, 3, 4)
+    assert find_dates("Barcode 25032018") == []  # eight digits alone are a number, not a date
+
+
+def _receipt_page() -> bytes:
+    w = 227.0  # 80 mm till roll
+    lines = [(20, 560, 11, "GOLDEN KEY MAKER"), (20, 545, 8, "NO 5, JALAN KENARI 5, BANDAR PUCHONG JAYA"),
+             (20, 532, 8, "47100 PUCHONG, SELANGOR"), (20, 505, 8, "Date: 24/03/2018   Time: 12:04"),
+             (20, 490, 8, "Doc No: CS-0014134"), (20, 460, 8, "KEY DUPLICATE        2     10.00"),
+             (20, 440, 9, "TOTAL                       RM 10.00"), (20, 425, 8, "CASH                        RM 20.00"),
+             (20, 410, 8, "CHANGE                      RM 10.00"), (20, 380, 8, "THANK YOU, PLEASE COME AGAIN")]
+    return make_pdf([lines], size=(w, 600.0))
+
+
+@pytest.mark.slow
+def test_600_dpi_receipt_reads_even_when_its_header_claims_96_dpi():
+    # a clear receipt scanned at 600 dpi in the middle of an A4 page (4961 x 7016 px), saved with a wrong 96-dpi header
+    page = pdfium.PdfDocument(_receipt_page())[0].render(scale=600 / 72, grayscale=True).to_pil().convert("L")
+    a4 = Image.new("L", (4961, 7016), 255)
+    a4.paste(page, ((4961 - page.width) // 2, 800))
+    buf = io.BytesIO()
+    a4.save(buf, "JPEG", quality=90, dpi=(96, 96))
+    r = extract_document(buf.getvalue(), "receipt.jpg")
+    assert r.status != "rejected", r.reason
+    v = _values(r)
+    assert v["total"] == Decimal("10.00") and v["currency"] == "MYR"
+    assert v["invoice_date"] == dt.date(2018, 3, 24)
+    assert "GOLDEN KEY" in v["vendor_name"].upper()
