@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from ..bootstrap import Container
-from .api import errors
+from .api import contract, errors
 from .api.routes import bills, resources
 from .idempotency import IdempotencyMiddleware
 
@@ -21,6 +21,7 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
                   "with a stable `code`. POSTs accept `Idempotency-Key`.")
     app.state.container = container
     errors.install(app)
+    contract.install(app)
     app.add_middleware(IdempotencyMiddleware)
     for router in (bills.router, resources.router):
         app.include_router(router, prefix="/api/v1")
