@@ -24,7 +24,7 @@ PROBLEM_MEDIA = "application/problem+json"
 
 @dataclass(frozen=True)
 class Op:
-    response: type[BaseModel] | None = None  # the 2xx JSON answer
+    response: type[BaseModel] | tuple[type[BaseModel], ...] | None = None  # the 2xx JSON answer (one of)
     request: dict[str, type[BaseModel]] | None = None  # media type -> model, for bodies read by hand
     no_body: bool = False  # the operation reads no request body
     media: str | None = None  # a 2xx answer that is a file, not JSON: its media type
@@ -33,7 +33,7 @@ class Op:
 
 # --- problem codes, by area -----------------------------------------------------------------------------
 REQUEST = ("field_unknown", "field_required", "type_invalid", "json_invalid", "value_invalid", "date_invalid",
-           "value_too_long", "validation_error", "bad_request")
+           "value_too_long", "validation_error", "bad_request", "body_required")
 ALWAYS = ("unauthorized", "forbidden", "internal_error", "not_found", "method_not_allowed", "http_error",
           *REQUEST)
 MONEY = ("amount_invalid", "amount_negative", "amount_too_large", "amount_too_precise", "amount_zero",
@@ -77,12 +77,12 @@ INBOUND = ("inbound_signature_invalid", "message_too_large")
 V1 = "/api/v1"
 OPERATIONS: dict[str, Op] = {
     # bills
-    "POST /bills": Op(m.BillOut, request={"application/json": m.BillCreate, "multipart/form-data": m.BillUpload},
-                      codes=BILL_WRITE + UPLOAD + ("vendor_not_mapped",)),
+    "POST /bills": Op((m.BillOut, m.BillUploads), request={"application/json": m.BillCreate, "multipart/form-data": m.BillUpload},
+                      codes=BILL_WRITE + UPLOAD + ("vendor_not_mapped", "vendor_not_found")),
     "GET /bills": Op(m.BillList, codes=("status_unknown", "source_unknown")),
-    "POST /bills/apply-rules": Op(m.RuleApplication, codes=RULES + BILL_FIELDS),
+    "POST /bills/apply-rules": Op(m.RuleApplication, codes=RULES + BILL_FIELDS + ("bill_not_found",)),
     "GET /bills/{bill_id}": Op(m.BillOut),
-    "PATCH /bills/{bill_id}": Op(m.BillOut, codes=BILL_WRITE),
+    "PATCH /bills/{bill_id}": Op(m.BillOut, codes=BILL_WRITE + ("vendor_not_found",)),
     "PUT /bills/{bill_id}/lines": Op(m.BillOut, codes=BILL_WRITE),
     "POST /bills/{bill_id}/split-by-line-items": Op(m.BillOut, no_body=True, codes=BILL_WRITE),
     "POST /bills/{bill_id}/confirm": Op(m.BillOut, codes=BILL_WRITE + BILL_FLOW),
@@ -100,9 +100,9 @@ OPERATIONS: dict[str, Op] = {
     "POST /vendors/{vendor_id}/verify-bank-details": Op(m.VendorOut, no_body=True, codes=BANK_VERIFY),
     # mapping rules
     "GET /mapping-rules": Op(m.RuleList),
-    "POST /mapping-rules": Op(m.RuleOut, codes=RULES),
-    "POST /mapping-rules/preview": Op(m.RulePreview, codes=RULES),
-    "PATCH /mapping-rules/{rule_id}": Op(m.RuleOut, codes=RULES),
+    "POST /mapping-rules": Op(m.RuleOut, codes=RULES + ("vendor_not_found",)),
+    "POST /mapping-rules/preview": Op(m.RulePreview, codes=RULES + ("vendor_not_found",)),
+    "PATCH /mapping-rules/{rule_id}": Op(m.RuleOut, codes=RULES + ("vendor_not_found",)),
     "DELETE /mapping-rules/{rule_id}": Op(),
     # payments
     "GET /payments": Op(m.PaymentList, codes=("status_unknown",)),
@@ -113,7 +113,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /payments/{payment_id}/reject": Op(m.PaymentOut, codes=PAYMENT_RULES),
     "POST /payments/{payment_id}/cancel": Op(m.PaymentOut, codes=PAYMENT_RULES),
     "GET /payments/{payment_id}/sync-history": Op(m.SyncHistory),
-    "POST /sandbox-bank/settle": Op(m.PaymentOut, codes=RAILS),
+    "POST /sandbox-bank/settle": Op(m.PaymentOut, codes=RAILS + ("payment_not_found",)),
     "GET /bank-files": Op(m.BankFileList),
     "GET /bank-files/{file_id}/download": Op(media="application/octet-stream"),
     # approval policy, settings
@@ -137,7 +137,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /accounting/reference-data/{kind}": Op(m.ReferenceList, codes=("reference_kind_unknown", "not_connected")),
     "GET /accounting/dashboard": Op(m.Dashboard),
     "POST /accounting/sync": Op(m.SyncQueued, request={"application/json": m.SyncIn},
-                                codes=("not_connected", "payment_not_settled")),
+                                codes=("not_connected", "payment_not_settled", "payment_not_found")),
     "POST /accounting/sync-bills": Op(m.JobQueued, no_body=True, codes=("not_connected",)),
     "GET /jobs/{job_id}": Op(m.JobOut),
     "POST /accounting/connection/oauth/start": Op(m.OAuthStart, request={"application/json": m.OAuthStartIn},
@@ -153,6 +153,9 @@ OPERATIONS: dict[str, Op] = {
 RAW_BODIES: dict[str, dict[str, Any]] = {
     "POST /inbound/{token}": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
 }
+
+# Signed otherwise (the inbound webhook carries an HMAC of its body)
+UNAUTHENTICATED = {"POST /inbound/{token}"}
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -177,9 +180,16 @@ def key(method: str, path: str) -> str:
     return f"{method.upper()} {path[len(V1):] if path.startswith(V1) else path}"
 
 
+# a path parameter names a record; an unknown (or another organization's) id is "<record>_not_found"
+NOT_FOUND = {"bill_id": "bill_not_found", "vendor_id": "vendor_not_found", "rule_id": "mapping_rule_not_found",
+             "payment_id": "payment_not_found", "file_id": "bank_file_not_found", "job_id": "job_not_found",
+             "user_id": "user_not_found"}
+
+
 def codes_for(method: str, path: str) -> list[str]:
     op = OPERATIONS.get(key(method, path), Op())
-    return sorted(set(ALWAYS) | set(op.codes))
+    found = {code for name, code in NOT_FOUND.items() if "{" + name + "}" in path}
+    return sorted(set(ALWAYS) | set(op.codes) | found)
 
 
 def _add_model(schema: dict, model: type[BaseModel]) -> dict:
@@ -195,6 +205,9 @@ def apply(schema: dict) -> dict:
     """Write the declarations above into an OpenAPI document built by FastAPI."""
     comps = schema.setdefault("components", {}).setdefault("schemas", {})
     comps["Problem"] = PROBLEM_SCHEMA
+    schema["components"]["securitySchemes"] = {"apiKey": {
+        "type": "http", "scheme": "bearer", "description": "An API key: POST /api/v1/users/{id}/api-keys"}}
+    schema["security"] = [{"apiKey": []}]
     comps.pop("HTTPValidationError", None)
     comps.pop("ValidationError", None)
     for path, ops in schema.get("paths", {}).items():
@@ -204,8 +217,10 @@ def apply(schema: dict) -> dict:
             responses = operation.setdefault("responses", {})
             ok = next((c for c in responses if c.startswith("2")), "200")
             if op.response is not None:
+                models = op.response if isinstance(op.response, tuple) else (op.response,)
+                refs = [_add_model(schema, model) for model in models]
                 responses.setdefault(ok, {"description": "OK"})["content"] = {
-                    "application/json": {"schema": _add_model(schema, op.response)}}
+                    "application/json": {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}}
             elif op.media is not None:
                 responses.setdefault(ok, {"description": "OK"})["content"] = {
                     op.media: {"schema": {"type": "string", "format": "binary"}}}
@@ -214,6 +229,8 @@ def apply(schema: dict) -> dict:
                     media: {"schema": _add_model(schema, model)} for media, model in op.request.items()}}
             if k in RAW_BODIES:
                 operation["requestBody"] = {"required": True, "content": RAW_BODIES[k]}
+            if k in UNAUTHENTICATED:
+                operation["security"] = []
             if op.no_body:
                 operation["x-request-body"] = "none"
             name = "Problem_" + re.sub(r"\W+", "_", operation.get("operationId") or k).strip("_")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from .schemas import Attributes, LineIn
 
@@ -246,7 +246,7 @@ class Approver(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1, "maxProperties": 1})
     user_id: StrictStr | None = None
-    role: Literal["admin", "clerk", "approver", "viewer"] | None = None
+    role: Literal["admin", "accountant", "ap_clerk", "approver", "viewer"] | None = None
 
 
 class ApprovalStep(BaseModel):
@@ -364,6 +364,14 @@ class ConnectionIn(BaseModel):
     base_url: StrictStr | None = None
     token_url: StrictStr | None = None
     company_id: StrictStr | None = None
+    options: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _credentials_are_scalars(self) -> "ConnectionIn":
+        for name, value in (self.model_extra or {}).items():
+            if value is not None and not isinstance(value, (str, int, bool)) or isinstance(value, float):
+                raise ValueError(f"{name} must be a string")
+        return self
 
 
 class ConnectionOut(Out):

@@ -1,10 +1,11 @@
 """/api/v1/accounting: connection, reference data, dashboard, sync triggers; /jobs for progress."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from ....services import accounting as svc
 from ..deps import ActorDep, ContainerDep
+from ..models import ConnectionIn, OAuthCompleteIn, OAuthStartIn, SyncIn
 
 router = APIRouter(tags=["accounting"])
 
@@ -16,9 +17,9 @@ def get_connection(c: ContainerDep, actor: ActorDep):
 
 
 @router.put("/accounting/connection")
-def put_connection(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+def put_connection(c: ContainerDep, actor: ActorDep, body: ConnectionIn):
     with c.tx(actor) as ctx:
-        return svc.connection_view(svc.connect(ctx, c, body))
+        return svc.connection_view(svc.connect(ctx, c, body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/accounting/connection", status_code=204)
@@ -48,9 +49,9 @@ def dashboard(c: ContainerDep, actor: ActorDep):
 
 
 @router.post("/accounting/sync", status_code=202, summary="Sync ready bill payments (all, or payment_ids)")
-def sync(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+def sync(c: ContainerDep, actor: ActorDep, body: SyncIn | None = None):
     with c.tx(actor) as ctx:
-        ids = svc.sync_payments(ctx, (body or {}).get("payment_ids"))
+        ids = svc.sync_payments(ctx, body.payment_ids if body else None)
         return {"queued": ids}
 
 
@@ -68,15 +69,15 @@ def job(job_id: str, c: ContainerDep, actor: ActorDep):
 
 
 @router.post("/accounting/connection/oauth/start", summary="Begin the OAuth consent flow; returns the URL to open")
-def oauth_start(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+def oauth_start(c: ContainerDep, actor: ActorDep, body: OAuthStartIn):
     with c.tx(actor) as ctx:
-        return {"authorize_url": svc.oauth_start(ctx, c, body or {"platform": "quickbooks", "sandbox": True}),
+        return {"authorize_url": svc.oauth_start(ctx, c, body.model_dump(exclude_unset=True)),
                 "redirect_uri": svc.oauth_redirect_uri(c)}
 
 
 @router.post("/accounting/connection/oauth/complete", summary="Finish the OAuth flow with the code and realmId")
-def oauth_complete(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+def oauth_complete(c: ContainerDep, actor: ActorDep, body: OAuthCompleteIn):
     with c.tx(actor) as ctx:
-        conn = svc.oauth_complete(ctx, c, code=str(body.get("code", "")), realm_id=str(body.get("realmId") or
-                                  body.get("realm_id") or ""), state=str(body.get("state", "")))
+        conn = svc.oauth_complete(ctx, c, code=body.code, realm_id=body.realmId or body.realm_id or "",
+                                  state=body.state)
         return svc.connection_view(conn)

@@ -24,7 +24,15 @@ async def create_bill(request: Request, c: ContainerDep, actor: ActorDep):
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await request.form(max_files=50, max_fields=20)
-        files = [f for k, f in form.multi_items() if k in ("file", "files") and hasattr(f, "read")]
+        files = []
+        for name, part in form.multi_items():
+            if name not in ("file", "files"):
+                raise ValidationError(f"Unknown form field '{name}'; send the invoice as 'file'.",
+                                      code="field_unknown", field=name)
+            if not hasattr(part, "read"):
+                raise ValidationError(f"'{name}' must be a file, not a text field.", code="file_required",
+                                      field=name)
+            files.append(part)
         if not files:
             raise ValidationError("Send the invoice as multipart field 'file'.", code="file_required", field="file")
         uploads = []
@@ -35,8 +43,12 @@ async def create_bill(request: Request, c: ContainerDep, actor: ActorDep):
             bills = capture.ingest_uploads(ctx, c.storage, uploads, max_bytes=c.settings.max_upload_bytes)
             views = [full_view(ctx, b) for b in bills]
         return views[0] if len(views) == 1 else {"data": views}
+    raw = await request.body()
+    if not raw.strip():
+        raise ValidationError("Send the bill as JSON (manual entry) or as multipart field 'file' (upload).",
+                              code="body_required")
     try:
-        payload = BillIn.model_validate_json(await request.body() or b"{}")
+        payload = BillIn.model_validate_json(raw)
     except Exception as e:  # pydantic ValidationError -> the shared 422 shape
         from fastapi.exceptions import RequestValidationError
 
