@@ -249,6 +249,24 @@ def decisions_of(ctx: Ctx, p: t.Payment) -> list[t.PaymentDecision]:
 
 # --- release and settlement (driven by the scheduler and the rail) -------------------------------
 
+def release_guard(ctx: Ctx, p: t.Payment) -> str | None:
+    """What stops a scheduled payment from going to the bank, or None. A bill paid (elsewhere) or voided
+    cancels the payment; a vendor whose details no longer allow the method holds it as a draft."""
+    bill = ctx.get(t.Bill, p.bill_id)
+    if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
+        p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
+        ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
+        return p.status_reason
+    try:
+        check_method(ctx, ctx.get(t.Vendor, p.vendor_id), p.method)
+    except ValidationError as e:
+        p.status = rules.transition("unschedule", p.status)
+        p.status_reason = f"Not sent: {e.detail}"
+        ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
+        return p.status_reason
+    return None
+
+
 def release_due(ctx: Ctx) -> list[str]:
     """Send scheduled payments whose release time (pay date, 4 AM org time by default) has come."""
     settings = get_settings(ctx)
@@ -260,19 +278,8 @@ def release_due(ctx: Ctx) -> list[str]:
     for p in rows:
         if now < calendar.release_at(p.pay_date, settings["timezone"], settings["payment_release_hour"]):
             continue
-        bill = ctx.get(t.Bill, p.bill_id)
-        if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
-            p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
-            ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
-            continue
-        try:
-            check_method(ctx, ctx.get(t.Vendor, p.vendor_id), p.method)
-        except ValidationError as e:
-            p.status = rules.transition("unschedule", p.status)
-            p.status_reason = f"Not sent: {e.detail}"
-            ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
-            continue
-        due.append(p)
+        if release_guard(ctx, p) is None:
+            due.append(p)
     from . import rails
 
     released = rails.submit(ctx, due, settings) if due else []

@@ -54,7 +54,7 @@ PAYMENT_RULES = ("amount_exceeds_open_balance", "approval_deadline_passed", "app
                  "approval_complete", "approval_duplicate", "approval_invalid",
                  "approval_rejected", "approval_not_allowed", "approval_self_only",
                  "conflict", *MONEY)
-RAILS = ("invalid_transition", "originator_missing", "originator_invalid", "return_code_invalid",
+RAILS = ("invalid_transition", "approval_required", "release_refused", "originator_missing", "originator_invalid", "return_code_invalid",
          "return_code_required", "sandbox_outcome_invalid", "unknown_return_code",
          *PAYMENT_RULES)
 VENDOR = ("name_required", "accounting_vendor_inactive", "accounting_vendor_unknown", "account_number_invalid",
