@@ -44,3 +44,14 @@ def test_upload_fields_must_be_files(org):
                         files={"file": ("a.txt", b"hello", "text/plain")})
     problem(r, 422, "field_unknown")
     assert org.get("/bills").json()["data"] == []
+
+
+def test_active_null_is_refused_not_a_crash(org, vendor):
+    # was 500: {"active": null} reached a NOT NULL column
+    problem(org.patch(f"/vendors/{vendor['id']}", {"active": None}), 422, "type_invalid")
+    rule = org.post("/mapping-rules", {"name": "R", "conditions": {"vendor_ids": [vendor["id"]]},
+                                       "attributes": {"memo": "x"}})
+    if rule.status_code == 201:
+        problem(org.patch(f"/mapping-rules/{rule.json()['id']}", {"active": None}), 422, "type_invalid")
+    problem(org.patch(f"/users/{org.user_id}", {"active": None}), 422, "type_invalid")
+    assert org.get(f"/vendors/{vendor['id']}").json()["active"] is True

@@ -498,10 +498,9 @@ class BillCreate(BaseModel):
 
 
 class BillUpload(BaseModel):
-    """Upload: one invoice per ``file`` (PDF, image or e-invoice XML); several ``file``/``files`` parts make
-    one bill each."""
+    """Upload: one invoice per ``file`` part (PDF, image or e-invoice XML); repeat the part to upload several,
+    one bill each (the answer is then ``{"data": [...]}``)."""
 
-    file: bytes = Field(..., json_schema_extra={"format": "binary"})
-    files: list[bytes] | None = Field(None, json_schema_extra={"items": {"type": "string", "format": "binary"}})
-
-
+    model_config = ConfigDict(extra="forbid")
+    file: bytes | list[bytes] = Field(..., json_schema_extra={"anyOf": [
+        {"type": "string", "format": "binary"}, {"type": "array", "items": {"type": "string", "format": "binary"}}]})

@@ -97,7 +97,7 @@ class VendorIn(Body):
     default_terms: StrictStr | None = None
     default_currency: StrictStr | None = None
     accounting_vendor_id: StrictStr | None = None
-    active: StrictBool | None = None
+    active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
     routing_number: StrictStr | None = None
     account_number: StrictStr | None = None
     iban: StrictStr | None = None
@@ -125,7 +125,7 @@ class RuleIn(Body):
     priority: StrictInt | None = None
     conditions: RuleConditions | None = None
     attributes: Attributes | None = None
-    active: StrictBool | None = None
+    active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.model_dump(exclude_unset=True).items() if k not in ("conditions", "attributes")}
@@ -189,7 +189,7 @@ class UserIn(Body):
 class UserPatch(Body):
     name: StrictStr | None = None
     roles: list[StrictStr] | None = None
-    active: StrictBool | None = None
+    active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
     password: StrictStr | None = None
 
 
