@@ -101,6 +101,8 @@ def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Op
     from .demo import seed_demo
 
     c = _container()
+    if not c.settings.allowed_platform_hosts:  # the demo's sandboxes (`billpay sandbox ...`) run on loopback
+        c.settings.allowed_platform_hosts = "127.0.0.1,localhost"
     upgrade(c.settings.resolved_database_url)
     info = seed_demo(c, public_url=f"http://{host}:{port}")
     typer.echo("")

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     mail_from: str = "billpay@localhost"
     max_upload_bytes: int = 25 * 1024 * 1024
     login_rate_limit: int = 10  # failed attempts per 15 minutes per email+IP
+    # Hosts a connection may point at besides the platforms' official ones (comma-separated names or
+    # addresses); loopback sandboxes need "127.0.0.1,localhost". Private addresses are refused otherwise.
+    allowed_platform_hosts: str = ""
 
     @field_validator("secret_key")
     @classmethod

@@ -54,4 +54,5 @@ def test_active_null_is_refused_not_a_crash(org, vendor):
     if rule.status_code == 201:
         problem(org.patch(f"/mapping-rules/{rule.json()['id']}", {"active": None}), 422, "type_invalid")
     problem(org.patch(f"/users/{org.user_id}", {"active": None}), 422, "type_invalid")
+    problem(org.patch(f"/users/{org.user_id}", {"name": None}), 422, "type_invalid")  # was 500 too
     assert org.get(f"/vendors/{vendor['id']}").json()["active"] is True

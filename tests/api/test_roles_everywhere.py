@@ -18,6 +18,8 @@ BODIES = {
     "/api/v1/bills/{bill_id}/lines": {"lines": [{"amount": "1250.00"}]},
     "/api/v1/bills/apply-rules": {"bill_ids": ["{bill_id}"], "dry_run": False},
     "/api/v1/mapping-rules/preview": {"conditions": {"currency": "USD"}, "attributes": {"gl_account": "1"}},
+    "/api/v1/accounting/connection/oauth/start": {"platform": "quickbooks", "sandbox": True},
+    "/api/v1/accounting/connection/oauth/complete": {"code": "c", "state": "s", "realmId": "1"},
 }
 # Reads that happen to be POSTs, and the public signed webhook.
 NOT_WRITES = {"/api/v1/mapping-rules/preview", "/api/v1/inbound/{token}"}

@@ -12,6 +12,8 @@ from ..ids import new_id
 from ..connectors import registry
 from . import sync_records
 from .context import Ctx
+from .platform_hosts import check_connection_urls
+
 
 def _plugin(platform: str | None) -> registry.PlatformPlugin:
     try:
@@ -64,6 +66,7 @@ def connect(ctx: Ctx, container, body: dict) -> t.Connection:  # noqa: ANN001
         creds = builtin_sandbox.get(container, plugin.name).provision(ctx.org_id, base)
         config, secrets = split_credentials(plugin, creds)
     else:
+        check_connection_urls(plugin, body, container.settings.allowed_platform_hosts)
         config, secrets = split_credentials(plugin, body)
     config["options"] = body.get("options") or {}
     conn = get_connection(ctx)
@@ -270,6 +273,7 @@ def oauth_start(ctx: Ctx, container, body: dict, *, redirect_uri: str | None = N
         if missing:
             raise ValidationError(f"Missing: {', '.join(missing)}.", code="connection_incomplete",
                                   extra={"missing": missing})
+        check_connection_urls(registry.get("quickbooks"), body, container.settings.allowed_platform_hosts)
         client_secret = body["client_secret"]
         app = {k: body[k] for k in ("base_url", "token_url", "authorize_url", "client_id")} | {"sandbox": False}
     conn = get_connection(ctx)

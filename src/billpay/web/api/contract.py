@@ -70,7 +70,8 @@ SETTINGS = ("setting_invalid", "setting_unknown", "timezone_invalid", "pull_star
             "originator_missing", "originator_invalid", "routing_number_invalid", "iban_invalid", "bic_invalid",
             "account_number_invalid")
 USERS = ("email_invalid", "password_too_short", "roles_invalid", "user_exists", "user_not_found")
-CONNECTION = ("connection_incomplete", "platform_not_available", "platform_unknown", "not_connected")
+CONNECTION = ("connection_incomplete", "platform_not_available", "platform_unknown", "not_connected",
+              "platform_host_not_allowed")
 OAUTH = ("oauth_exchange_failed", "oauth_state_invalid", *CONNECTION)
 INBOUND = ("inbound_signature_invalid", "message_too_large")
 

@@ -120,9 +120,9 @@ class RuleConditions(Body):
     line_description_contains: StrictStr | None = None
 
 
-class RuleIn(Body):
-    name: StrictStr | None = None
-    priority: StrictInt | None = None
+class RuleIn(Body):  # leave a field out to keep it; null is refused
+    name: StrictStr = None  # type: ignore[assignment]
+    priority: StrictInt = None  # type: ignore[assignment]
     conditions: RuleConditions | None = None
     attributes: Attributes | None = None
     active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
@@ -186,9 +186,9 @@ class UserIn(Body):
     password: StrictStr | None = None
 
 
-class UserPatch(Body):
-    name: StrictStr | None = None
-    roles: list[StrictStr] | None = None
+class UserPatch(Body):  # leave a field out to keep it; null is refused
+    name: StrictStr = None  # type: ignore[assignment]
+    roles: list[StrictStr] = None  # type: ignore[assignment]
     active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
     password: StrictStr | None = None
 
