@@ -10,6 +10,7 @@ from ..bootstrap import Container
 from .api import contract, errors
 from .api.routes import bills, resources
 from .idempotency import IdempotencyMiddleware
+from .security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("billpay")
 
@@ -23,6 +24,7 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
     errors.install(app)
     contract.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     for router in (bills.router, resources.router):
         app.include_router(router, prefix="/api/v1")
     try:

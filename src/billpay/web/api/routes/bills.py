@@ -8,6 +8,7 @@ from ....db import tables as t
 from ....domain.errors import NotFound, ValidationError
 from ....services import bills as svc
 from ....services import capture, sync_records
+from ...documents import original_headers
 from ..deps import ActorDep, ContainerDep
 from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, SendIn, VoidIn
 from ..views import bill_view, bills_page, payment_view
@@ -140,7 +141,7 @@ def document(bill_id: str, c: ContainerDep, actor: ActorDep):
         if not bill.document_id:
             raise NotFound("This bill has no source document.", code="document_not_found")
         doc = ctx.get(t.Document, bill.document_id)
-    return Response(c.storage.get(doc.storage_key), media_type=doc.mime_type,
-                    headers={"Content-Disposition": f'inline; filename="{doc.filename}"',
-                             "X-Content-Type-Options": "nosniff",
+    media_type, disposition = original_headers(doc.mime_type, doc.filename)
+    return Response(c.storage.get(doc.storage_key), media_type=media_type,
+                    headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
