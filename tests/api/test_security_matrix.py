@@ -31,7 +31,8 @@ PERMISSION = {
     "GET /approval-policy": "read", "PUT /approval-policy": "policy.write",
     "GET /settings": "read", "PATCH /settings": "settings.write", "POST /settings/inbox/regenerate": "settings.write",
     "GET /users": "read", "POST /users": "users.write", "PATCH /users/{user_id}": "users.write",
-    "POST /users/{user_id}/api-keys": "users.write", "GET /audit-events": "read",
+    "POST /users/{user_id}/api-keys": "users.write", "GET /users/{user_id}/api-keys": "users.write",
+    "DELETE /users/{user_id}/api-keys/{key_id}": "users.write", "GET /audit-events": "read",
     "GET /accounting/connection": "read", "PUT /accounting/connection": "connection.write",
     "DELETE /accounting/connection": "connection.write", "POST /accounting/connection/refresh": "sync.run",
     "GET /accounting/reference-data/{kind}": "read", "GET /accounting/dashboard": "read",
@@ -78,6 +79,7 @@ def _records(org, vendor) -> dict:
                                        "attributes": {"gl_account": "1"}}).json()
     return {"bill_id": bill["id"], "payment_id": payment["id"], "vendor_id": vendor["id"], "rule_id": rule["id"],
             "user_id": org.user_id, "file_id": "bkf_none", "job_id": "job_none", "token": "none",
+            "key_id": org.post(f"/users/{org.user_id}/api-keys").json()["api_key"][3:].split(".")[0],
             "kind": "vendors"}
 
 

@@ -56,3 +56,21 @@ def test_settle_now_and_return_with_code_from_the_payment_page(live, new_page):
     with live.tx() as ctx:
         p = ctx.get(t.Payment, second)
         assert p.status == "failed" and p.return_code == "R03"
+
+
+def test_revoke_an_api_key_from_the_settings_page(live, new_page):
+    from billpay.services import orgs
+
+    with live.tx() as ctx:
+        key = orgs.create_api_key(ctx, live.users["admin"])
+    key_id = key[3:].split(".")[0]
+    page = new_page()
+    sign_in(page, live)
+    page.goto("/settings#api-keys")
+    row = page.get_by_role("row", name=key_id)
+    page.once("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_contain_text("API key revoked")
+    expect(page.get_by_role("row", name=key_id)).to_contain_text("Revoked")
+    with live.tx() as ctx:
+        assert ctx.session.get(t.ApiKey, key_id).revoked_at is not None

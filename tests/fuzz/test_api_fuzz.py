@@ -4,7 +4,7 @@ generated ids, on the organization's own ids and on another organization's ids.
 
 Holds: no 5xx; every refusal is application/problem+json with a `code` the operation declares; answers
 match their declared schemas; a refused request writes nothing; another organization's records are never
-reachable. Bounded: FUZZ_EXAMPLES examples per operation (default 25). docs/reliability.md has the figures.
+reachable. Bounded: FUZZ_EXAMPLES examples per operation (default 12). docs/reliability.md has the figures.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from billpay.web.app import create_app
 from ..conftest import make_container
 from .conftest import ROLES
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 STATS = {"cases": 0, "by_status": {}}
 
 

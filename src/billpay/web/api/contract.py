@@ -128,6 +128,8 @@ OPERATIONS: dict[str, Op] = {
     "POST /users": Op(m.UserOut, codes=USERS),
     "PATCH /users/{user_id}": Op(m.UserOut, codes=USERS),
     "POST /users/{user_id}/api-keys": Op(m.ApiKeyOut, no_body=True, codes=("user_not_found",)),
+    "GET /users/{user_id}/api-keys": Op(m.ApiKeyList),
+    "DELETE /users/{user_id}/api-keys/{key_id}": Op(codes=("api_key_not_found",)),
     "GET /audit-events": Op(m.AuditEventList),
     # accounting
     "GET /accounting/connection": Op(m.ConnectionOut),

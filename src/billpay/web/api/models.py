@@ -330,6 +330,19 @@ class ApiKeyOut(Out):
     api_key: str = Field(..., description="Shown once; send it as 'Authorization: Bearer <api key>'")
 
 
+class ApiKeyInfo(Out):
+    id: str
+    user_id: str
+    created_at: str | None
+    revoked_at: str | None
+    prefix: str = Field(..., description="How the key starts (bp_<id>.); the secret is never shown again")
+
+
+class ApiKeyList(Out):
+    data: list[ApiKeyInfo]
+    next_cursor: str | None
+
+
 class AuditEventOut(Out):
     id: str
     actor_type: str
