@@ -55,3 +55,26 @@ def test_each_sign_in_starts_a_new_session(client, org):
     assert r2.status_code == 200
     new_token = r2.text.split('name="csrf_token" value="')[1].split('"')[0]
     assert new_token != old_token
+
+
+def test_every_page_form_post_needs_the_csrf_token(client, org):
+    import re
+
+    page = client.get("/login")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/login", data={"email": "admin@acme.test", "password": PASSWORD, "csrf_token": token},
+                       follow_redirects=False).status_code == 303
+    def walk(routes, page=False):  # noqa: ANN001, ANN202  (routers included into the app, at any depth)
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            if inner is not None:  # page routers are kept out of the OpenAPI document
+                yield from walk(inner.routes, page or r.include_context.include_in_schema is False)
+            elif page and "POST" in (getattr(r, "methods", None) or ()):
+                yield r.path
+
+    posts = [p for p in walk(client.app.routes) if p != "/login"]
+    assert len(posts) >= 15
+    for path in posts:
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        r = client.post(url, data={"csrf_token": "forged"}, follow_redirects=False)
+        assert r.status_code == 403, (path, r.status_code)
