@@ -27,6 +27,7 @@ class Op:
     response: type[BaseModel] | tuple[type[BaseModel], ...] | None = None  # the 2xx JSON answer (one of)
     request: dict[str, type[BaseModel]] | None = None  # media type -> model, for bodies read by hand
     no_body: bool = False  # the operation reads no request body
+    optional_body: bool = False  # the request body may be left out
     media: str | None = None  # a 2xx answer that is a file, not JSON: its media type
     codes: tuple[str, ...] = ()
 
@@ -139,7 +140,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /accounting/connection/refresh": Op(m.JobQueued, no_body=True, codes=("not_connected",)),
     "GET /accounting/reference-data/{kind}": Op(m.ReferenceList, codes=("reference_kind_unknown", "not_connected")),
     "GET /accounting/dashboard": Op(m.Dashboard),
-    "POST /accounting/sync": Op(m.SyncQueued, request={"application/json": m.SyncIn},
+    "POST /accounting/sync": Op(m.SyncQueued, request={"application/json": m.SyncIn}, optional_body=True,
                                 codes=("not_connected", "payment_not_settled", "payment_not_found")),
     "POST /accounting/sync-bills": Op(m.JobQueued, no_body=True, codes=("not_connected",)),
     "GET /jobs/{job_id}": Op(m.JobOut),
@@ -228,7 +229,7 @@ def apply(schema: dict) -> dict:
                 responses.setdefault(ok, {"description": "OK"})["content"] = {
                     op.media: {"schema": {"type": "string", "format": "binary"}}}
             if op.request:
-                operation["requestBody"] = {"required": True, "content": {
+                operation["requestBody"] = {"required": not op.optional_body, "content": {
                     media: {"schema": _add_model(schema, model)} for media, model in op.request.items()}}
             if k in RAW_BODIES:
                 operation["requestBody"] = {"required": True, "content": RAW_BODIES[k]}
