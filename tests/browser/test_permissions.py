@@ -22,7 +22,7 @@ def _open_bill(live, amount: str = "1250.00", number: str = "INV-4410") -> tuple
                                         "account_number": "123456789", "default_terms": "Net 30"})
         ctx.session.flush()
         b = bills.create_bill(ctx, {"vendor_id": v.id, "invoice_number": number, "amount": amount,
-                                    "invoice_date": dt.date.today().isoformat()}, source="api")
+                                    "invoice_date": "2026-11-02"}, source="api")
         bills.confirm_bill(ctx, b.id)
         _, p = bills.send_to_payments(ctx, b.id, method="ach")
         return b.id, p.id

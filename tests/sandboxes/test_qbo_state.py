@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -352,7 +352,14 @@ def test_cdc_reports_changes_and_deletions(qbo: Company):
     assert vendors == {}
 
 
-def test_cdc_lookback_limit_and_object_cap(qbo: Company, monkeypatch):
+@pytest.mark.parametrize("utc_now", [
+    datetime(2026, 3, 10, 2, 30, tzinfo=timezone.utc),  # 19:30 the day before in the company's Pacific time
+    datetime(2026, 3, 10, 20, 0, tzinfo=timezone.utc),  # the same day in UTC and Pacific time
+])
+def test_cdc_lookback_limit_and_object_cap(utc_now: datetime, monkeypatch):
+    state = QuickBooksState()
+    state.clock.freeze(utc_now)
+    qbo = seeded(state)
     too_old = (qbo.state.now() - timedelta(days=31)).date().isoformat()
     with pytest.raises(QBOFault) as excinfo:
         qbo.state.cdc(qbo.realm, "Bill", too_old)
@@ -363,7 +370,8 @@ def test_cdc_lookback_limit_and_object_cap(qbo: Company, monkeypatch):
     from billpay.sandboxes.quickbooks import cdc
 
     monkeypatch.setattr(cdc, "MAX_OBJECTS", 3)
-    since = qbo.state.now().date().isoformat()
+    # a bare date is read in the company's time zone: "today" there includes the seed's changes
+    since = timefmt.local_date(qbo.state.now(), qbo.state.company(qbo.realm).tz).isoformat()
     body = qbo.state.cdc(qbo.realm, "Account", since)
     assert len(body["CDCResponse"][0]["QueryResponse"][0]["Account"]) == 3
 

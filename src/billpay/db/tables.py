@@ -409,6 +409,16 @@ class AuditEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class LoginFailure(Base):
+    """A failed sign-in, kept for the rate limit that every web process shares (web/ui/login_limit.py)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "failed_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))  # sha256 of e-mail + client address
+    failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("org_id", "key", name="uq_idempotency_key"),)

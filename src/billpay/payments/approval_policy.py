@@ -120,8 +120,14 @@ class ApprovalPolicy:
 
 
 def _step_from_dict(raw: Mapping[str, Any], index: int) -> ApprovalStep:
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"step {index + 1} is not an object")
+    if not isinstance(raw.get("approvers", []), list):
+        raise ValueError(f"step {index + 1}: approvers is a list")
     approvers = []
     for a in raw.get("approvers", []):
+        if not isinstance(a, Mapping):
+            raise ValueError(f"step {index + 1}: an approver is {{'user_id': ...}} or {{'role': ...}}")
         if set(a) == {"user_id"} and isinstance(a["user_id"], str):
             approvers.append(Approver.for_user(a["user_id"]))
         elif set(a) == {"role"} and isinstance(a["role"], str):

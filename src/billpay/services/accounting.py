@@ -23,6 +23,7 @@ from ..domain.errors import Conflict, NotFound, ValidationError
 from ..ids import new_id
 from . import pulled_bills, sync_records
 from .context import Ctx
+from .platform_hosts import check_connection_urls
 
 OAUTH_SALT = "billpay-oauth"
 
@@ -128,6 +129,7 @@ def connect(ctx: Ctx, container: Any, body: dict) -> t.Connection:
         # a sandbox may pre-choose what its demo company needs (e.g. the bank account payments come from)
         options = options or creds.get("options") or {}
     else:
+        check_connection_urls(plugin, body, container.settings.allowed_platform_hosts)
         config, secrets = split_credentials(plugin, body)
     config["options"] = options
     conn = _adopt(ctx, plugin, sandbox=sandbox, config=config, secrets=secrets)
@@ -397,6 +399,7 @@ def oauth_start(ctx: Ctx, container: Any, body: dict, *, redirect_uri: str | Non
         if missing:
             raise ValidationError(f"Missing: {', '.join(missing)}.", code="connection_incomplete",
                                   extra={"missing": missing})
+        check_connection_urls(plugin, body, container.settings.allowed_platform_hosts)
         app = {k: body[k] for k in OAUTH_APP_FIELDS} | {"sandbox": False}
     pending = ctx.vault.encrypt({**app, "platform": plugin.name, "redirect_uri": redirect})
     state = _signer(container).dumps({"org": ctx.org_id, "user": ctx.actor.user_id, "platform": plugin.name,

@@ -259,6 +259,24 @@ def due_for_release(ctx: Ctx) -> list[t.Payment]:
                                                                 settings["payment_release_hour"])]
 
 
+def release_guard(ctx: Ctx, p: t.Payment) -> str | None:
+    """What stops a scheduled payment from going to the bank, or None. A bill paid (elsewhere) or voided
+    cancels the payment; a vendor whose details no longer allow the method holds it as a draft."""
+    bill = ctx.get(t.Bill, p.bill_id)
+    if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
+        p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
+        ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
+        return p.status_reason
+    try:
+        check_method(ctx, ctx.get(t.Vendor, p.vendor_id), p.method)
+    except ValidationError as e:
+        p.status = rules.transition("unschedule", p.status)
+        p.status_reason = f"Not sent: {e.detail}"
+        ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
+        return p.status_reason
+    return None
+
+
 def release_due(ctx: Ctx, *, hold: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Send scheduled payments whose release time has come. Rows are locked and re-read first, so a pull that
     stopped or held a payment meanwhile wins; ``hold``: payments not to send yet (their bill could not be read
@@ -274,19 +292,8 @@ def release_due(ctx: Ctx, *, hold: frozenset[str] | set[str] = frozenset()) -> l
             continue
         if p.id in hold:
             continue
-        bill = ctx.get(t.Bill, p.bill_id)
-        if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
-            p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
-            ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
-            continue
-        try:
-            check_method(ctx, ctx.get(t.Vendor, p.vendor_id), p.method)
-        except ValidationError as e:
-            p.status = rules.transition("unschedule", p.status)
-            p.status_reason = f"Not sent: {e.detail}"
-            ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
-            continue
-        due.append(p)
+        if release_guard(ctx, p) is None:
+            due.append(p)
     from . import rails
 
     released = rails.submit(ctx, due, settings) if due else []

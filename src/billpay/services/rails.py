@@ -138,10 +138,31 @@ def settle_due(ctx: Ctx) -> list[str]:
     return done
 
 
+def release_now(ctx: Ctx, p: t.Payment) -> None:
+    """The sandbox bank takes a scheduled payment at once instead of at the release hour of its pay date:
+    the same guards (a bill paid elsewhere or voided, the vendor's details) and the same submission as the
+    daily release. A guard that stops it refuses the request and changes nothing."""
+    settings = payment_services.get_settings(ctx)
+    if (settings.get("payment_rail") or "sandbox_bank") != "sandbox_bank":
+        raise ValidationError("Only the sandbox bank settles on request; bank files are settled when the bank "
+                              "reports them.", code="invalid_transition", status=409)
+    reason = payment_services.release_guard(ctx, p)
+    if reason is None and not submit(ctx, [p], settings):
+        reason = p.status_reason or "the bank refused it"
+    if reason is not None:
+        raise ValidationError(f"The payment cannot be released now. {reason}", code="release_refused", status=409)
+
+
 def force_outcome(ctx: Ctx, payment_id: str, outcome: str, return_code: str | None) -> t.Payment:
-    """``sandbox-bank/settle``: settle or return a processing payment now (also how a bank's report is recorded)."""
+    """``sandbox-bank/settle``: settle or return a payment now (also how a bank's report is recorded). A
+    scheduled payment is released first, through the daily release's guards and submission."""
     ctx.require("payments.write")
     p = ctx.get(t.Payment, payment_id, lock=True)
+    if p.status == PaymentStatus.PENDING_APPROVAL:
+        raise ValidationError("This payment still needs its approvals before the bank can take it.",
+                              code="approval_required", status=409)
+    if p.status == PaymentStatus.SCHEDULED:
+        release_now(ctx, p)
     if p.status != PaymentStatus.PROCESSING:
         raise ValidationError(f"Only a payment the bank is processing can be settled or returned; this one is "
                               f"{p.status.replace('_', ' ')}.", code="invalid_transition", status=409)

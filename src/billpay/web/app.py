@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 from ..bootstrap import Container
 from ..connectors import registry
 from ..sync import builtin_sandbox
-from .api import errors
+from .api import contract, errors
 from .api.routes import accounting, bills, inbound, resources
 from .idempotency import IdempotencyMiddleware
 from .sandbox_gate import SandboxGate
+from .security_headers import SecurityHeadersMiddleware
 from .ui import install as install_ui
 
 log = logging.getLogger("billpay")
@@ -25,7 +26,9 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
                   "with a stable `code`. POSTs accept `Idempotency-Key`.")
     app.state.container = container
     errors.install(app)
+    contract.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     for router in (bills.router, resources.router, accounting.router, inbound.router):
         app.include_router(router, prefix="/api/v1")
 

@@ -107,7 +107,7 @@ class VendorIn(Body):
     default_terms: StrictStr | None = None
     default_currency: StrictStr | None = None
     accounting_vendor_id: StrictStr | None = None
-    active: StrictBool | None = None
+    active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
     routing_number: StrictStr | None = None
     account_number: StrictStr | None = None
     iban: StrictStr | None = None
@@ -130,12 +130,12 @@ class RuleConditions(Body):
     line_description_contains: StrictStr | None = None
 
 
-class RuleIn(Body):
-    name: StrictStr | None = None
-    priority: StrictInt | None = None
+class RuleIn(Body):  # leave a field out to keep it; null is refused
+    name: StrictStr = None  # type: ignore[assignment]
+    priority: StrictInt = None  # type: ignore[assignment]
     conditions: RuleConditions | None = None
     attributes: Attributes | None = None
-    active: StrictBool | None = None
+    active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.model_dump(exclude_unset=True).items() if k not in ("conditions", "attributes")}
@@ -196,10 +196,10 @@ class UserIn(Body):
     password: StrictStr | None = None
 
 
-class UserPatch(Body):
-    name: StrictStr | None = None
-    roles: list[StrictStr] | None = None
-    active: StrictBool | None = None
+class UserPatch(Body):  # leave a field out to keep it; null is refused
+    name: StrictStr = None  # type: ignore[assignment]
+    roles: list[StrictStr] = None  # type: ignore[assignment]
+    active: StrictBool = None  # type: ignore[assignment]  # leave out to keep; null is refused
     password: StrictStr | None = None
 
 

@@ -13,7 +13,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from . import errors
-from .session import LoginLimiter, SessionActorMiddleware
+from .login_limit import DbLoginLimiter
+from .session import SessionActorMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -21,7 +22,7 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI, container) -> None:  # noqa: ANN001
     from .routes import accounting, auth, bills, payments, rules, settings, vendors
 
-    app.state.login_limiter = LoginLimiter(container.settings.login_rate_limit)
+    app.state.login_limiter = DbLoginLimiter(container, container.settings.login_rate_limit)
     # Added first = inner: the session is decoded before the actor is looked up.
     app.add_middleware(SessionActorMiddleware, container=container)
     app.add_middleware(SessionMiddleware, secret_key=container.settings.resolved_secret_key,

@@ -1,4 +1,4 @@
-"""Who is signed in: the cookie session, CSRF tokens and the sign-in rate limit.
+"""Who is signed in: the cookie session and CSRF tokens (the sign-in rate limit is in login_limit.py).
 
 The session cookie (signed, not encrypted) holds only the user id, the
 organization id and the CSRF token. Every request reloads the user, so a
@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -86,45 +83,3 @@ class SessionActorMiddleware:
                     if not api_write or csrf_ok(session, token):
                         state["session_actor"] = user.actor
         await self.app(scope, receive, send)
-
-
-class LoginLimiter:
-    """At most ``limit`` failed sign-ins per e-mail and client address in a sliding window.
-
-    Kept in memory: enough for one process (the embedded default). Several web
-    processes behind a balancer each keep their own count, which still bounds
-    guessing to ``limit`` x processes per window.
-    """
-
-    def __init__(self, limit: int, window_s: float = 15 * 60, clock=time.monotonic) -> None:  # noqa: ANN001
-        self.limit, self.window, self.clock = limit, window_s, clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        cutoff = self.clock() - self.window
-        while q and q[0] < cutoff:
-            q.popleft()
-        return q
-
-    def retry_after(self, email: str, ip: str) -> int:
-        """Seconds until another attempt is allowed (0 = allowed now)."""
-        key = (email.strip().lower(), ip)
-        with self._lock:
-            q = self._recent(key)
-            if len(q) < self.limit:
-                return 0
-            return max(1, int(q[0] + self.window - self.clock()) + 1)
-
-    def failed(self, email: str, ip: str) -> None:
-        with self._lock:
-            if len(self._failures) > 10_000:  # forget keys whose window has passed
-                cutoff = self.clock() - self.window
-                for key in [k for k, q in self._failures.items() if not q or q[-1] < cutoff]:
-                    del self._failures[key]
-            self._recent((email.strip().lower(), ip)).append(self.clock())
-
-    def succeeded(self, email: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((email.strip().lower(), ip), None)

@@ -1,11 +1,12 @@
 """/api/v1/accounting: connection, reference data, dashboard, sync triggers; /jobs for progress."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from ....services import accounting as svc
 from ....sync.engine import fix_for
 from ..deps import ActorDep, ContainerDep
+from ..models import ConnectionIn, OAuthCompleteIn, OAuthStartIn, SyncIn
 from ..views import payment_view
 
 router = APIRouter(tags=["accounting"])
@@ -18,9 +19,9 @@ def get_connection(c: ContainerDep, actor: ActorDep):
 
 
 @router.put("/accounting/connection")
-def put_connection(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+def put_connection(c: ContainerDep, actor: ActorDep, body: ConnectionIn):
     with c.tx(actor) as ctx:
-        return svc.connection_view(svc.connect(ctx, c, body))
+        return svc.connection_view(svc.connect(ctx, c, body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/accounting/connection", status_code=204)
@@ -77,9 +78,9 @@ def retry(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
 
 
 @router.post("/accounting/sync", status_code=202, summary="Sync ready bill payments (all, or payment_ids)")
-def sync(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+def sync(c: ContainerDep, actor: ActorDep, body: SyncIn | None = None):
     with c.tx(actor) as ctx:
-        ids = svc.sync_payments(ctx, (body or {}).get("payment_ids"))
+        ids = svc.sync_payments(ctx, body.payment_ids if body else None)
         return {"queued": ids}
 
 
@@ -97,16 +98,17 @@ def job(job_id: str, c: ContainerDep, actor: ActorDep):
 
 
 @router.post("/accounting/connection/oauth/start", summary="Begin the OAuth consent flow; returns the URL to open")
-def oauth_start(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+def oauth_start(c: ContainerDep, actor: ActorDep, body: OAuthStartIn):
     with c.tx(actor) as ctx:
-        return {"authorize_url": svc.oauth_start(ctx, c, body or {}), "redirect_uri": svc.oauth_redirect_uri(c)}
+        return {"authorize_url": svc.oauth_start(ctx, c, body.model_dump(exclude_unset=True)),
+                "redirect_uri": svc.oauth_redirect_uri(c)}
 
 
 @router.post("/accounting/connection/oauth/complete", summary="Finish the OAuth flow with the callback's query "
              "parameters (code, state and the platform's company parameter, e.g. realmId)")
-def oauth_complete(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+def oauth_complete(c: ContainerDep, actor: ActorDep, body: OAuthCompleteIn):
     with c.tx(actor) as ctx:
-        params = {str(k): str(v) for k, v in body.items() if v is not None}
+        params = {str(k): str(v) for k, v in body.model_dump(exclude_none=True).items()}
         conn = svc.oauth_complete(ctx, c, code=params.get("code", ""), state=params.get("state", ""), params=params,
-                                  realm_id=params.get("company_id"))
+                                  realm_id=params.get("company_id") or params.get("realmId") or params.get("realm_id"))
         return svc.connection_view(conn)

@@ -8,6 +8,7 @@ from ....db import tables as t
 from ....domain.errors import NotFound, ValidationError
 from ....services import bills as svc
 from ....services import capture, sync_records
+from ...documents import original_headers
 from ..deps import ActorDep, ContainerDep
 from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, SendIn, VoidIn
 from ..views import bill_view, bills_page, payment_view
@@ -24,7 +25,15 @@ async def create_bill(request: Request, c: ContainerDep, actor: ActorDep):
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await request.form(max_files=50, max_fields=20)
-        files = [f for k, f in form.multi_items() if k in ("file", "files") and hasattr(f, "read")]
+        files = []
+        for name, part in form.multi_items():
+            if name not in ("file", "files"):
+                raise ValidationError(f"Unknown form field '{name}'; send the invoice as 'file'.",
+                                      code="field_unknown", field=name)
+            if not hasattr(part, "read"):
+                raise ValidationError(f"'{name}' must be a file, not a text field.", code="file_required",
+                                      field=name)
+            files.append(part)
         if not files:
             raise ValidationError("Send the invoice as multipart field 'file'.", code="file_required", field="file")
         uploads = []
@@ -35,8 +44,12 @@ async def create_bill(request: Request, c: ContainerDep, actor: ActorDep):
             bills = capture.ingest_uploads(ctx, c.storage, uploads, max_bytes=c.settings.max_upload_bytes)
             views = [full_view(ctx, b) for b in bills]
         return views[0] if len(views) == 1 else {"data": views}
+    raw = await request.body()
+    if not raw.strip():
+        raise ValidationError("Send the bill as JSON (manual entry) or as multipart field 'file' (upload).",
+                              code="body_required")
     try:
-        payload = BillIn.model_validate_json(await request.body() or b"{}")
+        payload = BillIn.model_validate_json(raw)
     except Exception as e:  # pydantic ValidationError -> the shared 422 shape
         from fastapi.exceptions import RequestValidationError
 
@@ -128,7 +141,7 @@ def document(bill_id: str, c: ContainerDep, actor: ActorDep):
         if not bill.document_id:
             raise NotFound("This bill has no source document.", code="document_not_found")
         doc = ctx.get(t.Document, bill.document_id)
-    return Response(c.storage.get(doc.storage_key), media_type=doc.mime_type,
-                    headers={"Content-Disposition": f'inline; filename="{doc.filename}"',
-                             "X-Content-Type-Options": "nosniff",
+    media_type, disposition = original_headers(doc.mime_type, doc.filename)
+    return Response(c.storage.get(doc.storage_key), media_type=media_type,
+                    headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})

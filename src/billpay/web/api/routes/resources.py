@@ -7,8 +7,8 @@ from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 
 from ....db import tables as t
+from ....services import api_keys, orgs, rails, sync_records
 from ....services import mapping_rules as rules_svc
-from ....services import orgs, rails, sync_records
 from ....services import payments as pay_svc
 from ....services import vendors as vendor_svc
 from ..deps import ActorDep, ContainerDep
@@ -243,6 +243,19 @@ def create_key(user_id: str, c: ContainerDep, actor: ActorDep):
         if ctx.actor.user_id != user_id:
             ctx.require("users.write")
         return {"api_key": orgs.create_api_key(ctx, user_id)}
+
+
+@router.get("/users/{user_id}/api-keys", tags=["users"], summary="The user's API keys (never the secrets)")
+def list_keys(user_id: str, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        return {"data": [api_keys.key_view(k) for k in api_keys.list_keys(ctx, user_id)], "next_cursor": None}
+
+
+@router.delete("/users/{user_id}/api-keys/{key_id}", status_code=204, tags=["users"],
+               summary="Revoke an API key: it stops working at once")
+def revoke_key(user_id: str, key_id: str, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        api_keys.revoke_key(ctx, user_id, key_id)
 
 
 # audit events ----------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ async def login(request: Request, form=Form):  # noqa: ANN001, ANN201
     target = local_url(form.get("next"))
     ip = request.client.host if request.client else "unknown"
     limiter = request.app.state.login_limiter
-    wait = limiter.retry_after(email, ip)
+    wait = await run_in_threadpool(limiter.retry_after, email, ip)
     if wait:
         minutes = max(1, round(wait / 60))
         return render(request, "login.html", status_code=429, next=target, email=email,
@@ -47,12 +47,14 @@ async def login(request: Request, form=Form):  # noqa: ANN001, ANN201
 
     user = await run_in_threadpool(check)
     if user is None:
-        limiter.failed(email, ip)
+        await run_in_threadpool(limiter.failed, email, ip)
         return render(request, "login.html", status_code=401, next=target, email=email,
                       error="That e-mail and password do not match an account. Check both and try again.")
-    limiter.succeeded(email, ip)
+    await run_in_threadpool(limiter.succeeded, email, ip)
+    # a new session on every sign-in: nothing from before it (a planted cookie, an old CSRF token) carries over
     request.session.clear()
-    request.session.update(uid=user.id, org=user.org_id, csrf=secrets.token_urlsafe(32))
+    request.session.update(uid=user.id, org=user.org_id, csrf=secrets.token_urlsafe(32),
+                           sid=secrets.token_urlsafe(16))
     return redirect(target)
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 
 from ....db import tables as t
 from ....payments.approval_policy import KNOWN_ROLES
-from ....services import orgs
+from ....services import api_keys, orgs
 from .. import lookups
 from ..web import Form, User, act, blank_to_none, container, render
 
@@ -20,7 +20,8 @@ def settings_page(request: Request, user=User):  # noqa: ANN001, ANN201
         org = ctx.session.get(t.Organization, ctx.org_id)
         data = {"settings": orgs.get_settings(ctx), "policy": org.approval_policy or {"steps": []},
                 "inbox": f"{org.inbox_token}@{c.settings.inbox_domain}", "platform": lookups.platform_name(ctx),
-                "users": lookups.users(ctx), "user_names": lookups.user_names(ctx)}
+                "users": lookups.users(ctx), "user_names": lookups.user_names(ctx),
+                "api_keys": [api_keys.key_view(k) for k in api_keys.list_keys(ctx, user.actor.user_id)]}
     return render(request, "settings/index.html", roles=sorted(KNOWN_ROLES), max_steps=MAX_STEPS, **data)
 
 
@@ -39,6 +40,12 @@ def save_settings(request: Request, user=User, form=Form):  # noqa: ANN001, ANN2
         changes["sandbox_bank_settle_days"] = int(days)
     return act(request, user, lambda ctx: orgs.update_settings(ctx, changes), ok="/settings", back="/settings",
                message="Settings saved.")
+
+
+@router.post("/settings/api-keys/{key_id}/revoke")
+def revoke_api_key(key_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    return act(request, user, lambda ctx: api_keys.revoke_key(ctx, user.actor.user_id, key_id),
+               ok="/settings#api-keys", back="/settings#api-keys", message="API key revoked.")
 
 
 @router.post("/settings/inbox")
