@@ -39,6 +39,8 @@ PERMISSION = {
     "POST /accounting/sync": "sync.run", "POST /accounting/sync-bills": "sync.run", "GET /jobs/{job_id}": "read",
     "POST /accounting/connection/oauth/start": "connection.write",
     "POST /accounting/connection/oauth/complete": "connection.write",
+    "PATCH /accounting/connection/options": "connection.write", "GET /accounting/platforms": "read",
+    "POST /accounting/retry": "sync.run",
     "POST /inbound/{token}": None, "GET /inbox": "read",
 }
 BODIES = {
@@ -56,6 +58,7 @@ BODIES = {
     "POST /bills/apply-rules": {"bill_ids": ["{bill_id}"], "dry_run": True},
     "POST /accounting/connection/oauth/start": {"platform": "quickbooks", "sandbox": True},
     "POST /accounting/connection/oauth/complete": {"code": "c", "state": "s", "realmId": "1"},
+    "PATCH /accounting/connection/options": {"bank_accounts": {}},
     "POST /payments/{payment_id}/reject": {"reason": "no"},
 }
 V1 = "/api/v1"

@@ -429,6 +429,52 @@ class SyncIn(BaseModel):
     payment_ids: list[StrictStr] | None = Field(None, description="Leave out to sync every ready payment")
 
 
+class ConnectionOptionsIn(BaseModel):
+    """The organization's choices for this connection (kept with it; platform-specific keys allowed)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
+        {"bank_accounts": {"USD": "35", "EUR": "36"}}, {"payment_journal": "CHECKING"}]})
+    bank_accounts: dict[StrictStr, StrictStr] | None = Field(
+        None, description="Currency -> the platform bank account bill payments in that currency are drawn from")
+    payment_journal: StrictStr | None = Field(None, description="Business Central: the vendor payment journal")
+
+
+class PlatformCredential(Out):
+    name: str
+    label: str
+    secret: bool
+    required: bool
+    kind: str
+
+
+class PlatformOut(Out):
+    name: str
+    display_name: str
+    connect_flow: str
+    sandbox: bool
+    credentials: list[PlatformCredential]
+
+
+class PlatformList(Out):
+    data: list[PlatformOut]
+
+
+class RetryQueued(Out):
+    queued: list[Json]
+
+
+class RetryRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record_type: Literal["bill", "payment"]
+    record_id: StrictStr
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"records": [{"record_type": "bill", "record_id": "bill_01H..."}]}, {}]})
+    records: list[RetryRecord] | None = Field(None, description="Leave out to retry every record in sync error")
+
+
 class SyncQueued(Out):
     queued: list[str]
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from ....services import accounting as svc
 from ....sync.engine import fix_for
 from ..deps import ActorDep, ContainerDep
-from ..models import ConnectionIn, OAuthCompleteIn, OAuthStartIn, SyncIn
+from ..models import ConnectionIn, ConnectionOptionsIn, OAuthCompleteIn, OAuthStartIn, RetryIn, SyncIn
 from ..views import payment_view
 
 router = APIRouter(tags=["accounting"])
@@ -32,9 +32,9 @@ def delete_connection(c: ContainerDep, actor: ActorDep):
 
 @router.patch("/accounting/connection/options", summary="Choices for this connection, e.g. the bank account per "
               "currency bill payments are drawn from: {\"bank_accounts\": {\"USD\": \"<account id>\"}}")
-def set_options(c: ContainerDep, actor: ActorDep, body: dict = Body(...)):
+def set_options(c: ContainerDep, actor: ActorDep, body: ConnectionOptionsIn):
     with c.tx(actor) as ctx:
-        return svc.connection_view(svc.set_options(ctx, body))
+        return svc.connection_view(svc.set_options(ctx, body.model_dump(exclude_none=True)))
 
 
 @router.get("/accounting/platforms", summary="The platforms that can be connected, with their credential fields")
@@ -72,9 +72,10 @@ def dashboard(c: ContainerDep, actor: ActorDep):
 
 @router.post("/accounting/retry", status_code=202, summary="Retry records in sync error (all, or "
              "{\"records\": [{\"record_type\": \"bill\"|\"payment\", \"record_id\"}]})")
-def retry(c: ContainerDep, actor: ActorDep, body: dict | None = Body(None)):
+def retry(c: ContainerDep, actor: ActorDep, body: RetryIn | None = None):
     with c.tx(actor) as ctx:
-        return {"queued": svc.retry(ctx, (body or {}).get("records"))}
+        records = [r.model_dump() for r in body.records] if body and body.records is not None else None
+        return {"queued": svc.retry(ctx, records)}
 
 
 @router.post("/accounting/sync", status_code=202, summary="Sync ready bill payments (all, or payment_ids)")
