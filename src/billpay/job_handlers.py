@@ -51,6 +51,11 @@ def push_payment(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
     return engine.push_payments(container, org_id, _ids(jobs), lease)
 
 
+@connection_handler("reverse_payment", give_up=_give_up("payment", "reverse"))
+def reverse_payment(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
+    return engine.reverse_payments(container, org_id, _ids(jobs), lease)
+
+
 @connection_handler("void_bill", give_up=_give_up("bill", "void"))
 def void_bill(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
     retry: dict = {}

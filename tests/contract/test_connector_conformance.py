@@ -217,6 +217,17 @@ def test_payment_links_the_bill_and_closes_it(harness, connector):
     assert again.ref.external_id == result.ref.external_id  # never paid twice
 
 
+def test_reversing_a_payment_reopens_the_bill_and_a_second_reversal_is_a_no_op(harness, connector):
+    bill, ref = push_one(connector, harness)
+    payment = harness.payment_payload(1, bill, ref)
+    (paid,) = connector.push_bill_payments([("pay_1:create#0", payment)])
+    assert connector.read_bill(ref).balance == 0
+    connector.void_bill_payment(paid.ref, "pay_1:reverse#0")  # the bank returned the money
+    assert connector.read_bill(ref).balance == bill.amount and connector.read_bill(ref).is_open
+    connector.void_bill_payment(paid.ref, "pay_1:reverse#0")  # retried after a lost answer: nothing more
+    assert connector.read_bill(ref).balance == bill.amount
+
+
 def test_payment_for_a_bill_paid_elsewhere_is_stopped(harness, connector):
     bill, ref = push_one(connector, harness)
     harness.pay_bill_outside(ref.external_id)

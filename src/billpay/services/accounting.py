@@ -261,6 +261,8 @@ def retry(ctx: Ctx, records: list[dict] | None = None) -> list[dict]:
             bill = ctx.get(t.Bill, rec.record_id)
             if bill.status == "void":
                 kind = "void_bill"
+        elif ctx.get(t.Payment, rec.record_id).status == "failed":
+            kind = "reverse_payment"  # returned by the bank after it was recorded on the platform
         rec.state = "pending"
         ctx.enqueue(kind, rec.record_id)
         queued.append({"record_type": rec.record_type, "record_id": rec.record_id, "job": kind})

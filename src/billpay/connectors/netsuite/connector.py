@@ -25,7 +25,8 @@ Bill payments
     A ``vendorPayment`` from the bank account chosen for the payment's currency
     (``options["bank_accounts"][currency]``) applied to the bill; a bill already
     paid in full is refused (``platform_bill_already_paid``) unless the payment
-    there is billpay's own earlier one.
+    there is billpay's own earlier one. A payment the bank returned after
+    settlement is deleted (``void_bill_payment``), which reopens its bill.
 """
 from __future__ import annotations
 
@@ -250,6 +251,15 @@ class NetSuiteConnector:
     def find_bill_payment(self, idempotency_key: str, payload: BillPaymentPayload) -> RemoteRef | None:
         raw = self.read_raw("vendorPayment", f"eid:{wire.external_id(idempotency_key)}", expand=False)
         return None if raw is None else RemoteRef(str(raw["id"]))
+
+    def void_bill_payment(self, ref: RemoteRef, idempotency_key: str) -> None:
+        """Reverse a vendor payment after a bank return: delete it (REST has no void), which unapplies it from its
+        bills, so they are open again; already gone is success."""
+        try:
+            self.client.delete("vendorPayment", ref.external_id)
+        except ConnectorError as error:
+            if error.kind != "not_found":
+                raise
 
     def close(self) -> None:
         """Nothing pooled of its own: the HTTP client belongs to the caller."""

@@ -425,6 +425,10 @@ class QuickBooksConnector:
     def find_bill_payment(self, idempotency_key: str, payload: BillPaymentPayload) -> RemoteRef | None:
         return self._payments.find(record_of(idempotency_key), payload)
 
+    def void_bill_payment(self, ref: RemoteRef, idempotency_key: str) -> None:
+        """Void the BillPayment after a bank return: QuickBooks keeps it at zero and reopens its bills."""
+        self._payments.void(ref, idempotency_key)
+
 
 def _not_sent(error: ConnectorError) -> ConnectorError:
     """The error for items skipped after ``error``: same cause, but certainly not written."""

@@ -6,16 +6,19 @@ and a bill whose open balance is smaller than the payment is refused
 (``platform_bill_already_paid``) unless the payment linked to it is
 billpay's own (then its reference is returned): paying it again would turn
 the money into an unapplied vendor credit in QuickBooks, a double payment
-in the books.
+in the books. A payment the bank returned after settlement is voided
+(``void``): QuickBooks keeps it at zero and the bill is open again.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
+from billpay.connectors.base.idempotency import request_id
 from billpay.connectors.quickbooks import faults, wire
 from billpay.connectors.quickbooks.transform import (
     CompanyCurrency,
     billpay_id_of,
+    is_deleted,
     paid_by_payment,
     payment_to_wire,
     to_decimal,
@@ -130,6 +133,41 @@ class BillPaymentWriter:
             if billpay_id_of(row) == payment_id:
                 return RemoteRef(str(row["Id"]), _token(row))
         return None
+
+    def void(self, ref: RemoteRef, idempotency_key: str) -> None:
+        """``operation=update&include=void`` with the current SyncToken (re-read once if it went stale); a payment
+        already voided or deleted is success."""
+        for attempt in (1, 2):
+            current = self._read(ref.external_id)
+            if current is None or _voided(current):
+                return
+            token = _token(current) or "0"
+            try:
+                self._client.post("billpayment", {"Id": ref.external_id, "SyncToken": token, "sparse": True},
+                                  params={"operation": "update", "include": "void"},
+                                  requestid=request_id(idempotency_key, "void", token))
+                return
+            except ConnectorError as error:
+                if error.kind == "not_found":
+                    return
+                if error.code != faults.STALE_VERSION.code or attempt == 2:
+                    raise
+
+    def _read(self, external_id: str) -> dict | None:
+        try:
+            body = self._client.get(f"billpayment/{external_id}")
+        except ConnectorError as error:
+            if error.kind == "not_found":
+                return None
+            raise
+        record = body.get("BillPayment")
+        return record if isinstance(record, dict) and not is_deleted(record) else None
+
+
+def _voided(payment: dict) -> bool:
+    """A voided BillPayment: QuickBooks zeroes it and unlinks its bills."""
+    return to_decimal(payment.get("TotalAmt")) == 0 and not any(
+        line.get("LinkedTxn") for line in payment.get("Line") or [] if isinstance(line, dict))
 
 
 def _token(record: dict) -> str | None:
