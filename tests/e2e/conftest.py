@@ -26,7 +26,9 @@ class QuickBooksPlatform:
     name = "quickbooks"
     rotates_refresh_tokens = True
     #: The suite's field names -> QuickBooks'.
-    FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber"}
+    FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber", "invoice_date": "TxnDate"}
+    #: API calls to replay one create as it was sent (the batch, answered from its ``requestid``).
+    calls_per_replay = 1
 
     def __init__(self, container, company_id: str):
         self.state = builtin_sandbox.get(container, self.name).state
@@ -47,8 +49,8 @@ class QuickBooksPlatform:
                       "AccountBasedExpenseLineDetail": {"AccountRef": {"value": account_id}}}]})
         return bill["Id"]
 
-    def pay_elsewhere(self, bill_ext: str) -> None:
-        self.state.pay_bill_elsewhere(self.realm, bill_ext)
+    def pay_elsewhere(self, bill_ext: str, amount=None) -> None:
+        self.state.pay_bill_elsewhere(self.realm, bill_ext, amount=amount)
 
     def delete_bill(self, bill_ext: str) -> None:
         self.state.delete_bill(self.realm, bill_ext)

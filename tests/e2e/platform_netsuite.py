@@ -9,12 +9,14 @@ from billpay.sync import builtin_sandbox
 #: The suite's record names -> NetSuite record types.
 RECORD_TYPES = {"Bill": "vendorBill", "BillPayment": "vendorPayment", "Vendor": "vendor"}
 #: The suite's field names -> NetSuite's.
-FIELDS = {"due_date": "dueDate", "memo": "memo", "invoice_number": "tranId"}
+FIELDS = {"due_date": "dueDate", "memo": "memo", "invoice_number": "tranId", "invoice_date": "tranDate"}
 
 
 class NetSuitePlatform:
     name = "netsuite"
     rotates_refresh_tokens = False  # OAuth 2.0 client credentials: a new access token, no refresh token
+    #: API calls to replay one create as it was sent: the vendor's subsidiary, then the upsert by external id.
+    calls_per_replay = 2
 
     def __init__(self, container, company_id: str):
         self.builtin = builtin_sandbox.get(container, "netsuite")
@@ -40,8 +42,8 @@ class NetSuitePlatform:
             "expense": {"items": [{"account": {"id": account_id}, "amount": amount}]}})
         return bill["id"]
 
-    def pay_elsewhere(self, bill_ext: str) -> None:
-        self.state.pay_bill_elsewhere(self.account, bill_ext)
+    def pay_elsewhere(self, bill_ext: str, amount=None) -> None:
+        self.state.pay_bill_elsewhere(self.account, bill_ext, amount=amount)
 
     def delete_bill(self, bill_ext: str) -> None:
         self.state.delete_record(self.account, "vendorBill", bill_ext)

@@ -144,7 +144,7 @@ def test_partial_payment_on_the_platform_holds_a_scheduled_payment_above_the_ope
     pay = stack.org.get("/payments", params={"bill_id": bill["id"]}).json()["data"][0]
     day = next_business_day(stack.platform.state.now().date() + dt.timedelta(days=3))
     stack.org.post(f"/payments/{pay['id']}/schedule", {"pay_date": day.isoformat(), "method": "ach"})
-    stack.platform.state.pay_bill_elsewhere(stack.platform.realm, ext, amount=Decimal("100.00"))
+    stack.platform.pay_elsewhere(ext, amount=Decimal("100.00"))
     assert stack.org.post("/accounting/sync-bills").status_code == 202
     stack.work()
     b = _bill(stack, bill["id"])
@@ -217,7 +217,7 @@ def test_a_pulled_bill_whose_date_moved_before_the_start_date_is_not_withdrawn(s
                                   .isoformat()})
     stack.org.post("/accounting/sync-bills")
     stack.work()
-    stack.platform.edit_bill(ext, TxnDate=(today - dt.timedelta(days=60)).isoformat())
+    stack.platform.edit_bill(ext, invoice_date=today - dt.timedelta(days=60))
     stack.org.post("/accounting/sync-bills", params={"full": "true"})
     stack.work()
     pulled = stack.org.get("/bills", params={"source": "accounting"}).json()["data"]
