@@ -96,17 +96,24 @@ def test_find_bill_only_finds_what_billpay_created(harness, connector):
 # -- update and void --------------------------------------------------------------------------------
 
 
-def test_update_after_someone_else_changed_the_bill(harness, connector):
+def test_update_after_someone_else_changed_the_bill_is_refused_and_applies_on_the_fresh_version(harness, connector):
+    """A bill changed on the platform since billpay wrote it is never overwritten: the connector says so
+    (``platform_stale_version``) and the engine merges; an update on the version read now goes through."""
     bill, ref = push_one(connector, harness)
     harness.edit_bill_outside(ref.external_id, "edited in the platform")
     changed = harness.bill_payload(1, memo="recoded by billpay", lines=(
         bill.lines[0], type(bill.lines[1])(bill.lines[1].amount, "Materials (recoded)",
                                            account_id=harness.expense_account_id())))
-    new_ref = connector.update_bill(ref, changed, "bill_1:update#0")  # ref.version is stale now
-    assert new_ref.external_id == ref.external_id and new_ref.version != ref.version
+    with pytest.raises(ConnectorError) as stale:
+        connector.update_bill(ref, changed, "bill_1:update#0")  # ref.version is stale now
+    assert stale.value.code == "platform_stale_version" and stale.value.kind == "conflict"
+    assert connector.read_bill(ref).memo == "edited in the platform"  # nothing overwritten
+    fresh = connector.read_bill(ref)
+    new_ref = connector.update_bill(RemoteRef(ref.external_id, fresh.version), changed, "bill_1:update#1")
+    assert new_ref.external_id == ref.external_id and new_ref.version != fresh.version
     remote = connector.read_bill(new_ref)
-    assert remote.version == new_ref.version and remote.memo == "recoded by billpay"
-    assert remote.lines[1].description == "Materials (recoded)"
+    assert remote.version == new_ref.version  # the next re-sync sees no change that is not there
+    assert remote.memo == "recoded by billpay" and remote.lines[1].description == "Materials (recoded)"
     assert remote.amount == bill.amount
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -61,6 +62,16 @@ class QuickBooksPlatform:
 
     def touch_bill(self, bill_ext: str) -> None:
         self.state.touch(self.realm, "Bill", bill_ext)
+
+    def split_line(self, bill_ext: str) -> None:
+        """A person splits the bill's one expense line into two lines of the same total."""
+        line = self.state.get_entity(self.realm, "Bill", bill_ext)["Line"][0]
+        first = (Decimal(str(line["Amount"])) / 3).quantize(Decimal("0.01"))
+        account = line["AccountBasedExpenseLineDetail"]["AccountRef"]
+        self.state.edit_as_user(self.realm, "Bill", bill_ext, {"Line": [
+            {"Amount": amount, "DetailType": "AccountBasedExpenseLineDetail",
+             "AccountBasedExpenseLineDetail": {"AccountRef": account}}
+            for amount in (first, Decimal(str(line["Amount"])) - first)]})
 
     def count(self, entity: str) -> int:
         r = self.state.query(self.realm, f"select count(*) from {entity}")

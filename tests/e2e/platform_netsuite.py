@@ -3,6 +3,7 @@ NetSuite would) and injecting faults. Enrolled in ``PLATFORMS`` in ``conftest.py
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from billpay.sync import builtin_sandbox
 
@@ -54,6 +55,14 @@ class NetSuitePlatform:
 
     def touch_bill(self, bill_ext: str) -> None:
         self.state.touch(self.account, "vendorBill", bill_ext)
+
+    def split_line(self, bill_ext: str) -> None:
+        """A person splits the vendor bill's one expense line into two lines of the same total."""
+        item = self.state.account(self.account).require("vendorBill", bill_ext)["expense"][0]
+        first = (Decimal(str(item["amount"])) / 3).quantize(Decimal("0.01"))
+        self.state.edit_as_user(self.account, "vendorBill", bill_ext, {"expense": {"items": [
+            {"account": {"id": item["account"]}, "amount": str(amount)}
+            for amount in (first, Decimal(str(item["amount"])) - first)]}})
 
     def count(self, entity: str) -> int:
         return self.state.count(self.account, RECORD_TYPES[entity])

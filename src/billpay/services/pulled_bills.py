@@ -145,7 +145,8 @@ def create_pulled(ctx: Ctx, connection_id: str, *, external_id: str, vendor: t.V
 
 
 def update_pulled(ctx: Ctx, bill: t.Bill, changes: dict) -> dict:
-    """Platform edits to a pulled bill's details (it is read-only here); returns what changed."""
+    """Platform edits to a bill's details: a pulled bill (read-only here), or a pushed bill whose key fields were
+    edited on the platform (a re-sync merged them, ``sync.merge``); returns what changed."""
     changed = {}
     for field_name, value in changes.items():
         if value is not None and getattr(bill, field_name) != value:

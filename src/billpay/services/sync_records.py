@@ -158,14 +158,17 @@ def settle_attempt(ctx: Ctx, attempt_id: str | None) -> None:
 
 
 def record_synced(ctx: Ctx, rec: t.SyncRecord, external_id: str, version: str | None, *, operation: str,
-                  sent: dict | None) -> None:
+                  sent: dict | None, kept: list[str] | None = None) -> None:
+    """``kept``: fields a person changed on the platform that a re-sync kept (merged, not overwritten)."""
     attempt_id = rec.attempt_id
     rec.external_id, rec.external_version = external_id, version
     rec.state, rec.error_code, rec.error_message, rec.error_raw = "synced", None, None, None
     rec.attempt_id = None
     rec.last_synced_at, rec.last_sent = ctx.now(), sent
-    log_attempt(ctx, rec, operation, outcome="ok", request=sent,
-                response={"external_id": external_id, "version": version})
+    response = {"external_id": external_id, "version": version}
+    if kept:
+        response["kept_from_platform"] = kept
+    log_attempt(ctx, rec, operation, outcome="ok", request=sent, response=response)
     settle_attempt(ctx, attempt_id)
 
 

@@ -31,6 +31,7 @@ from ..connectors.base.idempotency import idempotency_key
 from ..db import tables as t
 from ..domain.bills import BillStatus
 from ..ids import new_id
+from ..services import pulled_bills
 from ..services import sync_records as records
 from ..services.bills import lines_of
 from ..services.context import Ctx
@@ -51,10 +52,14 @@ from .attempts import (
 from .bill_payments import payment_payload, push_payments, reverse_payments
 from .connections import connector_for
 from .lease import ConnectionBusy, Lease, LeaseLost, NotConnected
+from .merge import merge_coding
 from .ports import BillLinePayload, BillPayload, ConnectorError, RemoteRef
 
 log = logging.getLogger("billpay.sync")
 NON_DIMENSION_KEYS = frozenset({"gl_account", "custom"})
+STALE_VERSION = "platform_stale_version"
+#: Platform edits to a pushed bill that billpay takes over (terms are the platform's own record, kept there).
+ADOPTED = ("invoice_number", "invoice_date", "due_date", "memo")
 
 __all__ = ["ConnectionBusy", "LeaseLost", "NotConnected", "FIXES", "push_bills", "push_payments", "reverse_payments",
            "payment_payload", "void_bill", "refresh_reference", "dimensions_of", "attributes_of", "fix_for", "held",
@@ -206,16 +211,15 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
             with fenced(container, ls) as ctx:
                 retry.update(apply(ctx, sent, "bill", replay=replay, on_synced=synced))
         for bid, ref, payload, gen in updates:
-            key = idempotency_key(bid, f"update-{ref.version}", gen)
-            try:
-                new_ref, err = connector.update_bill(ref, payload, key), None
-            except ConnectorError as e:
-                new_ref, err = None, e
+            new_ref, err, kept = _update(connector, plugin, bid, ref, payload, gen)
             with fenced(container, ls) as ctx:
                 rec = records.get_or_create(ctx, "bill", bid, conn.id)
                 if err is None:
+                    if kept:  # what a person changed on the platform comes into billpay
+                        pulled_bills.update_pulled(ctx, ctx.session.get(t.Bill, bid),
+                                                   {k: v for k, v in kept.items() if k in ADOPTED})
                     records.record_synced(ctx, rec, new_ref.external_id, new_ref.version, operation="update",
-                                          sent=summary(payload))
+                                          sent=summary(payload), kept=sorted(kept))
                 elif err.kind == "not_found":
                     records.record_deleted_on_platform(ctx, rec)
                     records.record_failed(ctx, rec, code="platform_record_deleted", message="The bill was deleted in "
@@ -229,6 +233,32 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
                     if again:
                         retry[bid] = err.retry_after
     return retry
+
+
+def _update(connector: Any, plugin: registry.PlatformPlugin, bid: str, ref: RemoteRef, payload: BillPayload,
+            gen: int) -> tuple[RemoteRef | None, ConnectorError | None, dict]:
+    """Re-sync one bill: ``(new ref, error, fields kept from the platform)``. A bill changed on the platform since
+    billpay last wrote it (``platform_stale_version``) is read again and billpay's coding merged into it
+    (``sync.merge``); what cannot be merged is a ``platform_conflict`` in words, and nothing is overwritten."""
+    try:
+        return connector.update_bill(ref, payload, idempotency_key(bid, f"update-{ref.version}", gen)), None, {}
+    except ConnectorError as e:
+        if e.code != STALE_VERSION:
+            return None, e, {}
+    try:
+        theirs = connector.read_bill(RemoteRef(ref.external_id))
+        if theirs is None or theirs.deleted:
+            raise ConnectorError("platform_record_deleted", "The bill was deleted in the accounting platform.",
+                                 kind="not_found")
+        merged = merge_coding(payload, theirs, plugin.display_name)
+        if merged.conflict is not None:
+            raise ConnectorError("platform_conflict", merged.conflict, kind="rejected",
+                                 raw={"platform_version": theirs.version, "billpay_version": ref.version})
+        key = idempotency_key(bid, f"update-{theirs.version}", gen)
+        return connector.update_bill(RemoteRef(ref.external_id, theirs.version), merged.payload, key), None, \
+            merged.kept
+    except ConnectorError as e:
+        return None, e, {}
 
 
 def _current_payload(ctx: Ctx, bill: t.Bill, conn: t.Connection) -> dict | None:

@@ -18,7 +18,8 @@ Writing
     derived from the idempotency key, so a retry after a timeout finds and
     updates the record it created instead of creating another; ``find_bill`` is
     one ``GET …/eid:``. Re-sync is ``PATCH ?replace=expense`` with the full line
-    set. Void deletes the bill while nothing is paid on it and is refused in
+    set, after a read that tells a bill changed in NetSuite since (merged by the
+    engine, never overwritten). Void deletes the bill while nothing is paid on it and is refused in
     words once it is.
 
 Bill payments
@@ -39,6 +40,7 @@ from typing import Callable, Mapping, Sequence, TypeVar
 import httpx
 
 from billpay.connectors.base.auth import TokenStore, utc_now
+from billpay.connectors.base.errors import NOT_FOUND
 from billpay.connectors.base.limits import LocalLimiter, PlatformLimiter
 from billpay.connectors.base.retry import RetryPolicy
 from billpay.connectors.netsuite import errors, wire
@@ -205,7 +207,16 @@ class NetSuiteConnector:
 
     # -- bills: re-sync and void ------------------------------------------------------------------------------
     def update_bill(self, ref: RemoteRef, payload: BillPayload, idempotency_key: str) -> RemoteRef:
-        """``PATCH ?replace=expense`` with the full state (NetSuite has no version check to lose against)."""
+        """``PATCH ?replace=expense`` with the full state. NetSuite has no version check of its own, so the bill is
+        read first: one changed in NetSuite since billpay wrote ``ref.version`` (a fingerprint of its content) is
+        raised as ``platform_stale_version`` for the engine to merge, never overwritten."""
+        if ref.version is not None:
+            current = self.read_raw("vendorBill", ref.external_id)
+            if current is None:
+                raise errors.resolution_error(NOT_FOUND, raw={"bill": ref.external_id})
+            now = bill_from_record(current).version
+            if now != ref.version:
+                raise errors.resolution_error(errors.CHANGED_SINCE, raw={"written": ref.version, "now": now})
         vendors = self.vendors([payload.vendor_external_id])
         body = bill_to_wire(payload, subsidiary=self._subsidiary(payload, vendors),
                             currency_id=self.currency_id(payload.currency))

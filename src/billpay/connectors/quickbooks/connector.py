@@ -29,8 +29,9 @@ Writing
     A create refused as a duplicate invoice number is answered with the
     existing bill when that bill carries the same billpay id.
 
-    ``update_bill`` is a sparse update with the SyncToken; a stale token
-    (5010) re-reads the bill and retries once. ``void_bill`` deletes (bills
+    ``update_bill`` is a sparse update with the SyncToken billpay last wrote;
+    a stale token (5010: changed in QuickBooks since) is raised for the
+    engine to re-read and merge, never overwritten. ``void_bill`` deletes (bills
     have no void in QuickBooks); a bill already gone counts as success, a bill
     with payments linked is refused with ``platform_bill_has_payments``.
 """
@@ -274,27 +275,17 @@ class QuickBooksConnector:
 
     # -- bills: update and void ---------------------------------------------------------
     def update_bill(self, ref: RemoteRef, payload: BillPayload, idempotency_key: str) -> RemoteRef:
-        """Sparse update; a stale SyncToken (5010) is re-read and retried once."""
+        """Sparse update with the SyncToken billpay last wrote (``ref.version``; read when unknown). A bill changed in
+        QuickBooks since then is refused by QuickBooks (5010) and raised as ``platform_stale_version``: the engine
+        re-reads it and merges billpay's coding into it instead of overwriting a person's edits."""
         company = self.company_currency()
         sync_token = ref.version
         if sync_token is None:
             sync_token = _token(self._read_existing(ref.external_id))
-        for attempt in (1, 2):
-            body = bill_update_to_wire(
-                payload, company, external_id=ref.external_id, sync_token=str(sync_token)
-            )
-            try:
-                answer = self.client.post(
-                    "bill", body, requestid=request_id(idempotency_key, "update", str(sync_token))
-                )
-            except ConnectorError as error:
-                if error.code != faults.STALE_VERSION.code or attempt == 2:
-                    raise
-                sync_token = _token(self._read_existing(ref.external_id))
-                continue
-            record = answer.get("Bill") or {}
-            return RemoteRef(str(record.get("Id") or ref.external_id), _token(record))
-        raise AssertionError("unreachable")
+        body = bill_update_to_wire(payload, company, external_id=ref.external_id, sync_token=str(sync_token))
+        answer = self.client.post("bill", body, requestid=request_id(idempotency_key, "update", str(sync_token)))
+        record = answer.get("Bill") or {}
+        return RemoteRef(str(record.get("Id") or ref.external_id), _token(record))
 
     def void_bill(self, ref: RemoteRef, idempotency_key: str) -> None:
         """Delete the bill (QuickBooks bills have no void); already gone is success."""
