@@ -260,21 +260,26 @@ def due_for_release(ctx: Ctx) -> list[t.Payment]:
 
 
 def release_due(ctx: Ctx, *, hold: frozenset[str] | set[str] = frozenset()) -> list[str]:
-    """Send scheduled payments whose release time has come. Rows are locked and re-read first, so a pull that
-    stopped or held a payment meanwhile wins; ``hold``: payments not to send yet (their bill could not be read
-    fresh from the platform; the next tick tries again)."""
+    """Send scheduled payments whose release time has come. Each bill and then its payment are locked and re-read
+    first, so a pull that stopped or held a payment meanwhile wins; ``hold``: payments not to send yet (their bill
+    could not be read fresh from the platform; the next tick tries again)."""
     settings = get_settings(ctx)
     now = ctx.now()
     due = []
-    rows = ctx.session.scalars(select(t.Payment).where(
+    candidates = ctx.session.execute(select(t.Payment.id, t.Payment.bill_id).where(
         t.Payment.org_id == ctx.org_id, t.Payment.status == PaymentStatus.SCHEDULED,
-        t.Payment.pay_date <= today(ctx)).with_for_update()).all()
-    for p in rows:
+        t.Payment.pay_date <= today(ctx)).order_by(t.Payment.bill_id, t.Payment.id)).all()
+    for pid, bill_id in candidates:
+        if pid in hold:
+            continue
+        # The bill's lock first, then the payment's (the pull's order): a pull that is stopping this payment
+        # finishes first and the payment is seen stopped; a pull that comes second sees it sent.
+        bill = ctx.get(t.Bill, bill_id, lock=True)
+        p = ctx.get(t.Payment, pid, lock=True)
+        if p.status != PaymentStatus.SCHEDULED:
+            continue
         if now < calendar.release_at(p.pay_date, settings["timezone"], settings["payment_release_hour"]):
             continue
-        if p.id in hold:
-            continue
-        bill = ctx.get(t.Bill, p.bill_id)
         if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
             p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
             ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
