@@ -1,14 +1,15 @@
 """The QuickBooks sandbox as built-in demo equipment (``registry.BuiltinSandbox``).
 
-One state per installation, kept in the data directory; the web app mounts its
-app at ``/sandbox/quickbooks`` and connections marked ``sandbox`` reach it
-in-process.
+One state per installation, kept in its database and shared by every process
+(``sandboxes.core.shared``); the web app mounts its app at ``/sandbox/quickbooks``
+and connections marked ``sandbox`` reach it in-process.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from ..core.shared import shared_lock_for
 from . import in_process_transport
 from .models import QuickBooksState, connection_info
 from .routes import create_app
@@ -48,4 +49,6 @@ class QuickBooksBuiltin:
 
 
 def create(container: Any) -> QuickBooksBuiltin:
-    return QuickBooksBuiltin(container.settings.data_dir / "sandbox-quickbooks.json")
+    builtin = QuickBooksBuiltin(None)
+    builtin.state.share(shared_lock_for(container.engine, "quickbooks", builtin.state))
+    return builtin

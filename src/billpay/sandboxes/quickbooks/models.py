@@ -14,7 +14,8 @@ returns them (money as ``Decimal``). The "QuickBooks UI" helpers
 would, bypassing faults and rate limits.
 
 With ``persist_path`` the state is loaded from that JSON file on start and
-saved after every change.
+saved after every change; ``share(lock)`` keeps it in the installation's
+database instead, shared by every process (``core.shared``).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class QuickBooksState:
         self.tokens = TokenStore()
         # Built-in use: an organization key -> its own company and app ({"realm_id", "client_id"}).
         self.provisioned: dict[str, dict] = {}
+        self._shared = False
         if self.persist_path is not None:
             self._load()
 
@@ -494,19 +496,33 @@ class QuickBooksState:
                 "provisioned": dict(self.provisioned),
             }
 
+    def share(self, lock: Any) -> None:
+        """Keep this state in step with every process of the installation: ``lock`` is a
+        ``core.shared.SharedLock`` that reloads it before and stores it after each change."""
+        self.lock, self._shared = lock, True
+
     def _save(self) -> None:
-        if self.persist_path is not None:
+        if self._shared:
+            self.lock.changed()
+        elif self.persist_path is not None:
             persistence.save_atomically(self.persist_path, persistence.encode(self.to_dict()))
 
     def _load(self) -> None:
         assert self.persist_path is not None
-        data = persistence.load_if_present(self.persist_path)
+        self.restore(persistence.load_if_present(self.persist_path))
+
+    def restore(self, data: dict | None, *, shared: bool = False) -> None:
+        """Replace the state with ``data`` (``to_dict``; None: empty). ``shared``: another process wrote it, and
+        this process keeps its own fault settings."""
         if not data:
+            self.companies, self.tokens, self.provisioned = {}, TokenStore(), {}
+            self.clock.reset()
             return
         if data.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{self.persist_path}: unsupported sandbox state version {data.get('version')}")
+            raise ValueError(f"unsupported sandbox state version {data.get('version')}")
         self.clock.load(data.get("clock", {}))
-        self.faults.load(data.get("faults", {}))
+        if not shared:
+            self.faults.load(data.get("faults", {}))
         self.tokens = TokenStore.from_dict(data.get("tokens", {}))
         self.companies = {k: Company.from_dict(v) for k, v in data.get("companies", {}).items()}
         self.provisioned = dict(data.get("provisioned", {}))
