@@ -136,7 +136,8 @@ def expense_account(stack: Stack) -> str:
     return accts[0]["id"]
 
 
-def open_bill(stack: Stack, vendor: dict, number: str = "INV-1", amount: str = "150.00", **extra) -> dict:
+def open_bill(stack: Stack, vendor: dict, number: str = "INV-1", amount: str = "150.00", method: str = "ach",
+              **extra) -> dict:
     org = stack.org
     body = {"vendor_id": vendor["id"], "invoice_number": number, "invoice_date": dt.date.today().isoformat(),
             "payment_terms": "Net 30", "amount": amount, "attributes": {"gl_account": expense_account(stack)}}
@@ -145,6 +146,6 @@ def open_bill(stack: Stack, vendor: dict, number: str = "INV-1", amount: str = "
     assert bill.status_code == 201, bill.text
     bill = bill.json()
     assert org.post(f"/bills/{bill['id']}/confirm").status_code == 200
-    r = org.post(f"/bills/{bill['id']}/send-to-payments", {"method": "ach"})
+    r = org.post(f"/bills/{bill['id']}/send-to-payments", {"method": method})
     assert r.status_code == 200, r.text
     return r.json()

@@ -34,6 +34,7 @@ from ..ids import new_id
 from ..services import pulled_bills
 from ..services import sync_records as records
 from ..services.bills import lines_of
+from ..services.coding import EXCHANGE_RATE, exchange_rate_of
 from ..services.context import Ctx
 from ..services.vendors import mapped_vendor_id
 from . import payloads
@@ -56,7 +57,7 @@ from .merge import merge_coding
 from .ports import BillLinePayload, BillPayload, ConnectorError, RemoteRef
 
 log = logging.getLogger("billpay.sync")
-NON_DIMENSION_KEYS = frozenset({"gl_account", "custom"})
+NON_DIMENSION_KEYS = frozenset({"gl_account", "custom", EXCHANGE_RATE})
 STALE_VERSION = "platform_stale_version"
 #: Platform edits to a pushed bill that billpay takes over (terms are the platform's own record, kept there).
 ADOPTED = ("invoice_number", "invoice_date", "due_date", "memo")
@@ -157,7 +158,7 @@ def bill_payload(ctx: Ctx, bill: t.Bill, conn: t.Connection, lines: Sequence[t.B
                        invoice_date=bill.invoice_date, due_date=bill.due_date, currency=bill.currency,
                        amount=Decimal(bill.amount), lines=out, memo=bill.memo,
                        terms_external_id=_ref_id(ctx, conn.id, "terms", bill.payment_terms),
-                       dimensions=dimensions_of(head))
+                       dimensions=dimensions_of(head), exchange_rate=exchange_rate_of(head))
 
 
 # --- bills -----------------------------------------------------------------------------------------------

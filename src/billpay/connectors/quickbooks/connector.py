@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from decimal import Decimal
 from typing import Callable, Iterable, Sequence
 
 import httpx
@@ -61,10 +62,12 @@ from billpay.connectors.quickbooks.transform import (
     billpay_id_of,
     company_currency_from_preferences,
     is_deleted,
+    is_foreign,
     paid_by_payment,
     parse_date,
     ref_value,
     reference_from_wire,
+    to_decimal,
 )
 from billpay.sync.ports import (
     BillPayload,
@@ -154,6 +157,25 @@ class QuickBooksConnector:
             self._company = self.discovered["company"] = company
         return self._company
 
+    def rate_for(self, currency: str, stated: Decimal | None, as_of: dt.date) -> Decimal | None:
+        """The exchange rate a foreign-currency transaction is recorded at: the one it states, else QuickBooks' own
+        for ``as_of`` (``GET /exchangerate``, read once per currency and day). None for the home currency."""
+        if not is_foreign(currency, self.company_currency()):
+            return None
+        if stated is not None:
+            return stated
+        key = f"exchange_rate:{currency.upper()}:{as_of.isoformat()}"
+        if key not in self.discovered:
+            body = self.client.get("exchangerate", {"sourcecurrencycode": currency.upper(),
+                                                    "asofdate": as_of.isoformat()})
+            rate = to_decimal((body.get("ExchangeRate") or {}).get("Rate"))
+            if rate <= 0:
+                raise ConnectorError("platform_exchange_rate_missing", f"QuickBooks Online has no exchange rate for "
+                                     f"{currency.upper()} on {as_of.isoformat()}; enter one in its currency center "
+                                     "or state it on the bill, then sync again.", kind="rejected", raw=body)
+            self.discovered[key] = rate
+        return self.discovered[key]
+
     def _remote(self, obj: dict) -> RemoteBill:
         if self._company is None and ref_value(obj.get("CurrencyRef")):
             company = CompanyCurrency(home=ref_value(obj.get("CurrencyRef")) or "")
@@ -180,7 +202,8 @@ class QuickBooksConnector:
             return [WriteResult(key=key, error=error) for key, _ in items]
 
         def build(payload: BillPayload) -> dict:
-            return bill_to_wire(payload, company)
+            return bill_to_wire(payload, company, self.rate_for(payload.currency, payload.exchange_rate,
+                                                                 payload.invoice_date))
 
         results = self.write_in_batches("Bill", items, build)
         payloads = dict(items)

@@ -79,7 +79,8 @@ class BillPaymentWriter:
 
         def build(payload: object) -> dict:
             assert isinstance(payload, BillPaymentPayload)
-            return payment_to_wire(payload, company, bank_account_id=bank)
+            rate = self._connector.rate_for(payload.currency, payload.exchange_rate, payload.pay_date)
+            return payment_to_wire(payload, company, bank_account_id=bank, exchange_rate=rate)
 
         written = self._connector.write_in_batches("BillPayment", to_send, build)
         results.update({result.key: result for result in written})

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
@@ -33,7 +33,7 @@ from . import batch as batch_ops
 from . import cdc as cdc_ops
 from . import errors, operations, seeds, timefmt
 from . import query as query_ops
-from .company import ENDPOINTS, ENTITIES, Company
+from .company import DEFAULT_USD_RATES, ENDPOINTS, ENTITIES, Company
 from .entities import WriteContext
 from .oauth import ACCOUNTING_SCOPE, Grant, OAuthError, TokenProblem, TokenStore
 
@@ -142,6 +142,32 @@ class QuickBooksState:
             company.settings.update(**settings)
             self._save()
             return company.preferences()
+
+    def set_exchange_rate(self, realm_id: str, currency: str, rate: Decimal | str,
+                          as_of: date | str | None = None) -> dict:
+        """The company's rate of ``currency`` in home currency from ``as_of`` on (None: for every date without a
+        later dated one), as the currency center of QuickBooks holds it."""
+        with self.lock:
+            company = self.company(realm_id)
+            key = "" if as_of is None else (as_of if isinstance(as_of, str) else as_of.isoformat())
+            company.exchange_rates.setdefault(currency.upper(), {})[key] = Decimal(str(rate))
+            self._save()
+            return self.exchange_rate(realm_id, currency, timefmt.parse_date(key) if key else self.now().date())
+
+    def exchange_rate(self, realm_id: str, currency: str | None, as_of: date | None = None) -> dict:
+        """``GET /exchangerate?sourcecurrencycode=&asofdate=``: the ``ExchangeRate`` entity."""
+        with self.lock:
+            company = self.company(realm_id)
+            if not currency:
+                raise errors.required_param("sourcecurrencycode", element="sourcecurrencycode")
+            day = as_of or self.now().date()
+            code = currency.upper()
+            if code not in DEFAULT_USD_RATES and code not in company.exchange_rates:
+                raise errors.invalid_reference("Currency", code, element="sourcecurrencycode")
+            stamp = timefmt.entity_time(self.now(), company.tz)
+            return {"SourceCurrencyCode": code, "TargetCurrencyCode": company.settings.home_currency,
+                    "Rate": company.exchange_rate(code, day), "AsOfDate": day.isoformat(), "SyncToken": "0",
+                    "domain": "QBO", "sparse": False, "MetaData": {"LastUpdatedTime": stamp}}
 
     # --- OAuth -----------------------------------------------------------------
 

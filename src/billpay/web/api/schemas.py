@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
 
 Amount = StrictStr | StrictInt
 
@@ -12,20 +12,16 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Attributes(Body):
-    gl_account: StrictStr | None = None
-    class_: StrictStr | None = Field(default=None, alias="class")
-    department: StrictStr | None = None
-    location: StrictStr | None = None
-    custom: dict[StrictStr, StrictStr] | None = None
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+#: ``gl_account``, one key per dimension the connected platform declares (``class``, ``department``,
+#: ``subsidiary``, ``area`` …), ``custom`` (an object of strings) and, on a bill, ``exchange_rate``: which names are
+#: known depends on the connection, so the service checks them (``attribute_unknown``).
+Attributes = dict[StrictStr, StrictStr | dict[StrictStr, StrictStr] | None]
 
 
 def attrs_dict(a: "Attributes | None") -> dict | None:
     if a is None:
         return None
-    return a.model_dump(exclude_none=True, by_alias=True)
+    return {k: v for k, v in a.items() if v is not None}
 
 
 
