@@ -9,6 +9,7 @@ from __future__ import annotations
 from .services import capture, capture_learning, sync_records
 from .services.context import Actor
 from .sync import engine, pull
+from .sync.ports import ConnectorError
 from .sync.worker import Retry, connection_handler, handler
 
 
@@ -33,6 +34,17 @@ def extract(container, job) -> None:  # noqa: ANN001
             raise Retry(f"extraction failed: {type(e).__name__}", delay=10 * job.attempts) from e
         with container.tx(Actor.system(job.org_id)) as ctx:
             capture.mark_extraction_failed(ctx, job.record_id, f"{type(e).__name__}: {e}")
+
+
+@handler("revoke_grant")
+def revoke_grant(container, job) -> None:  # noqa: ANN001
+    """After a disconnect: revoke billpay's grant on the platform, then forget the secrets."""
+    try:
+        engine.revoke_grant(container, job.org_id, job.record_id)
+    except ConnectorError as e:
+        if not e.retryable or job.attempts >= 5:
+            raise  # failed visibly on the job; the connection stays disconnected either way
+        raise Retry(f"revoking the grant: {e.code}", delay=e.retry_after or 30 * job.attempts) from e
 
 
 @handler("learn_profile")

@@ -22,8 +22,13 @@ def _eur_vendor(stack) -> dict:
     state.set_company_settings(realm, multicurrency=True)
     state.set_exchange_rate(realm, "EUR", "1.0850")
     ext = state.create(realm, "Vendor", {"DisplayName": "Lyon Outillage SARL", "CurrencyRef": {"value": "EUR"}})["Id"]
+    euro_bank = state.create(realm, "Account", {"Name": "Compte courant EUR", "AccountType": "Bank",
+                                                "AccountSubType": "Checking", "CurrencyRef": {"value": "EUR"}})["Id"]
     assert stack.org.post("/accounting/connection/refresh").status_code in (200, 202)
     stack.work()
+    chosen = stack.org.get("/accounting/connection").json()["options"]["bank_accounts"]
+    r = stack.org.patch("/accounting/connection/options", {"bank_accounts": {**chosen, "EUR": euro_bank}})
+    assert r.status_code == 200, r.text
     r = stack.org.post("/vendors", {"name": "Lyon Outillage SARL", "iban": "FR1420041010050500013M02606",
                                     "bic": "PSSTFRPPLIL", "default_currency": "EUR", "accounting_vendor_id": ext,
                                     "address": {"line1": "12 rue de la Paix", "city": "Lyon", "postal_code": "69001",
@@ -62,6 +67,8 @@ def test_a_eur_bill_carries_the_platforms_rate_and_its_payment_the_rate_of_the_p
     assert synced["status"] == "synced", synced
     paid = state.get_entity(realm, "BillPayment", synced["external_id"])
     assert paid["CurrencyRef"]["value"] == "EUR" and Decimal(str(paid["ExchangeRate"])) == Decimal("1.1000")
+    euro_bank = org.get("/accounting/connection").json()["options"]["bank_accounts"]["EUR"]
+    assert paid["CheckPayment"]["BankAccountRef"]["value"] == euro_bank  # the account chosen for euros
     assert Decimal(str(paid["TotalAmt"])) == Decimal("1000.00")
     assert state.get_entity(realm, "Bill", raw["Id"])["Balance"] == 0
 

@@ -121,6 +121,8 @@ def connect(ctx: Ctx, container: Any, body: dict) -> t.Connection:
                                   field="sandbox")
         creds = _builtin(container, plugin).provision(ctx.org_id, sandbox_base(container, plugin))
         config, secrets = split_credentials(plugin, creds)
+        if body.get("options") is None and isinstance(creds.get("options"), dict):
+            body = {**body, "options": creds["options"]}  # the sandbox company's own choices (its bank account)
     else:
         config, secrets = split_credentials(plugin, body)
     if body.get("options") is not None and not isinstance(body.get("options"), dict):
@@ -174,6 +176,17 @@ def disconnect(ctx: Ctx) -> t.Connection:
         conn.secrets_enc = None
     ctx.audit("connection.disconnected", "connection", conn.id, after={"revoke": plugin.capabilities.revoke})
     return conn
+
+
+def grant_revoked(ctx: Ctx, connection_id: str, *, asked: bool) -> None:
+    """The platform revoked billpay's grant of a disconnected connection: its secrets are forgotten (the row stays
+    for audit). Connected again meanwhile: nothing to forget."""
+    conn = ctx.get(t.Connection, connection_id, what="connection", lock=True)
+    if conn.status == "connected":
+        return
+    conn.secrets_enc = None
+    ctx.audit("connection.grant_revoked", "connection", conn.id, after={"platform": conn.platform,
+                                                                         "revoked_on_platform": asked})
 
 
 def _require_connection(ctx: Ctx) -> t.Connection:

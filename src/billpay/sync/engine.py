@@ -31,7 +31,7 @@ from ..connectors.base.idempotency import idempotency_key
 from ..db import tables as t
 from ..domain.bills import BillStatus
 from ..ids import new_id
-from ..services import pulled_bills
+from ..services import accounting, pulled_bills
 from ..services import sync_records as records
 from ..services.bills import lines_of
 from ..services.coding import EXCHANGE_RATE, exchange_rate_of
@@ -64,7 +64,7 @@ ADOPTED = ("invoice_number", "invoice_date", "due_date", "memo")
 
 __all__ = ["ConnectionBusy", "LeaseLost", "NotConnected", "FIXES", "push_bills", "push_payments", "reverse_payments",
            "payment_payload", "void_bill", "refresh_reference", "dimensions_of", "attributes_of", "fix_for", "held",
-           "fenced", "system_actor"]
+           "fenced", "system_actor", "revoke_grant"]
 
 # Fixes in words, by error code, for the dashboard (a platform's plugin may say it in its own words).
 FIXES = {
@@ -339,3 +339,20 @@ def refresh_reference(container: Any, org_id: str, lease: Lease | None = None) -
             c.health = {"status": "ok", "message": "Connected", "at": ctx.now().isoformat()}
             ctx.audit("reference_data.refreshed", "connection", conn.id, after=counts)
     return counts
+
+
+def revoke_grant(container: Any, org_id: str, connection_id: str) -> bool:
+    """After a disconnect, revoke billpay's grant on the platform (``revoke()``), then forget the secrets. A
+    connection connected again meanwhile (the same company revived) keeps its grant. Returns whether the
+    platform was asked. Raises ``ConnectorError`` when the platform could not be asked now."""
+    with container.sessionmaker() as s:
+        conn = s.get(t.Connection, connection_id)
+        if conn is None or conn.org_id != org_id or conn.status == "connected" or not conn.secrets_enc:
+            return False
+        s.expunge(conn)
+    revoke = getattr(connector_for(container, conn), "revoke", None)
+    if revoke is not None:
+        revoke()
+    with container.tx(system_actor(org_id)) as ctx:
+        accounting.grant_revoked(ctx, connection_id, asked=revoke is not None)
+    return revoke is not None

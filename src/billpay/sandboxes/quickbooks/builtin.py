@@ -39,13 +39,19 @@ class QuickBooksBuiltin:
 
     def provision(self, org_key: str, base_url: str) -> dict:
         """The connection body of ``org_key``'s own sandbox company (seeded, with an app, on first use): the
-        keys ``billpay sandbox quickbooks`` prints, with a fresh refresh token."""
+        keys ``billpay sandbox quickbooks`` prints, with a fresh refresh token, and the connection's ``options``
+        with the bank account for home-currency bill payments chosen."""
         st = self._state
         with st.lock:
             realm, client_id, client_secret = st.provision(org_key)
             refresh = st.issue_refresh_token(client_id, realm)
         info = connection_info(base_url, client_id, client_secret)
-        return {**info, "realm_id": realm, "refresh_token": refresh}
+        # As an admin would on first connecting: bill payments in the home currency from the checking account.
+        home = st.company(realm).settings.home_currency
+        checking = next((a["Id"] for a in st.company(realm).values("Account")
+                         if a.get("AccountType") == "Bank" and a.get("Active", True)), None)
+        options = {"bank_accounts": {home: checking}} if checking else {}
+        return {**info, "realm_id": realm, "refresh_token": refresh, "options": options}
 
 
 def create(container: Any) -> QuickBooksBuiltin:
