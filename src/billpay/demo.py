@@ -1,4 +1,5 @@
-"""The demo organization: vendors, bills in several statuses, connected to the built-in QuickBooks sandbox."""
+"""The demo organization: vendors, bills in several statuses, connected to the first built-in sandbox of the
+platform registry (the Connections page offers the others, one click away)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,9 +7,12 @@ import logging
 
 from sqlalchemy import select
 
+from .connectors import registry
 from .db import tables as t
 from .services import accounting, bills, orgs, vendors
 from .services.context import Actor
+from .sync import engine
+from .sync.worker import run_until_idle
 
 log = logging.getLogger("billpay.demo")
 DEMO_EMAIL = "admin@demo.billpay.local"
@@ -25,6 +29,11 @@ VENDORS = [
     {"name": "Lucerne Legal LLP", "email": "accounts@lucerne.example", "iban": "DE89370400440532013000",
      "bic": "COBADEFFXXX", "default_terms": "Net 30", "default_currency": "EUR"},
 ]
+
+
+def demo_platform() -> registry.PlatformPlugin | None:
+    """The platform the demo connects: the first of the registry with a built-in sandbox."""
+    return next((p for p in registry.plugins() if p.sandbox), None)
 
 
 def seed_demo(container, public_url: str = "http://127.0.0.1:8000") -> dict:  # noqa: ANN001
@@ -52,15 +61,16 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000") -> dict:  # 
                                           "approvers": [{"user_id": approver.id}, {"role": "admin"}],
                                           "required": "any"}]}
     connected = False
+    platform = demo_platform()
     try:
+        if platform is None:
+            raise LookupError("no platform has a built-in sandbox")
         with container.tx(admin) as ctx:
-            accounting.connect(ctx, container, {"platform": "quickbooks", "sandbox": True})
-        from .sync import engine
-
+            accounting.connect(ctx, container, {"platform": platform.name, "sandbox": True})
         engine.refresh_reference(container, created.organization_id)
         connected = True
     except Exception:  # the demo still works without the sandbox, just unconnected
-        log.exception("could not connect the demo to the built-in QuickBooks sandbox")
+        log.exception("could not connect the demo to a built-in sandbox")
     with container.tx(admin) as ctx:
         platform_vendors = accounting.reference_items(ctx, "vendors") if connected else []
         accounts = [r for r in accounting.reference_items(ctx, "accounts") if (r.extra or {}).get("account_type") in
@@ -91,8 +101,6 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000") -> dict:  # 
             if status == "open":
                 bills.send_to_payments(ctx, b.id, method="ach")
     if connected:
-        from .sync.worker import run_until_idle
-
         run_until_idle(container)
     with container.tx(admin) as ctx:
         key = orgs.create_api_key(ctx, created.user_id)

@@ -17,7 +17,7 @@ def test_connect_quickbooks_through_the_consent_page(live, new_page):
     sign_in(page, live)
     page.get_by_role("link", name="Connections").click()
     shot(page, "connections-not-connected", full_page=False)
-    page.get_by_role("button", name="Connect QuickBooks (sandbox)").click()
+    page.get_by_role("button", name="Connect QuickBooks Online (sandbox)").click()
     expect(page).to_have_url(re.compile(r"/sandbox/quickbooks/connect/oauth2"))
     expect(page.get_by_text("wants to connect to your QuickBooks company")).to_be_visible()
     page.get_by_role("button", name="Connect").click()

@@ -27,6 +27,11 @@ def attribute_kinds(ctx: Ctx) -> tuple[str | None, dict[str, str]]:
     return conn.id, {"gl_account": "accounts", **{d.code: d.kind for d in dims}}
 
 
+def attribute_names(ctx: Ctx) -> set[str]:
+    """The attribute names a rule or a line may set: ``gl_account``, the connected platform's dimensions, ``custom``."""
+    return set(attribute_kinds(ctx)[1]) | {"custom"}
+
+
 def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attributes", bill: bool = False) -> dict:
     """Known names; values that exist and are active in the platform's reference data (when loaded). ``bill``: a
     bill's own attributes, which may also state the ``exchange_rate`` of a foreign-currency bill."""
