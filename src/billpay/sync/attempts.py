@@ -82,6 +82,21 @@ def send(attempt: t.SyncAttempt, write: Callable[[list[tuple[str, Any]]], list[W
     return Sent(attempt, {r.key: r for r in answered})
 
 
+def send_together(attempts: Sequence[t.SyncAttempt], write: Callable[[list[tuple[str, Any]]], list[WriteResult]],
+                  cls: type) -> list[Sent]:
+    """Fresh kept requests sent in one call to the connector, which cuts the items into the same platform batches
+    as the requests were kept in (each one full batch of ``batch_size`` but the last); one ``Sent`` per request.
+    So what a connector reads once per call (QuickBooks reads the bills a set of bill payments pays, to refuse
+    paying one twice) is read once for all of them, not once per batch. Replays are sent one by one (``send``)."""
+    items = [(it["key"], payloads.decode(cls, it["payload"])) for att in attempts for it in att.items]
+    try:
+        answered = {r.key: r for r in write(items)}
+    except ConnectorError as e:
+        return [Sent(att, {}, e) for att in attempts]
+    return [Sent(att, {it["key"]: answered[it["key"]] for it in att.items if it["key"] in answered})
+            for att in attempts]
+
+
 def apply(ctx: Ctx, sent: Sent, record_type: str, *, replay: bool,
            on_synced: Callable[[Ctx, t.SyncRecord, dict], None]) -> dict[str, float | None]:
     """Write what a kept request's answer says about each record still waiting on it; returns the retries."""

@@ -15,7 +15,7 @@ from ..services import sync_records as records
 from ..services.context import Ctx
 from ..services.vendors import mapped_vendor_id
 from . import payloads
-from .attempts import apply, chunks, error_fields, fenced, held, retryable, send, waiting_attempts
+from .attempts import apply, chunks, error_fields, fenced, held, retryable, send, send_together, waiting_attempts
 from .connections import connector_for
 from .lease import Lease
 from .ports import BillPaymentPayload, ConnectorError, RemoteRef
@@ -85,10 +85,13 @@ def push_payments(container: Any, org_id: str, payment_ids: list[str], lease: Le
             if p.status == PaymentStatus.SETTLED:  # returned meanwhile: the reversal undoes it on the platform
                 payment_services.mark_bill_paid(ctx, ctx.get(t.Bill, p.bill_id), p.amount)
 
-        for att, replay in [(a, True) for a in replays.values()] + [(a, False) for a in fresh]:
+        for att in replays.values():
             sent = send(att, connector.push_bill_payments, BillPaymentPayload)
             with fenced(container, ls) as ctx:
-                retry.update(apply(ctx, sent, "payment", replay=replay, on_synced=synced))
+                retry.update(apply(ctx, sent, "payment", replay=True, on_synced=synced))
+        for sent in send_together(fresh, connector.push_bill_payments, BillPaymentPayload) if fresh else ():
+            with fenced(container, ls) as ctx:
+                retry.update(apply(ctx, sent, "payment", replay=False, on_synced=synced))
     return retry
 
 
