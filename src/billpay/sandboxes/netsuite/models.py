@@ -342,10 +342,11 @@ class NetSuiteState:
                     "auth": self.auth.to_dict(), "private_keys": self.private_keys,
                     "accounts": {k: a.to_dict() for k, a in self.accounts.items()}}
 
-    def share(self, lock: Any) -> None:
+    def share(self, lock: Any | None) -> None:
         """Keep this state in step with every process of the installation: ``lock`` is a
-        ``core.shared.SharedLock`` that reloads it before and stores it after each change."""
-        self.lock, self._shared = lock, True
+        ``core.shared.SharedLock`` that reloads it before and stores it after each change (None: this process
+        alone again, e.g. a benchmark that keeps the demo's storage out of its figures)."""
+        self.lock, self._shared = (lock, True) if lock is not None else (threading.RLock(), False)
 
     def _save(self) -> None:
         if self._shared:

@@ -522,10 +522,11 @@ class QuickBooksState:
                 "provisioned": dict(self.provisioned),
             }
 
-    def share(self, lock: Any) -> None:
+    def share(self, lock: Any | None) -> None:
         """Keep this state in step with every process of the installation: ``lock`` is a
-        ``core.shared.SharedLock`` that reloads it before and stores it after each change."""
-        self.lock, self._shared = lock, True
+        ``core.shared.SharedLock`` that reloads it before and stores it after each change (None: this process
+        alone again, e.g. a benchmark that keeps the demo's storage out of its figures)."""
+        self.lock, self._shared = (lock, True) if lock is not None else (threading.RLock(), False)
 
     def _save(self) -> None:
         if self._shared:
