@@ -350,13 +350,17 @@ class QuickBooksConnector:
 
     def read_raw_bill(self, external_id: str) -> dict | None:
         """The bill as QuickBooks returns it; None when it was deleted (404 / fault 610)."""
+        return self.read_raw("Bill", external_id)
+
+    def read_raw(self, entity: str, external_id: str) -> dict | None:
+        """A transaction (``Bill``, ``BillPayment``) as QuickBooks returns it; None when it was deleted."""
         try:
-            body = self.client.get(f"bill/{external_id}")
+            body = self.client.get(f"{entity.lower()}/{external_id}")
         except ConnectorError as error:
             if error.kind == "not_found":
                 return None
             raise
-        record = body.get("Bill")
+        record = body.get(entity)
         if not isinstance(record, dict) or is_deleted(record):
             return None
         return record

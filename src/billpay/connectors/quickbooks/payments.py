@@ -23,7 +23,6 @@ from billpay.connectors.quickbooks import faults, wire
 from billpay.connectors.quickbooks.transform import (
     CompanyCurrency,
     billpay_id_of,
-    is_deleted,
     paid_by_payment,
     payment_to_wire,
     to_decimal,
@@ -149,7 +148,7 @@ class BillPaymentWriter:
         """``operation=update&include=void`` with the current SyncToken (re-read once if it went stale); a payment
         already voided or deleted is success."""
         for attempt in (1, 2):
-            current = self._read(ref.external_id)
+            current = self._connector.read_raw("BillPayment", ref.external_id)
             if current is None or _voided(current):
                 return
             token = _token(current) or "0"
@@ -163,16 +162,6 @@ class BillPaymentWriter:
                     return
                 if error.code != faults.STALE_VERSION.code or attempt == 2:
                     raise
-
-    def _read(self, external_id: str) -> dict | None:
-        try:
-            body = self._client.get(f"billpayment/{external_id}")
-        except ConnectorError as error:
-            if error.kind == "not_found":
-                return None
-            raise
-        record = body.get("BillPayment")
-        return record if isinstance(record, dict) and not is_deleted(record) else None
 
 
 def _voided(payment: dict) -> bool:
