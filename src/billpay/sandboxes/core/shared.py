@@ -27,6 +27,7 @@ from typing import Any, Callable
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 from ...db.engine import make_engine
 from ...db.tables import SandboxState
@@ -49,7 +50,8 @@ def installation_engine(engine: Engine) -> Engine:
     with _engines_lock:
         found = _sqlite_engines.get(str(shared))
         if found is None:
-            found = _sqlite_engines[str(shared)] = make_engine(f"sqlite:///{shared}")
+            # No pool: nothing stays open between sandbox calls (an installation may have many such files).
+            found = _sqlite_engines[str(shared)] = make_engine(f"sqlite:///{shared}", poolclass=NullPool)
             TABLE.create(found, checkfirst=True)
         return found
 
