@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from .connectors import registry
+
 app = typer.Typer(help="billpay: open-source Bill Pay with two-way accounting sync.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
@@ -153,8 +155,10 @@ def worker(threads: int = typer.Option(2, help="worker threads")) -> None:
 
 @app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Option(True, "--serve/--no-serve"),
-         platform: str = typer.Option("quickbooks", help="the built-in sandbox the demo connects to")) -> None:
-    """Migrate, seed the demo organization (connected to a built-in platform sandbox), then serve."""
+         platform: Optional[str] = typer.Option(None, help="the built-in sandbox the demo connects to "
+                                                "(default: the first platform that has one)")) -> None:
+    """Migrate, seed the demo organization (connected to a built-in sandbox; the others are one click away on
+    the Connections page), then serve."""
     from .db.migrate import upgrade
     from .demo import seed_demo
 
@@ -199,11 +203,10 @@ def extract(file: Path = typer.Argument(..., exists=False), as_json: bool = type
 
 
 @app.command()
-def sandbox(platform: str = typer.Argument(..., help="quickbooks | netsuite | intacct | business_central"),
+def sandbox(platform: str = typer.Argument(..., help=" | ".join(p.name for p in registry.plugins()
+                                                                  if p.sandbox_server)),
             port: int = typer.Option(0, help="port (0 picks a free one)"), host: str = "127.0.0.1") -> None:
     """Run one platform's sandbox as its own server; the first stdout line is the JSON to connect to it."""
-    from .connectors import registry
-
     try:
         plugin = registry.get(platform)
         plugin.run_sandbox_server(host=host, port=port)

@@ -1,5 +1,6 @@
 """The demo organization: vendors, bills in several statuses, connected to a built-in platform sandbox
-(QuickBooks Online unless another platform is asked for)."""
+(the first of the platform registry unless another platform is asked for; the Connections page offers the
+others, one click away)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +8,12 @@ import logging
 
 from sqlalchemy import select
 
+from .connectors import registry
 from .db import tables as t
 from .services import accounting, bills, orgs, vendors
 from .services.context import Actor
+from .sync import engine
+from .sync.worker import run_until_idle
 
 log = logging.getLogger("billpay.demo")
 DEMO_EMAIL = "admin@demo.billpay.local"
@@ -34,9 +38,16 @@ def _expense_account(item: t.ReferenceItem) -> bool:
         "expense" in str(extra.get("category") or "").lower()
 
 
-def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: str = "quickbooks") -> dict:  # noqa: ANN001
-    """Create the demo organization once, connected to ``platform``'s built-in sandbox; later runs reuse it and
-    print a fresh API key."""
+def demo_platform(name: str | None = None) -> registry.PlatformPlugin | None:
+    """The platform the demo connects: ``name``, else the first of the registry with a built-in sandbox."""
+    if name:
+        return registry.get(name)
+    return next((p for p in registry.plugins() if p.sandbox), None)
+
+
+def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: str | None = None) -> dict:  # noqa: ANN001
+    """Create the demo organization once, connected to a built-in sandbox (``platform``'s, else the first);
+    later runs reuse it and print a fresh API key."""
     container.settings.public_url = public_url
     with container.sessionmaker() as s:
         user = s.scalars(select(t.User).where(t.User.email == DEMO_EMAIL)).first()
@@ -60,15 +71,16 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: st
                                           "approvers": [{"user_id": approver.id}, {"role": "admin"}],
                                           "required": "any"}]}
     connected = False
+    platform = demo_platform(platform)
     try:
+        if platform is None:
+            raise LookupError("no platform has a built-in sandbox")
         with container.tx(admin) as ctx:
-            accounting.connect(ctx, container, {"platform": platform, "sandbox": True})
-        from .sync import engine
-
+            accounting.connect(ctx, container, {"platform": platform.name, "sandbox": True})
         engine.refresh_reference(container, created.organization_id)
         connected = True
     except Exception:  # the demo still works without the sandbox, just unconnected
-        log.exception("could not connect the demo to the built-in %s sandbox", platform)
+        log.exception("could not connect the demo to a built-in sandbox")
     with container.tx(admin) as ctx:
         platform_vendors = accounting.reference_items(ctx, "vendors") if connected else []
         accounts = [r for r in accounting.reference_items(ctx, "accounts") if r.active and _expense_account(r)] \
@@ -99,8 +111,6 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: st
             if status == "open":
                 bills.send_to_payments(ctx, b.id, method="ach")
     if connected:
-        from .sync.worker import run_until_idle
-
         run_until_idle(container)
     with container.tx(admin) as ctx:
         key = orgs.create_api_key(ctx, created.user_id)

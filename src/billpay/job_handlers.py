@@ -9,6 +9,7 @@ from __future__ import annotations
 from .services import capture, capture_learning, sync_records
 from .services.context import Actor
 from .sync import engine, pull
+from .sync.ports import ConnectorError
 from .sync.worker import Retry, connection_handler, handler
 
 
@@ -35,6 +36,17 @@ def extract(container, job) -> None:  # noqa: ANN001
             capture.mark_extraction_failed(ctx, job.record_id, f"{type(e).__name__}: {e}")
 
 
+@handler("revoke_grant")
+def revoke_grant(container, job) -> None:  # noqa: ANN001
+    """After a disconnect: revoke billpay's grant on the platform, then forget the secrets."""
+    try:
+        engine.revoke_grant(container, job.org_id, job.record_id)
+    except ConnectorError as e:
+        if not e.retryable or job.attempts >= 5:
+            raise  # failed visibly on the job; the connection stays disconnected either way
+        raise Retry(f"revoking the grant: {e.code}", delay=e.retry_after or 30 * job.attempts) from e
+
+
 @handler("learn_profile")
 def learn_profile(container, job) -> None:  # noqa: ANN001
     with container.tx(Actor.system(job.org_id)) as ctx:
@@ -49,6 +61,11 @@ def push_bill(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
 @connection_handler("push_payment", give_up=_give_up("payment", "record"))
 def push_payment(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
     return engine.push_payments(container, org_id, _ids(jobs), lease)
+
+
+@connection_handler("reverse_payment", give_up=_give_up("payment", "reverse"))
+def reverse_payment(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
+    return engine.reverse_payments(container, org_id, _ids(jobs), lease)
 
 
 @connection_handler("void_bill", give_up=_give_up("bill", "void"))

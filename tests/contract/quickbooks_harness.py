@@ -47,6 +47,7 @@ class QuickBooksHarness(ConnectorHarness):
             config={"base_url": _first(info, "base_url", "api_base_url"),
                     "token_url": _first(info, "token_url", "token_endpoint"), "client_id": info["client_id"]},
             secrets={"client_secret": info["client_secret"]},
+            options={"bank_accounts": {"USD": self._query("Account", "AccountType = 'Bank'")[0]["Id"]}},
         )
 
     def connector(self, *, max_retries: int = 4) -> AccountingConnector:

@@ -96,23 +96,30 @@ def test_find_bill_only_finds_what_billpay_created(harness, connector):
 # -- update and void --------------------------------------------------------------------------------
 
 
-def test_update_after_someone_else_changed_the_bill(harness, connector):
+def test_update_after_someone_else_changed_the_bill_is_refused_and_applies_on_the_fresh_version(harness, connector):
+    """A bill changed on the platform since billpay wrote it is never overwritten: the connector says so
+    (``platform_stale_version``) and the engine merges; an update on the version read now goes through."""
     bill, ref = push_one(connector, harness)
     harness.edit_bill_outside(ref.external_id, "edited in the platform")
     changed = harness.bill_payload(1, memo="recoded by billpay", lines=(
         bill.lines[0], type(bill.lines[1])(bill.lines[1].amount, "Materials (recoded)",
                                            account_id=harness.expense_account_id())))
+    with pytest.raises(ConnectorError) as stale:
+        connector.update_bill(ref, changed, "bill_1:update#0")  # ref.version is stale now
+    assert stale.value.code == "platform_stale_version" and stale.value.kind == "conflict"
+    assert connector.read_bill(ref).memo == "edited in the platform"  # nothing overwritten
+    fresh = connector.read_bill(ref)
     before = harness.bill_count()
-    new_ref = connector.update_bill(ref, changed, "bill_1:update#0")  # ref.version is stale now
-    assert new_ref.version != ref.version
+    new_ref = connector.update_bill(RemoteRef(ref.external_id, fresh.version), changed, "bill_1:update#1")
+    assert new_ref.version != fresh.version
     if harness.update_keeps_external_id:
         assert new_ref.external_id == ref.external_id
     else:  # the platform cannot change a booked bill: it is replaced and the old one cancelled
         assert new_ref.external_id != ref.external_id and connector.read_bill(ref) is None
     assert harness.bill_count() == before
     remote = connector.read_bill(new_ref)
-    assert remote.version == new_ref.version and remote.memo == "recoded by billpay"
-    assert remote.lines[1].description == "Materials (recoded)"
+    assert remote.version == new_ref.version  # the next re-sync sees no change that is not there
+    assert remote.memo == "recoded by billpay" and remote.lines[1].description == "Materials (recoded)"
     assert remote.amount == bill.amount
 
 
@@ -221,6 +228,17 @@ def test_payment_links_the_bill_and_closes_it(harness, connector):
     assert connector.find_bill_payment(f"{payment.payment_id}:create#0", payment).external_id == result.ref.external_id
     (again,) = connector.push_bill_payments([("pay_1:create#0", payment)])
     assert again.ref.external_id == result.ref.external_id  # never paid twice
+
+
+def test_reversing_a_payment_reopens_the_bill_and_a_second_reversal_is_a_no_op(harness, connector):
+    bill, ref = push_one(connector, harness)
+    payment = harness.payment_payload(1, bill, ref)
+    (paid,) = connector.push_bill_payments([("pay_1:create#0", payment)])
+    assert connector.read_bill(ref).balance == 0
+    connector.void_bill_payment(paid.ref, "pay_1:reverse#0")  # the bank returned the money
+    assert connector.read_bill(ref).balance == bill.amount and connector.read_bill(ref).is_open
+    connector.void_bill_payment(paid.ref, "pay_1:reverse#0")  # retried after a lost answer: nothing more
+    assert connector.read_bill(ref).balance == bill.amount
 
 
 def test_payment_for_a_bill_paid_elsewhere_is_stopped(harness, connector):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,14 +29,14 @@ class QuickBooksPlatform(AccessTokenSignIn):
 
     name = "quickbooks"
     rotates_refresh_tokens = True
-    #: API calls one create takes (a batch of one, replayed as sent).
-    calls_per_create = 1
     #: The suite's field names -> QuickBooks'.
     FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber", "invoice_date": "TxnDate"}
     #: Reference kinds the seeded company has none of (QuickBooks keeps locations as departments).
     empty_reference_kinds: tuple[str, ...] = ("locations",)
     #: A person can move a bill's date on the platform.
     can_edit_invoice_date = True
+    #: API calls to replay one create as it was sent (the batch, answered from its ``requestid``).
+    calls_per_replay = 1
 
     def __init__(self, container, company_id: str):
         self.state = builtin_sandbox.get(container, self.name).state
@@ -57,7 +58,7 @@ class QuickBooksPlatform(AccessTokenSignIn):
         return bill["Id"]
 
     def pay_elsewhere(self, bill_ext: str, amount=None) -> None:
-        self.state.pay_bill_elsewhere(self.realm, bill_ext, **({"amount": amount} if amount is not None else {}))
+        self.state.pay_bill_elsewhere(self.realm, bill_ext, amount=amount)
 
     def delete_bill(self, bill_ext: str) -> None:
         self.state.delete_bill(self.realm, bill_ext)
@@ -68,6 +69,16 @@ class QuickBooksPlatform(AccessTokenSignIn):
 
     def touch_bill(self, bill_ext: str) -> None:
         self.state.touch(self.realm, "Bill", bill_ext)
+
+    def split_line(self, bill_ext: str) -> None:
+        """A person splits the bill's one expense line into two lines of the same total."""
+        line = self.state.get_entity(self.realm, "Bill", bill_ext)["Line"][0]
+        first = (Decimal(str(line["Amount"])) / 3).quantize(Decimal("0.01"))
+        account = line["AccountBasedExpenseLineDetail"]["AccountRef"]
+        self.state.edit_as_user(self.realm, "Bill", bill_ext, {"Line": [
+            {"Amount": amount, "DetailType": "AccountBasedExpenseLineDetail",
+             "AccountBasedExpenseLineDetail": {"AccountRef": account}}
+            for amount in (first, Decimal(str(line["Amount"])) - first)]})
 
     def count(self, entity: str) -> int:
         r = self.state.query(self.realm, f"select count(*) from {entity}")
@@ -132,7 +143,8 @@ def expense_account(stack: Stack) -> str:
     return accts[0]["id"]
 
 
-def open_bill(stack: Stack, vendor: dict, number: str = "INV-1", amount: str = "150.00", **extra) -> dict:
+def open_bill(stack: Stack, vendor: dict, number: str = "INV-1", amount: str = "150.00", method: str = "ach",
+              **extra) -> dict:
     org = stack.org
     body = {"vendor_id": vendor["id"], "invoice_number": number, "invoice_date": dt.date.today().isoformat(),
             "payment_terms": "Net 30", "amount": amount, "attributes": {"gl_account": expense_account(stack)}}
@@ -141,6 +153,6 @@ def open_bill(stack: Stack, vendor: dict, number: str = "INV-1", amount: str = "
     assert bill.status_code == 201, bill.text
     bill = bill.json()
     assert org.post(f"/bills/{bill['id']}/confirm").status_code == 200
-    r = org.post(f"/bills/{bill['id']}/send-to-payments", {"method": "ach"})
+    r = org.post(f"/bills/{bill['id']}/send-to-payments", {"method": method})
     assert r.status_code == 200, r.text
     return r.json()

@@ -17,7 +17,7 @@ class BusinessCentralPlatform(AccessTokenSignIn):
     rotates_refresh_tokens = False
     empty_reference_kinds: tuple[str, ...] = ()
     #: A create sent again: the lookup on the business key finds what the first one wrote.
-    calls_per_create = 1
+    calls_per_replay = 1
     #: No idempotency key in Business Central: a lookup on vendor + vendor invoice number before each create.
     idempotent_creates = False
     #: API v2.0 shows a partly paid purchase invoice as Open, with no remaining amount.

@@ -12,7 +12,7 @@ class Platform:
     #: The platform hands out a new refresh token on refresh (stored encrypted with the access token).
     rotates_refresh_tokens = False
     #: API calls one create takes when it is sent again as it was (replay or lookup included).
-    calls_per_create = 1
+    calls_per_replay = 1
     #: Reference kinds the seeded company has none of.
     empty_reference_kinds: tuple[str, ...] = ()
     #: A person can move a bill's date on the platform.

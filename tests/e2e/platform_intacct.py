@@ -21,7 +21,7 @@ FIELDS = {"due_date": "WHENDUE", "memo": "DESCRIPTION", "invoice_number": "RECOR
 class IntacctPlatform(Platform):
     name = "intacct"
     rotates_refresh_tokens = False  # sessions, no OAuth tokens
-    calls_per_create = 1  # the create and its read-back travel in one request
+    calls_per_replay = 1  # the create and its read-back travel in one request
 
     def __init__(self, container, company_id: str):
         self.container = container

@@ -3,6 +3,7 @@ NetSuite would) and injecting faults. Enrolled in ``PLATFORMS`` in ``conftest.py
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from billpay.sync import builtin_sandbox
 
@@ -17,7 +18,8 @@ FIELDS = {"due_date": "dueDate", "memo": "memo", "invoice_number": "tranId", "in
 class NetSuitePlatform(AccessTokenSignIn):
     name = "netsuite"
     rotates_refresh_tokens = False  # OAuth 2.0 client credentials: a new access token, no refresh token
-    calls_per_create = 2  # PUT …/eid: (204, no body), then one GET to read the bill back
+    #: API calls to replay one create as it was sent: the vendor's subsidiary, then the upsert by external id.
+    calls_per_replay = 2
 
     def __init__(self, container, company_id: str):
         self.builtin = builtin_sandbox.get(container, "netsuite")
@@ -55,6 +57,14 @@ class NetSuitePlatform(AccessTokenSignIn):
 
     def touch_bill(self, bill_ext: str) -> None:
         self.state.touch(self.account, "vendorBill", bill_ext)
+
+    def split_line(self, bill_ext: str) -> None:
+        """A person splits the vendor bill's one expense line into two lines of the same total."""
+        item = self.state.account(self.account).require("vendorBill", bill_ext)["expense"][0]
+        first = (Decimal(str(item["amount"])) / 3).quantize(Decimal("0.01"))
+        self.state.edit_as_user(self.account, "vendorBill", bill_ext, {"expense": {"items": [
+            {"account": {"id": item["account"]}, "amount": str(amount)}
+            for amount in (first, Decimal(str(item["amount"])) - first)]}})
 
     def count(self, entity: str) -> int:
         return self.state.count(self.account, RECORD_TYPES[entity])

@@ -109,8 +109,8 @@ def test_worker_killed_between_platform_commit_and_ours(stack, monkeypatch):
     b = _bill(stack, bill["id"])
     assert b["sync"]["status"] == "synced" and b["sync"]["external_id"]
     assert stack.platform.count("Bill") == 1
-    # one replay of the create as sent; no lookup queries
-    assert stack.platform.api_calls() - before == stack.platform.calls_per_create
+    # one replay of the request as sent; no lookup queries
+    assert stack.platform.api_calls() - before == stack.platform.calls_per_replay
 
 
 def test_two_workers_on_one_connection_never_duplicate(stack):

@@ -310,3 +310,42 @@ def test_money_arrives_as_decimal_never_float(http: httpx.Client, qbo: Company):
     ]
     stored = qbo.state.company(qbo.realm).get("Bill", bill["Id"])
     assert stored["TotalAmt"] == Decimal("0.10") and isinstance(stored["TotalAmt"], Decimal)
+
+
+def json_bill(vendor: str, account: str, amount: str, **extra: str) -> dict:
+    """``bill_payload`` as the JSON a client sends (amounts as strings)."""
+    return json.loads(json.dumps(bill_payload(vendor, account, amount, **extra), default=str))
+
+
+def test_multicurrency_rates_vendor_currency_and_home_amounts(http: httpx.Client, qbo: Company):
+    qbo.state.set_company_settings(qbo.realm, multicurrency=True)
+    prefs = http.get(api(qbo, "preferences")).json()["Preferences"]
+    assert prefs["CurrencyPrefs"]["MultiCurrencyEnabled"] is True
+    qbo.state.set_exchange_rate(qbo.realm, "EUR", "1.0850")
+    qbo.state.set_exchange_rate(qbo.realm, "EUR", "1.1000", as_of="2030-06-01")
+    rate = http.get(api(qbo, "exchangerate"), params={"sourcecurrencycode": "EUR", "asofdate": "2030-06-02"})
+    assert rate.status_code == 200 and rate.json()["ExchangeRate"]["Rate"] == 1.1
+    assert rate.json()["ExchangeRate"]["TargetCurrencyCode"] == "USD"
+    assert http.get(api(qbo, "exchangerate"), params={"sourcecurrencycode": "EUR", "asofdate": "2030-05-31"}
+                    ).json()["ExchangeRate"]["Rate"] == 1.085
+    eur = qbo.state.create(qbo.realm, "Vendor", {"DisplayName": "Rhône Fournitures", "CurrencyRef": {"value": "EUR"}})
+    account = qbo.account("Expense")["Id"]    # a bill is in its vendor's currency
+    usd_vendor_in_eur = http.post(api(qbo, "bill"), json={**json_bill(qbo.first("Vendor")["Id"], account, "10.00"),
+                                                          "CurrencyRef": {"value": "EUR"}})
+    assert usd_vendor_in_eur.status_code == 400 and "vendor's currency" in usd_vendor_in_eur.text
+    body = {**json_bill(eur["Id"], account, "200.00", TxnDate="2030-06-03"), "CurrencyRef": {"value": "EUR"}}
+    bill = http.post(api(qbo, "bill"), json=body).json()["Bill"]
+    assert bill["ExchangeRate"] == 1.1 and bill["HomeTotalAmt"] == 220.0 and bill["HomeBalance"] == 220.0
+    stated = http.post(api(qbo, "bill"), json={**body, "DocNumber": "EU-7", "ExchangeRate": "1.07"}).json()["Bill"]
+    assert stated["ExchangeRate"] == 1.07 and stated["HomeTotalAmt"] == 214.0
+    # paid in euros from the dollar account at the pay date's rate: the bill closes, in both currencies
+    payment = {"VendorRef": {"value": eur["Id"]}, "PayType": "Check", "TotalAmt": "200.00", "TxnDate": "2030-06-03",
+               "CurrencyRef": {"value": "EUR"}, "CheckPayment": {"BankAccountRef": {"value": qbo.account("Bank")["Id"]}},
+               "Line": [{"Amount": "200.00", "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}]}
+    paid = http.post(api(qbo, "billpayment"), json=payment)
+    assert paid.status_code == 200, paid.text
+    after = http.get(api(qbo, f"bill/{bill['Id']}")).json()["Bill"]
+    assert after["Balance"] == 0 and after["HomeBalance"] == 0
+    # a home-currency bill carries no rate
+    home = http.post(api(qbo, "bill"), json=json_bill(qbo.first("Vendor")["Id"], account, "5.00")).json()["Bill"]
+    assert "ExchangeRate" not in home and home["CurrencyRef"]["value"] == "USD"

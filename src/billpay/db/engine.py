@@ -22,10 +22,11 @@ def _dumps(o: object) -> str:
     return json.dumps(o, default=_json_default)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, **options: object) -> Engine:
+    """``options`` go to ``create_engine`` (e.g. ``poolclass``)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               json_serializer=_dumps)
+                               json_serializer=_dumps, **options)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _):  # noqa: ANN001
@@ -46,7 +47,7 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_dumps)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_dumps, **options)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -34,7 +34,8 @@ BILL_TRANSITIONS: dict[str, tuple[frozenset[BillStatus], BillStatus]] = {
     "confirm": (frozenset({S.IN_REVIEW}), S.CONFIRMED),
     "reopen_review": (frozenset({S.CONFIRMED}), S.IN_REVIEW),
     "send_to_payments": (frozenset({S.CONFIRMED}), S.OPEN),
-    "pay_partially": (frozenset({S.OPEN, S.PARTIALLY_PAID}), S.PARTIALLY_PAID),
+    # From paid too: one of several payments was returned, or a payment was removed on the platform.
+    "pay_partially": (frozenset({S.OPEN, S.PARTIALLY_PAID, S.PAID}), S.PARTIALLY_PAID),
     "pay": (frozenset({S.OPEN, S.PARTIALLY_PAID}), S.PAID),
     "reopen": (frozenset({S.PAID, S.PARTIALLY_PAID}), S.OPEN),
     "void": (frozenset({S.IN_REVIEW, S.CONFIRMED, S.OPEN}), S.VOID),

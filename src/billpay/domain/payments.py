@@ -1,7 +1,8 @@
 """Payment statuses and the actions between them (SPEC 2.4, public contract).
 
 ``draft`` -> (``pending_approval``) -> ``scheduled`` -> ``processing`` ->
-``settled`` | ``failed``; ``cancelled`` from any status before processing.
+``settled`` | ``failed``; ``cancelled`` from any status before processing. A bank return that arrives after
+settlement takes a settled payment to ``failed`` too (``return``).
 """
 from __future__ import annotations
 
@@ -36,15 +37,17 @@ PAYMENT_TRANSITIONS: dict[str, tuple[frozenset[PaymentStatus], PaymentStatus]] =
     "release": (frozenset({P.SCHEDULED}), P.PROCESSING),
     "settle": (frozenset({P.PROCESSING}), P.SETTLED),
     "fail": (frozenset({P.PROCESSING}), P.FAILED),
+    # Returned by the bank after it had settled (an ACH return may come days later).
+    "return": (frozenset({P.SETTLED}), P.FAILED),
     "cancel": (frozenset({P.DRAFT, P.PENDING_APPROVAL, P.SCHEDULED}), P.CANCELLED),
     "redraft": (frozenset({P.FAILED}), P.DRAFT),
 }
 _PAST = {
     "submit_for_approval": "sent for approval", "schedule": "scheduled", "approve_final": "approved",
     "reject": "rejected", "unschedule": "unscheduled", "release": "released", "settle": "settled",
-    "fail": "failed", "cancel": "cancelled", "redraft": "returned to draft",
+    "fail": "failed", "return": "returned", "cancel": "cancelled", "redraft": "returned to draft",
 }
-TERMINAL = frozenset({P.SETTLED, P.CANCELLED})
+TERMINAL = frozenset({P.CANCELLED})
 # Payments whose money has not left yet: a bill paid elsewhere stops these.
 NOT_SENT = frozenset({P.DRAFT, P.PENDING_APPROVAL, P.SCHEDULED})
 

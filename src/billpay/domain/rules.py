@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Sequence
+from typing import Collection, Sequence
 
 from .attributes import ATTRIBUTE_NAMES, clean
 from .errors import ValidationError
@@ -49,14 +49,15 @@ class Coding:
     lines: list[dict[str, tuple[object, str]]] = field(default_factory=list)
 
 
-def validate_rule(conditions: dict, attributes: dict) -> None:
+def validate_rule(conditions: dict, attributes: dict, known: Collection[str] = ATTRIBUTE_NAMES) -> None:
+    """``known``: the attribute names there are (the G/L account, the connected platform's dimensions, ``custom``)."""
     unknown = set(conditions) - CONDITION_KEYS
     if unknown:
         raise ValidationError(f"Unknown rule condition(s): {', '.join(sorted(unknown))}.",
                               code="rule_condition_unknown")
     if not conditions:
         raise ValidationError("A rule needs at least one condition.", code="rule_condition_required")
-    bad_attrs = set(attributes) - ATTRIBUTE_NAMES
+    bad_attrs = set(attributes) - set(known)
     if bad_attrs:
         raise ValidationError(f"Unknown attribute(s): {', '.join(sorted(bad_attrs))}.",
                               code="attribute_unknown")

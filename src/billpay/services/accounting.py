@@ -182,6 +182,17 @@ def disconnect(ctx: Ctx) -> t.Connection:
     return conn
 
 
+def grant_revoked(ctx: Ctx, connection_id: str, *, asked: bool) -> None:
+    """The platform revoked billpay's grant of a disconnected connection: its secrets are forgotten (the row stays
+    for audit). Connected again meanwhile: nothing to forget."""
+    conn = ctx.get(t.Connection, connection_id, what="connection", lock=True)
+    if conn.status == "connected":
+        return
+    conn.secrets_enc = None
+    ctx.audit("connection.grant_revoked", "connection", conn.id, after={"platform": conn.platform,
+                                                                         "revoked_on_platform": asked})
+
+
 def _require_connection(ctx: Ctx) -> t.Connection:
     conn = active_connection(ctx)
     if conn is None:
@@ -267,6 +278,8 @@ def retry(ctx: Ctx, records: list[dict] | None = None) -> list[dict]:
             bill = ctx.get(t.Bill, rec.record_id)
             if bill.status == "void":
                 kind = "void_bill"
+        elif ctx.get(t.Payment, rec.record_id).status == "failed":
+            kind = "reverse_payment"  # returned by the bank after it was recorded on the platform
         rec.state = "pending"
         ctx.enqueue(kind, rec.record_id)
         queued.append({"record_type": rec.record_type, "record_id": rec.record_id, "job": kind})

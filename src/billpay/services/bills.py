@@ -88,7 +88,7 @@ def _apply_fields(ctx: Ctx, bill: t.Bill, data: dict) -> None:
     if "memo" in data:
         bill.memo = data["memo"]
     if "attributes" in data:
-        attrs = coding.validate_attributes(ctx, data["attributes"])
+        attrs = coding.validate_attributes(ctx, data["attributes"], bill=True)
         bill.attribute_sources = coding.user_sources(attrs, ctx.actor.user_id, bill.attribute_sources,
                                                      bill.attributes)
         bill.attributes = attrs

@@ -1,6 +1,8 @@
 """Accounting attributes on bills and lines: validation against reference data, rules, provenance."""
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from sqlalchemy import select
 
 from ..connectors import registry
@@ -10,6 +12,9 @@ from ..domain.attributes import ATTRIBUTE_KINDS, clean
 from ..domain.errors import ValidationError
 from .context import Ctx
 from .sync_records import active_connection
+
+#: A bill's own attribute (not a dimension): the rate of its currency in the company's home currency.
+EXCHANGE_RATE = "exchange_rate"
 
 
 def attribute_kinds(ctx: Ctx) -> tuple[str | None, dict[str, str]]:
@@ -22,24 +27,27 @@ def attribute_kinds(ctx: Ctx) -> tuple[str | None, dict[str, str]]:
     return conn.id, {"gl_account": "accounts", **{d.code: d.kind for d in dims}}
 
 
-def enrolled_dimension_codes() -> set[str]:
-    """Every dimension code an enrolled platform declares (the API schema names them all)."""
-    return {d.code for plugin in registry.plugins() for d in plugin.capabilities.dimensions}
+def attribute_names(ctx: Ctx) -> set[str]:
+    """The attribute names a rule or a line may set: ``gl_account``, the connected platform's dimensions, ``custom``."""
+    return set(attribute_kinds(ctx)[1]) | {"custom"}
 
 
-def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attributes") -> dict:
-    """Known names; values that exist and are active in the platform's reference data (when loaded)."""
+def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attributes", bill: bool = False) -> dict:
+    """Known names; values that exist and are active in the platform's reference data (when loaded). ``bill``: a
+    bill's own attributes, which may also state the ``exchange_rate`` of a foreign-currency bill."""
     if attrs is None:
         return {}
     if not isinstance(attrs, dict):
         raise ValidationError(f"{where} must be an object.", code="attributes_invalid", field=where)
     conn_id, kinds = attribute_kinds(ctx)
-    names = set(kinds) | {"custom"}
+    names = set(kinds) | {"custom"} | ({EXCHANGE_RATE} if bill else set())
     unknown = set(attrs) - names
     if unknown:
         raise ValidationError(f"Unknown attribute(s) {', '.join(sorted(unknown))}; use "
                               f"{', '.join(sorted(names))}.", code="attribute_unknown", field=where)
     attrs = clean(attrs)
+    if EXCHANGE_RATE in attrs:
+        attrs[EXCHANGE_RATE] = _rate(attrs[EXCHANGE_RATE], f"{where}.{EXCHANGE_RATE}")
     for name, kind in kinds.items():
         value = attrs.get(name)
         if value is None:
@@ -58,6 +66,23 @@ def validate_attributes(ctx: Ctx, attrs: dict | None, *, where: str = "attribute
             raise ValidationError(f"{name.replace('_', ' ')} '{match.name}' is inactive in the accounting "
                                   "platform.", code="attribute_value_inactive", field=f"{where}.{name}")
     return attrs
+
+
+def _rate(value: str, field: str) -> str:
+    try:
+        rate = Decimal(value)
+    except InvalidOperation:
+        rate = Decimal(0)
+    if not rate.is_finite() or rate <= 0 or rate.as_tuple().exponent < -10:
+        raise ValidationError(f"The exchange rate '{value}' is not a positive number (home currency per unit of the "
+                              "bill's currency, at most 10 decimals).", code="exchange_rate_invalid", field=field)
+    return str(rate)
+
+
+def exchange_rate_of(attrs: dict | None) -> Decimal | None:
+    """The rate a bill states (``attributes.exchange_rate``), or None: the platform's rate applies."""
+    value = (attrs or {}).get(EXCHANGE_RATE)
+    return Decimal(value) if value else None
 
 
 def _flat(attrs: dict) -> dict:

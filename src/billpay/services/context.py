@@ -63,7 +63,8 @@ class Ctx:
         """A row of this organization, or 404 (never revealing another organization's rows)."""
         stmt = select(model).where(model.id == id_, model.org_id == self.org_id)
         if lock:
-            stmt = stmt.with_for_update()
+            # Re-read under the lock: an object already in the session must not keep what it saw before.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         row = self.session.scalars(stmt).first()
         if row is None:
             name = what or model.__tablename__.rstrip("s").replace("_", " ")

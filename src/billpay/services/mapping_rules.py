@@ -17,7 +17,7 @@ def create_rule(ctx: Ctx, data: dict) -> t.MappingRule:
     if not (data.get("name") or "").strip():
         raise ValidationError("The rule needs a name.", code="name_required", field="name")
     conditions, attributes = data.get("conditions") or {}, data.get("attributes") or {}
-    rules_domain.validate_rule(conditions, attributes)
+    rules_domain.validate_rule(conditions, attributes, coding.attribute_names(ctx))
     coding.validate_attributes(ctx, attributes)
     rule = t.MappingRule(id=new_id("rule"), org_id=ctx.org_id, name=data["name"].strip(),
                          priority=data.get("priority", 100), conditions=conditions, attributes=attributes,
@@ -35,7 +35,7 @@ def update_rule(ctx: Ctx, rule_id: str, data: dict) -> t.MappingRule:
               "priority": rule.priority, "active": rule.active}
     conditions = data.get("conditions", rule.conditions)
     attributes = data.get("attributes", rule.attributes)
-    rules_domain.validate_rule(conditions, attributes)
+    rules_domain.validate_rule(conditions, attributes, coding.attribute_names(ctx))
     coding.validate_attributes(ctx, attributes)
     rule.conditions, rule.attributes = conditions, attributes
     for k in ("name", "priority", "active"):

@@ -278,19 +278,25 @@ def release_guard(ctx: Ctx, p: t.Payment) -> str | None:
 
 
 def release_due(ctx: Ctx, *, hold: frozenset[str] | set[str] = frozenset()) -> list[str]:
-    """Send scheduled payments whose release time has come. Rows are locked and re-read first, so a pull that
-    stopped or held a payment meanwhile wins; ``hold``: payments not to send yet (their bill could not be read
-    fresh from the platform; the next tick tries again)."""
+    """Send scheduled payments whose release time has come. Each bill and then its payment are locked and re-read
+    first, so a pull that stopped or held a payment meanwhile wins; ``hold``: payments not to send yet (their bill
+    could not be read fresh from the platform; the next tick tries again)."""
     settings = get_settings(ctx)
     now = ctx.now()
     due = []
-    rows = ctx.session.scalars(select(t.Payment).where(
+    candidates = ctx.session.execute(select(t.Payment.id, t.Payment.bill_id).where(
         t.Payment.org_id == ctx.org_id, t.Payment.status == PaymentStatus.SCHEDULED,
-        t.Payment.pay_date <= today(ctx)).with_for_update()).all()
-    for p in rows:
-        if now < calendar.release_at(p.pay_date, settings["timezone"], settings["payment_release_hour"]):
+        t.Payment.pay_date <= today(ctx)).order_by(t.Payment.bill_id, t.Payment.id)).all()
+    for pid, bill_id in candidates:
+        if pid in hold:
             continue
-        if p.id in hold:
+        # The bill's lock first, then the payment's (the pull's order): a pull that is stopping this payment
+        # finishes first and the payment is seen stopped; a pull that comes second sees it sent.
+        ctx.get(t.Bill, bill_id, lock=True)
+        p = ctx.get(t.Payment, pid, lock=True)
+        if p.status != PaymentStatus.SCHEDULED:
+            continue
+        if now < calendar.release_at(p.pay_date, settings["timezone"], settings["payment_release_hour"]):
             continue
         if release_guard(ctx, p) is None:
             due.append(p)
@@ -335,14 +341,48 @@ def mark_bill_paid(ctx: Ctx, bill: t.Bill, amount: Decimal) -> None:
               after={"paid_amount": str(bill.paid_amount)})
 
 
+def unpay_bill(ctx: Ctx, bill: t.Bill, amount: Decimal, reason: str) -> None:
+    """A bill payment of ``amount`` counted on this bill was undone (returned by the bank): the bill reopens."""
+    before = bill.paid_amount or Decimal(0)
+    bill.paid_amount = max(Decimal(0), before - amount)
+    action = "reopen" if bill.paid_amount <= 0 else "pay_partially"
+    if bill_rules.can(action, bill.status):
+        bill.status = bill_rules.transition(action, bill.status)
+    bill.version += 1
+    ctx.audit("bill.reopened", "bill", bill.id, before={"paid_amount": str(before)},
+              after={"paid_amount": str(bill.paid_amount), "status": bill.status, "reason": reason})
+
+
+def _counted_on_bill(ctx: Ctx, p: t.Payment) -> bool:
+    """Whether ``mark_bill_paid`` counted this payment: at settlement when nothing was connected (no sync record),
+    or when its bill payment was recorded on the platform (a record with an external id)."""
+    recs = ctx.session.scalars(select(t.SyncRecord).where(
+        t.SyncRecord.org_id == ctx.org_id, t.SyncRecord.record_type == "payment",
+        t.SyncRecord.record_id == p.id)).all()
+    return not recs or any(r.external_id for r in recs)
+
+
 def record_return(ctx: Ctx, p: t.Payment, return_code: str) -> None:
+    """The bank returned the payment: while processing (``failed``), or after it had settled (``return``). A
+    settled payment's bill reopens here at once; its bill payment, if it reached the platform, is reversed there
+    by the ``reverse_payment`` job (which reopens the bill on the platform)."""
     from ..payments.returns import describe_return
 
     rc = describe_return(return_code)
-    p.status = rules.transition("fail", p.status)
+    settled = p.status == PaymentStatus.SETTLED
+    if settled:
+        bill = ctx.get(t.Bill, p.bill_id, lock=True)
+        counted = _counted_on_bill(ctx, p)
+    p.status = rules.transition("return" if settled else "fail", p.status)
     p.return_code = rc.code
     p.status_reason = f"Returned by the bank ({rc.code}: {rc.title}). {rc.description}"
     if rc.bank_details_wrong:
         p.status_reason += " The vendor's bank details look wrong: check them with the vendor before paying again."
     p.version += 1
-    ctx.audit("payment.returned", "payment", p.id, after={"return_code": rc.code, "reason": p.status_reason})
+    ctx.audit("payment.returned", "payment", p.id, after={"return_code": rc.code, "reason": p.status_reason,
+                                                          "after_settlement": settled})
+    if settled:
+        if counted:
+            unpay_bill(ctx, bill, p.amount, f"payment {p.id} returned by the bank ({rc.code})")
+        if sync_records.request_reversal(ctx, "payment", p.id):
+            ctx.enqueue("reverse_payment", p.id)

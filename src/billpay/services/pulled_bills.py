@@ -2,8 +2,9 @@
 
 Called by the sync engine (``sync.pull``) inside its transactions with facts it read from the platform;
 every status change goes through the domain's transitions (``pay``, ``pay_partially``, ``reopen``,
-``withdraw``) and every payment change locks the payment row first, so a pull and the 4 AM release never
-overwrite each other (``FOR UPDATE`` on PostgreSQL; SQLite serializes writers).
+``withdraw``). The caller locks the bill (``lock_bill``) and every payment change locks the payment rows after
+it, the order the 4 AM release takes them in too, so a pull and the release never both act on one bill: the
+second waits and sees what the first did (``FOR UPDATE`` on PostgreSQL; SQLite serializes writers).
 """
 from __future__ import annotations
 
@@ -41,9 +42,16 @@ def last_pull_state(ctx: Ctx, connection_id: str | None) -> t.SyncState | None:
                                                          t.SyncState.stream == STREAM)).first()
 
 
+def lock_bill(ctx: Ctx, bill_id: str) -> t.Bill | None:
+    """The bill, re-read under a row lock. The pull and the release both take the bill's lock before its
+    payments' (in that order), so the one that comes second sees what the first one did."""
+    return ctx.session.scalars(select(t.Bill).where(t.Bill.org_id == ctx.org_id, t.Bill.id == bill_id)
+                               .with_for_update().execution_options(populate_existing=True)).first()
+
+
 def _locked_payments(ctx: Ctx, bill: t.Bill) -> list[t.Payment]:
     stmt = select(t.Payment).where(t.Payment.org_id == ctx.org_id, t.Payment.bill_id == bill.id) \
-        .order_by(t.Payment.id).with_for_update()
+        .order_by(t.Payment.id).with_for_update().execution_options(populate_existing=True)
     return list(ctx.session.scalars(stmt))
 
 
@@ -70,7 +78,8 @@ def money_out(ctx: Ctx, bill: t.Bill) -> bool:
 def apply_open_amount(ctx: Ctx, bill: t.Bill, balance: Decimal, *, pulled: bool) -> dict:
     """The platform says the bill's open amount is ``balance`` (partial payments, vendor credits, payment
     elsewhere, or a payment removed there). Drafts follow it; a scheduled payment above it is held for a
-    person; nothing already sent is touched. Returns what changed."""
+    person; nothing already sent is touched. The caller holds the bill's lock (``lock_bill``). Returns what
+    changed."""
     out = {"paid_elsewhere": 0, "withdrawn": 0, "held": 0, "reduced": 0}
     amount = bill.amount or Decimal(0)
     balance = max(Decimal(0), min(balance, amount))
@@ -145,7 +154,8 @@ def create_pulled(ctx: Ctx, connection_id: str, *, external_id: str, vendor: t.V
 
 
 def update_pulled(ctx: Ctx, bill: t.Bill, changes: dict) -> dict:
-    """Platform edits to a pulled bill's details (it is read-only here); returns what changed."""
+    """Platform edits to a bill's details: a pulled bill (read-only here), or a pushed bill whose key fields were
+    edited on the platform (a re-sync merged them, ``sync.merge``); returns what changed."""
     changed = {}
     for field_name, value in changes.items():
         if value is not None and getattr(bill, field_name) != value:

@@ -154,8 +154,8 @@ def release_now(ctx: Ctx, p: t.Payment) -> None:
 
 
 def force_outcome(ctx: Ctx, payment_id: str, outcome: str, return_code: str | None) -> t.Payment:
-    """``sandbox-bank/settle``: settle or return a payment now (also how a bank's report is recorded). A
-    scheduled payment is released first, through the daily release's guards and submission."""
+    """``sandbox-bank/settle``: settle or return a payment now, or return a settled one (also how a bank's report
+    is recorded). A scheduled payment is released first, through the daily release's guards and submission."""
     ctx.require("payments.write")
     p = ctx.get(t.Payment, payment_id, lock=True)
     if p.status == PaymentStatus.PENDING_APPROVAL:
@@ -163,9 +163,11 @@ def force_outcome(ctx: Ctx, payment_id: str, outcome: str, return_code: str | No
                               code="approval_required", status=409)
     if p.status == PaymentStatus.SCHEDULED:
         release_now(ctx, p)
-    if p.status != PaymentStatus.PROCESSING:
-        raise ValidationError(f"Only a payment the bank is processing can be settled or returned; this one is "
-                              f"{p.status.replace('_', ' ')}.", code="invalid_transition", status=409)
+    returned_later = outcome != "settled" and p.status == PaymentStatus.SETTLED  # a return after settlement
+    if p.status != PaymentStatus.PROCESSING and not returned_later:
+        raise ValidationError(f"Only a payment the bank is processing can be settled, and only a processing or "
+                              f"settled one returned; this one is {p.status.replace('_', ' ')}.",
+                              code="invalid_transition", status=409)
     if outcome == "settled":
         payment_services.record_settlement(ctx, p)
     else:

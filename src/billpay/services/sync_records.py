@@ -6,7 +6,7 @@ platform starts clean for the new connection while the old rows stay, read-only,
 the last one when nothing is connected.
 
 The bookkeeping the sync engine does after talking to the platform is written here as named use cases
-(``begin_create``, ``record_synced``, ``record_failed``, ``record_voided``, ``give_up``): the engine
+(``begin_create``, ``record_synced``, ``record_failed``, ``record_voided``, ``record_reversed``, ``give_up``): the engine
 calls them inside its fenced transactions; they never call the engine.
 """
 from __future__ import annotations
@@ -158,14 +158,17 @@ def settle_attempt(ctx: Ctx, attempt_id: str | None) -> None:
 
 
 def record_synced(ctx: Ctx, rec: t.SyncRecord, external_id: str, version: str | None, *, operation: str,
-                  sent: dict | None) -> None:
+                  sent: dict | None, kept: list[str] | None = None) -> None:
+    """``kept``: fields a person changed on the platform that a re-sync kept (merged, not overwritten)."""
     attempt_id = rec.attempt_id
     rec.external_id, rec.external_version = external_id, version
     rec.state, rec.error_code, rec.error_message, rec.error_raw = "synced", None, None, None
     rec.attempt_id = None
     rec.last_synced_at, rec.last_sent = ctx.now(), sent
-    log_attempt(ctx, rec, operation, outcome="ok", request=sent,
-                response={"external_id": external_id, "version": version})
+    response = {"external_id": external_id, "version": version}
+    if kept:
+        response["kept_from_platform"] = kept
+    log_attempt(ctx, rec, operation, outcome="ok", request=sent, response=response)
     settle_attempt(ctx, attempt_id)
 
 
@@ -203,13 +206,39 @@ def record_deleted_on_platform(ctx: Ctx, rec: t.SyncRecord) -> None:
     rec.generation += 1
 
 
-def record_voided(ctx: Ctx, rec: t.SyncRecord) -> None:
-    log_attempt(ctx, rec, "void", outcome="ok", response={"external_id": rec.external_id, "deleted": True})
-    rec.last_sent = {"voided": True, "external_id": rec.external_id}
+def _record_undone(ctx: Ctx, rec: t.SyncRecord, operation: str, outcome: str, done: str) -> None:
+    """The record billpay created on the platform was voided, deleted or reversed there, as billpay asked."""
+    log_attempt(ctx, rec, operation, outcome="ok", response={"external_id": rec.external_id, outcome: True})
+    rec.last_sent = {done: True, "external_id": rec.external_id}
     rec.external_id = rec.external_version = None
     rec.state, rec.error_code, rec.error_message, rec.error_raw = "synced", None, None, None
     rec.last_synced_at = ctx.now()
-    rec.generation += 1  # a bill recreated later is a new record on the platform
+    rec.generation += 1  # a record created again later is a new record on the platform
+
+
+def record_voided(ctx: Ctx, rec: t.SyncRecord) -> None:
+    _record_undone(ctx, rec, "void", "deleted", "voided")
+
+
+def record_reversed(ctx: Ctx, rec: t.SyncRecord) -> None:
+    """A bill payment reversed on the platform (after a bank return); its bill is open there again."""
+    _record_undone(ctx, rec, "reverse", "reversed", "reversed")
+
+
+def request_reversal(ctx: Ctx, record_type: str, record_id: str) -> bool:
+    """A settled payment came back from the bank. True when its bill payment reached the platform (or may have:
+    a create in doubt) and must be reversed there; otherwise it is simply no longer to be synced."""
+    conn = active_connection(ctx.session, ctx.org_id)
+    rec = get(ctx, conn.id, record_type, record_id) if conn is not None else None
+    if rec is None:
+        return False
+    rec.error_code = rec.error_message = rec.error_raw = None
+    if rec.external_id or rec.attempt_id:
+        rec.state = "pending"
+        return True
+    rec.state = "not_synced"
+    log_attempt(ctx, rec, "reverse", outcome="ok", response={"sent": False})
+    return False
 
 
 def give_up(ctx: Ctx, connection_id: str | None, record_type: str, record_id: str, action: str,
@@ -221,7 +250,7 @@ def give_up(ctx: Ctx, connection_id: str | None, record_type: str, record_id: st
             return
         connection_id = conn.id
     rec = get_or_create(ctx, record_type, record_id, connection_id)
-    if rec.state == "synced" and action != "void":
+    if rec.state == "synced" and action not in ("void", "reverse"):
         return
     what = {"bill": "bill", "payment": "bill payment"}.get(record_type, record_type)
     rec.state = "error"

@@ -20,11 +20,9 @@ attempt (``sync.worker``).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import or_, select
 
@@ -33,21 +31,40 @@ from ..connectors.base.idempotency import idempotency_key
 from ..db import tables as t
 from ..domain.bills import BillStatus
 from ..ids import new_id
-from ..services import payments as payment_services
+from ..services import accounting, pulled_bills
 from ..services import sync_records as records
 from ..services.bills import lines_of
-from ..services.context import Actor, Ctx
+from ..services.coding import EXCHANGE_RATE, exchange_rate_of
+from ..services.context import Ctx
 from ..services.vendors import mapped_vendor_id
 from . import payloads
+from .attempts import (
+    apply,
+    chunks,
+    error_fields,
+    fenced,
+    held,
+    retryable,
+    send,
+    summary,
+    system_actor,
+    waiting_attempts,
+)
+from .bill_payments import payment_payload, push_payments, reverse_payments
 from .connections import connector_for
 from .lease import ConnectionBusy, Lease, LeaseLost, NotConnected
-from .ports import BillLinePayload, BillPayload, BillPaymentPayload, ConnectorError, RemoteRef, WriteResult
+from .merge import merge_coding
+from .ports import BillLinePayload, BillPayload, ConnectorError, RemoteRef
 
 log = logging.getLogger("billpay.sync")
-NON_DIMENSION_KEYS = frozenset({"gl_account", "custom"})
+NON_DIMENSION_KEYS = frozenset({"gl_account", "custom", EXCHANGE_RATE})
+STALE_VERSION = "platform_stale_version"
+#: Platform edits to a pushed bill that billpay takes over (terms are the platform's own record, kept there).
+ADOPTED = ("invoice_number", "invoice_date", "due_date", "memo")
 
-__all__ = ["ConnectionBusy", "LeaseLost", "NotConnected", "FIXES", "push_bills", "push_payments", "void_bill",
-           "refresh_reference", "dimensions_of", "attributes_of", "fix_for"]
+__all__ = ["ConnectionBusy", "LeaseLost", "NotConnected", "FIXES", "push_bills", "push_payments", "reverse_payments",
+           "payment_payload", "void_bill", "refresh_reference", "dimensions_of", "attributes_of", "fix_for", "held",
+           "fenced", "system_actor", "revoke_grant"]
 
 # Fixes in words, by error code, for the dashboard (a platform's plugin may say it in its own words).
 FIXES = {
@@ -102,28 +119,6 @@ def _plugin_or_none(platform: str | None) -> registry.PlatformPlugin | None:
         return None
 
 
-def system_actor(org_id: str) -> Actor:
-    return Actor.system(org_id)
-
-
-@contextlib.contextmanager
-def held(container: Any, org_id: str, lease: Lease | None) -> Iterator[Lease]:
-    """The caller's lease, or one taken (and released) here."""
-    if lease is not None:
-        yield lease
-        return
-    with Lease(container, org_id) as own:
-        yield own
-
-
-@contextlib.contextmanager
-def fenced(container: Any, lease: Lease) -> Iterator[Ctx]:
-    """A transaction that writes only while ``lease`` is still ours (``LeaseLost`` otherwise)."""
-    with container.tx(system_actor(lease.org_id)) as ctx:
-        lease.check(ctx.session)
-        yield ctx
-
-
 # --- payloads ------------------------------------------------------------------------------------------
 
 def _ref_id(ctx: Ctx, conn_id: str, kind: str, name: str | None) -> str | None:
@@ -163,103 +158,7 @@ def bill_payload(ctx: Ctx, bill: t.Bill, conn: t.Connection, lines: Sequence[t.B
                        invoice_date=bill.invoice_date, due_date=bill.due_date, currency=bill.currency,
                        amount=Decimal(bill.amount), lines=out, memo=bill.memo,
                        terms_external_id=_ref_id(ctx, conn.id, "terms", bill.payment_terms),
-                       dimensions=dimensions_of(head))
-
-
-def _summary(payload: Any) -> dict:
-    if isinstance(payload, BillPayload):
-        return {"invoice_number": payload.invoice_number, "amount": str(payload.amount),
-                "vendor": payload.vendor_external_id, "lines": len(payload.lines),
-                "due_date": payload.due_date.isoformat() if payload.due_date else None}
-    if isinstance(payload, BillPaymentPayload):
-        return {"bill": payload.bill_external_id, "amount": str(payload.amount), "method": payload.method,
-                "pay_date": payload.pay_date.isoformat(), "bank_account": payload.bank_account_id}
-    return {}
-
-
-def _error_fields(err: ConnectorError) -> dict:
-    raw = err.raw if isinstance(err.raw, dict) else ({"detail": str(err.raw)} if err.raw else None)
-    return {"code": err.code, "message": err.message, "kind": err.kind, "raw": raw}
-
-
-def _retryable(err: ConnectorError) -> bool:
-    return err.retryable or err.kind == "transient"
-
-
-# --- sending kept requests ------------------------------------------------------------------------------
-
-@dataclass
-class Sent:
-    """One kept request and what the platform answered, item by item (key -> WriteResult)."""
-
-    attempt: t.SyncAttempt
-    results: dict[str, WriteResult]
-    failure: ConnectorError | None = None  # the whole call failed
-
-
-def _send(attempt: t.SyncAttempt, write: Callable[[list[tuple[str, Any]]], list[WriteResult]],
-          cls: type) -> Sent:
-    items = [(it["key"], payloads.decode(cls, it["payload"])) for it in attempt.items]
-    try:
-        answered = write(items)
-    except ConnectorError as e:
-        return Sent(attempt, {}, e)
-    return Sent(attempt, {r.key: r for r in answered})
-
-
-def _apply(ctx: Ctx, sent: Sent, record_type: str, *, replay: bool,
-           on_synced: Callable[[Ctx, t.SyncRecord, dict], None]) -> dict[str, float | None]:
-    """Write what a kept request's answer says about each record still waiting on it; returns the retries."""
-    retry: dict[str, float | None] = {}
-    op = "replay" if replay else "create"
-    for item in sent.attempt.items:
-        rec = records.get_or_create(ctx, record_type, item["record_id"], sent.attempt.connection_id)
-        if rec.attempt_id != sent.attempt.id:
-            continue  # settled meanwhile (found, voided)
-        summary = _summary(payloads.decode(payloads.KINDS[record_type], item["payload"]))
-        if sent.failure is not None:
-            err = sent.failure
-            # A request that certainly never reached the platform settles a first send; a replay's failure
-            # says nothing about the original request, which stays in doubt.
-            answered = not err.outcome_unknown and not replay
-            again = _retryable(err) or not answered
-            records.record_failed(ctx, rec, **_error_fields(err), retry=again, operation=op, sent=summary,
-                                  answered=answered)
-            if again:
-                retry[rec.record_id] = err.retry_after
-            continue
-        res = sent.results.get(item["key"])
-        if res is None:
-            records.record_failed(ctx, rec, code="platform_unexpected_response", message="The platform did not "
-                                  "answer for this record; billpay asks again with the same request.",
-                                  kind="transient", retry=True, raw=None, operation=op, sent=summary, answered=False)
-            retry[rec.record_id] = None
-        elif res.ref is not None:
-            records.record_synced(ctx, rec, res.ref.external_id, res.ref.version, operation=op, sent=summary)
-            on_synced(ctx, rec, item)
-        else:
-            err = res.error
-            answered = not err.outcome_unknown
-            again = _retryable(err)
-            records.record_failed(ctx, rec, **_error_fields(err), retry=again, operation=op, sent=summary,
-                                  answered=answered)
-            if again:
-                retry[rec.record_id] = err.retry_after
-    return retry
-
-
-def _waiting_attempts(ctx: Ctx, conn_id: str, record_type: str, ids: Sequence[str]) -> dict[str, t.SyncAttempt]:
-    """The kept, unsettled requests the records ``ids`` wait on (id -> attempt)."""
-    recs = [records.get(ctx, conn_id, record_type, rid) for rid in ids]
-    att_ids = {r.attempt_id for r in recs if r is not None and r.attempt_id}
-    return {a.id: a for a in ctx.session.scalars(select(t.SyncAttempt).where(t.SyncAttempt.id.in_(att_ids)))} \
-        if att_ids else {}
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    size = max(1, size)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+                       dimensions=dimensions_of(head), exchange_rate=exchange_rate_of(head))
 
 
 # --- bills -----------------------------------------------------------------------------------------------
@@ -275,7 +174,7 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
         creates: list[dict] = []
         updates: list[tuple[str, RemoteRef, BillPayload, int]] = []
         with fenced(container, ls) as ctx:
-            replays = _waiting_attempts(ctx, conn.id, "bill", bill_ids)
+            replays = waiting_attempts(ctx, conn.id, "bill", bill_ids)
             for bid in dict.fromkeys(bill_ids):
                 bill = ctx.session.get(t.Bill, bid)
                 if bill is None or bill.org_id != org_id or bill.status == BillStatus.VOID or bill.source == "accounting":
@@ -288,7 +187,7 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
                     payload = bill_payload(ctx, bill, conn, lines_of(ctx, bill))
                 except ConnectorError as e:
                     records.note_attempt(ctx, rec)
-                    records.record_failed(ctx, rec, **_error_fields(e), retry=False, operation="prepare")
+                    records.record_failed(ctx, rec, **error_fields(e), retry=False, operation="prepare")
                     continue
                 records.note_attempt(ctx, rec)
                 if rec.external_id:
@@ -297,7 +196,7 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
                     creates.append({"record_id": bid, "key": idempotency_key(bid, "create", rec.generation),
                                     "payload": payloads.encode(payload)})
             fresh = [records.begin_create(ctx, conn.id, "bill", "create", chunk, ls.token)
-                     for chunk in _chunks(creates, plugin.capabilities.batch_size)]
+                     for chunk in chunks(creates, plugin.capabilities.batch_size)]
             for att in list(replays.values()) + fresh:
                 ctx.session.expunge(att)
 
@@ -309,20 +208,19 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
                 ctx.enqueue("push_bill", bill.id)
 
         for att, replay in [(a, True) for a in replays.values()] + [(a, False) for a in fresh]:
-            sent = _send(att, connector.push_bills, BillPayload)
+            sent = send(att, connector.push_bills, BillPayload)
             with fenced(container, ls) as ctx:
-                retry.update(_apply(ctx, sent, "bill", replay=replay, on_synced=synced))
+                retry.update(apply(ctx, sent, "bill", replay=replay, on_synced=synced))
         for bid, ref, payload, gen in updates:
-            key = idempotency_key(bid, f"update-{ref.version}", gen)
-            try:
-                new_ref, err = connector.update_bill(ref, payload, key), None
-            except ConnectorError as e:
-                new_ref, err = None, e
+            new_ref, err, kept = _update(connector, plugin, bid, ref, payload, gen)
             with fenced(container, ls) as ctx:
                 rec = records.get_or_create(ctx, "bill", bid, conn.id)
                 if err is None:
+                    if kept:  # what a person changed on the platform comes into billpay
+                        pulled_bills.update_pulled(ctx, ctx.session.get(t.Bill, bid),
+                                                   {k: v for k, v in kept.items() if k in ADOPTED})
                     records.record_synced(ctx, rec, new_ref.external_id, new_ref.version, operation="update",
-                                          sent=_summary(payload))
+                                          sent=summary(payload), kept=sorted(kept))
                 elif err.kind == "not_found":
                     records.record_deleted_on_platform(ctx, rec)
                     records.record_failed(ctx, rec, code="platform_record_deleted", message="The bill was deleted in "
@@ -330,12 +228,38 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
                                           kind="transient", retry=True, raw=None, operation="update")
                     retry[bid] = None
                 else:
-                    again = _retryable(err)
-                    records.record_failed(ctx, rec, **_error_fields(err), retry=again, operation="update",
-                                          sent=_summary(payload))
+                    again = retryable(err)
+                    records.record_failed(ctx, rec, **error_fields(err), retry=again, operation="update",
+                                          sent=summary(payload))
                     if again:
                         retry[bid] = err.retry_after
     return retry
+
+
+def _update(connector: Any, plugin: registry.PlatformPlugin, bid: str, ref: RemoteRef, payload: BillPayload,
+            gen: int) -> tuple[RemoteRef | None, ConnectorError | None, dict]:
+    """Re-sync one bill: ``(new ref, error, fields kept from the platform)``. A bill changed on the platform since
+    billpay last wrote it (``platform_stale_version``) is read again and billpay's coding merged into it
+    (``sync.merge``); what cannot be merged is a ``platform_conflict`` in words, and nothing is overwritten."""
+    try:
+        return connector.update_bill(ref, payload, idempotency_key(bid, f"update-{ref.version}", gen)), None, {}
+    except ConnectorError as e:
+        if e.code != STALE_VERSION:
+            return None, e, {}
+    try:
+        theirs = connector.read_bill(RemoteRef(ref.external_id))
+        if theirs is None or theirs.deleted:
+            raise ConnectorError("platform_record_deleted", "The bill was deleted in the accounting platform.",
+                                 kind="not_found")
+        merged = merge_coding(payload, theirs, plugin.display_name)
+        if merged.conflict is not None:
+            raise ConnectorError("platform_conflict", merged.conflict, kind="rejected",
+                                 raw={"platform_version": theirs.version, "billpay_version": ref.version})
+        key = idempotency_key(bid, f"update-{theirs.version}", gen)
+        return connector.update_bill(RemoteRef(ref.external_id, theirs.version), merged.payload, key), None, \
+            merged.kept
+    except ConnectorError as e:
+        return None, e, {}
 
 
 def _current_payload(ctx: Ctx, bill: t.Bill, conn: t.Connection) -> dict | None:
@@ -354,13 +278,13 @@ def void_bill(container: Any, org_id: str, bill_id: str, lease: Lease | None = N
         connector = connector_for(container, conn)
         with fenced(container, ls) as ctx:
             rec = records.get_or_create(ctx, "bill", bill_id, conn.id)
-            waiting = _waiting_attempts(ctx, conn.id, "bill", [bill_id])
+            waiting = waiting_attempts(ctx, conn.id, "bill", [bill_id])
             for att in waiting.values():
                 ctx.session.expunge(att)
         for att in waiting.values():
-            sent = _send(att, connector.push_bills, BillPayload)
+            sent = send(att, connector.push_bills, BillPayload)
             with fenced(container, ls) as ctx:
-                again = _apply(ctx, sent, "bill", replay=True, on_synced=lambda *_: None)
+                again = apply(ctx, sent, "bill", replay=True, on_synced=lambda *_: None)
             if bill_id in again:
                 return {bill_id: again[bill_id]}
         with container.tx(system_actor(org_id)) as ctx:
@@ -378,81 +302,9 @@ def void_bill(container: Any, org_id: str, bill_id: str, lease: Lease | None = N
             if err is None:
                 records.record_voided(ctx, rec)
                 return {}
-            again = _retryable(err)
-            records.record_failed(ctx, rec, **_error_fields(err), retry=again, operation="void")
+            again = retryable(err)
+            records.record_failed(ctx, rec, **error_fields(err), retry=again, operation="void")
             return {bill_id: err.retry_after} if again else {}
-
-
-# --- bill payments ---------------------------------------------------------------------------------------
-
-def payment_payload(ctx: Ctx, p: t.Payment, conn: t.Connection) -> BillPaymentPayload:
-    bill = ctx.get(t.Bill, p.bill_id)
-    if bill.source == "accounting":
-        bill_ext = bill.external_id if bill.connection_id == conn.id else None
-    else:
-        rec = records.get(ctx, conn.id, "bill", bill.id)
-        bill_ext = rec.external_id if rec is not None else None
-    vendor = ctx.session.get(t.Vendor, p.vendor_id)
-    if not bill_ext:
-        raise ConnectorError("bill_not_synced", "The bill of this payment is not in the accounting platform yet; "
-                             "sync the bill first.", kind="transient")
-    vendor_ext = mapped_vendor_id(vendor, conn.id) if vendor is not None else None
-    if not vendor_ext:
-        raise ConnectorError("vendor_not_mapped", "The vendor is not mapped to the accounting platform.",
-                             kind="config")
-    options = (conn.config or {}).get("options") or {}
-    bank = (options.get("bank_accounts") or {}).get(p.currency) or options.get("bank_account_id")
-    return BillPaymentPayload(payment_id=p.id, bill_external_id=bill_ext, vendor_external_id=vendor_ext,
-                              amount=Decimal(p.amount), currency=p.currency,
-                              pay_date=(p.settled_at.date() if p.settled_at else p.pay_date),
-                              method=p.method or "ach", bank_account_id=bank, memo=f"billpay payment {p.id}")
-
-
-def push_payments(container: Any, org_id: str, payment_ids: list[str], lease: Lease | None = None
-                  ) -> dict[str, float | None]:
-    retry: dict[str, float | None] = {}
-    with held(container, org_id, lease) as ls:
-        conn = ls.connection
-        plugin = registry.get(conn.platform)
-        connector = connector_for(container, conn)
-        creates: list[dict] = []
-        with fenced(container, ls) as ctx:
-            replays = _waiting_attempts(ctx, conn.id, "payment", payment_ids)
-            for pid in dict.fromkeys(payment_ids):
-                p = ctx.session.get(t.Payment, pid)
-                if p is None or p.org_id != org_id:
-                    continue
-                rec = records.get_or_create(ctx, "payment", pid, conn.id)
-                if rec.attempt_id:
-                    records.note_attempt(ctx, rec)
-                    continue
-                if p.status != "settled" or (rec.external_id and rec.state == "synced"):
-                    continue
-                records.note_attempt(ctx, rec)
-                try:
-                    payload = payment_payload(ctx, p, conn)
-                except ConnectorError as e:
-                    again = _retryable(e)
-                    records.record_failed(ctx, rec, **_error_fields(e), retry=again, operation="prepare")
-                    if again:
-                        retry[pid] = None
-                    continue
-                creates.append({"record_id": pid, "key": idempotency_key(pid, "create", rec.generation),
-                                "payload": payloads.encode(payload)})
-            fresh = [records.begin_create(ctx, conn.id, "payment", "create", chunk, ls.token)
-                     for chunk in _chunks(creates, plugin.capabilities.batch_size)]
-            for att in list(replays.values()) + fresh:
-                ctx.session.expunge(att)
-
-        def synced(ctx: Ctx, rec: t.SyncRecord, item: dict) -> None:
-            p = ctx.session.get(t.Payment, rec.record_id)
-            payment_services.mark_bill_paid(ctx, ctx.get(t.Bill, p.bill_id), p.amount)
-
-        for att, replay in [(a, True) for a in replays.values()] + [(a, False) for a in fresh]:
-            sent = _send(att, connector.push_bill_payments, BillPaymentPayload)
-            with fenced(container, ls) as ctx:
-                retry.update(_apply(ctx, sent, "payment", replay=replay, on_synced=synced))
-    return retry
 
 
 # --- reference data ---------------------------------------------------------------------------------------
@@ -487,3 +339,20 @@ def refresh_reference(container: Any, org_id: str, lease: Lease | None = None) -
             c.health = {"status": "ok", "message": "Connected", "at": ctx.now().isoformat()}
             ctx.audit("reference_data.refreshed", "connection", conn.id, after=counts)
     return counts
+
+
+def revoke_grant(container: Any, org_id: str, connection_id: str) -> bool:
+    """After a disconnect, revoke billpay's grant on the platform (``revoke()``), then forget the secrets. A
+    connection connected again meanwhile (the same company revived) keeps its grant. Returns whether the
+    platform was asked. Raises ``ConnectorError`` when the platform could not be asked now."""
+    with container.sessionmaker() as s:
+        conn = s.get(t.Connection, connection_id)
+        if conn is None or conn.org_id != org_id or conn.status == "connected" or not conn.secrets_enc:
+            return False
+        s.expunge(conn)
+    revoke = getattr(connector_for(container, conn), "revoke", None)
+    if revoke is not None:
+        revoke()
+    with container.tx(system_actor(org_id)) as ctx:
+        accounting.grant_revoked(ctx, connection_id, asked=revoke is not None)
+    return revoke is not None

@@ -158,6 +158,8 @@ class RemoteBill:
     updated_at: dt.datetime | None = None
     #: The platform's own status word ("Open", "Paid In Full", "Draft" …), for people.
     status: str | None = None
+    #: Units of home currency per unit of ``currency`` the bill was recorded at (foreign-currency bills).
+    exchange_rate: Decimal | None = None
 
     @property
     def is_open(self) -> bool:

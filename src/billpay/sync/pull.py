@@ -104,15 +104,15 @@ def pull_bills(container: Any, org_id: str, *, full: bool = False, lease: Lease 
                 if bill is None:
                     _maybe_create(ctx, conn.id, rb, start, vendors, summary)
                 else:
-                    _update_pulled(ctx, bill, rb, summary)
+                    _update_pulled(ctx, pulled_bills.lock_bill(ctx, bill.id), rb, summary)
             for ext in gone:
                 if ext in local:
                     summary["withdrawn"] += pulled_bills.withdraw(
-                        ctx, local[ext], "Deleted in the accounting platform.",
+                        ctx, pulled_bills.lock_bill(ctx, local[ext].id), "Deleted in the accounting platform.",
                         "Withdrawn: the bill was deleted in the accounting platform.")
                 if ext in pushed:
                     rec = pushed[ext]
-                    bill = ctx.session.get(t.Bill, rec.record_id)
+                    bill = pulled_bills.lock_bill(ctx, rec.record_id)
                     if bill is not None and bill.status == BillStatus.OPEN:
                         records.record_deleted_on_platform(ctx, rec)
                         records.record_failed(ctx, rec, code="platform_record_deleted", message=(
@@ -159,7 +159,7 @@ def _pushed_changed(ctx, rec: t.SyncRecord, rb: RemoteBill, summary: dict) -> No
 
     The record's version is left as billpay last wrote it, so a later re-sync notices the platform's edit as
     a concurrency conflict and merges instead of overwriting it."""
-    bill = ctx.session.get(t.Bill, rec.record_id)
+    bill = pulled_bills.lock_bill(ctx, rec.record_id)
     if bill is None:
         return
     changed = pulled_bills.apply_open_amount(ctx, bill, rb.balance, pulled=False)

@@ -4,8 +4,11 @@ A request reaches a sandbox (its consent page, API and control plane) only when 
 an organization that uses that sandbox — a signed-in admin (session cookie) or an admin's API key in
 ``X-Billpay-Key`` (``Authorization`` belongs to the platform's own protocol) — and the organization has
 a connection to that sandbox, or is in the middle of connecting to it (the signed consent ``state``).
-The sandbox itself is built on first such use. Resetting or reseeding the installation's sandbox (every
-organization's company) is refused here.
+The sandbox itself is built on first such use. Its control plane is the installation's, shared by every
+organization's company: through here it may only be read (``GET /_sandbox/clock|faults|limits``); resetting,
+seeding, faults, the clock, limits, the request log and the "person in the platform" helpers that reach any
+company are refused, so one organization's admin cannot change or see what others run on (``billpay sandbox
+<platform>`` runs a sandbox of one's own, with its whole control plane).
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from ..services import accounting
 from ..services.context import Actor
 from ..services.orgs import authenticate_api_key
 
-REFUSED_PATHS = ("/_sandbox/reset", "/_sandbox/seed")
+CONTROL = "/_sandbox"
+READABLE = ("/_sandbox/clock", "/_sandbox/faults", "/_sandbox/limits")
 
 
 class SandboxGate:
@@ -86,8 +90,12 @@ class SandboxGate:
         path = scope.get("path", "")
         root = scope.get("root_path", "")
         inner = path[len(root):] if root and path.startswith(root) else path
-        if inner.rstrip("/").endswith(REFUSED_PATHS):
-            return 403, "The installation's sandbox is shared by its organizations: it is not reset or reseeded here."
+        inner = inner.rstrip("/")
+        if inner == CONTROL or inner.startswith(CONTROL + "/"):
+            if not (scope.get("method") == "GET" and inner in READABLE):
+                return 403, ("The installation's sandbox is shared by its organizations: its control plane is not "
+                             "changed here (reset, seed, faults, clock, limits, request log, other companies). Run "
+                             "`billpay sandbox <platform>` for a sandbox of your own.")
         if self._uses(actor.org_id) or self._consenting(actor.org_id, scope, body):
             return None
         return 403, "Your organization does not use this sandbox: connect it on the Connections page first."

@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from billpay.sync.ports import BillLinePayload, BillPayload, BillPaymentPayload, RemoteRef
+from billpay.sync.ports import BillLinePayload, BillPayload, BillPaymentPayload, ConnectorError, RemoteRef
 
 from .qbo_script import (
     NOW,
@@ -188,26 +188,23 @@ def test_duplicate_number_of_our_own_lost_create_is_answered_with_that_bill():
 # -- update, void, read, find ----------------------------------------------------------
 
 
-def test_update_with_stale_token_rereads_and_retries_once_with_a_new_requestid():
-    script = Script().on("POST", "/bill", fault("5010", "Stale Object Error"), respond(
-        {"Bill": bill_row("151", sync_token="5"), "time": TIME}))
-    script.on("GET", "/bill/151", respond({"Bill": bill_row("151", sync_token="4"), "time": TIME}))
-    rig = make_rig(script)
-    ref = rig.connector.update_bill(RemoteRef("151", "2"), payload(), "bill_1:update#0")
-    assert ref == RemoteRef("151", "5")
-    first, second = rig.script.calls("POST", "/bill")
-    assert body_of(first)["SyncToken"] == "2" and body_of(second)["SyncToken"] == "4"
-    assert body_of(second)["sparse"] is True
-    assert first.url.params["requestid"] != second.url.params["requestid"]
-
-
-def test_second_stale_error_is_raised_as_a_conflict():
+def test_update_of_a_bill_changed_in_quickbooks_since_is_a_conflict_and_overwrites_nothing():
     script = Script().on("POST", "/bill", fault("5010", "Stale Object Error"))
     script.on("GET", "/bill/151", respond({"Bill": bill_row("151", sync_token="4"), "time": TIME}))
     rig = make_rig(script)
     with pytest.raises(Exception) as caught:
-        rig.connector.update_bill(RemoteRef("151", "2"), payload(), "k")
+        rig.connector.update_bill(RemoteRef("151", "2"), payload(), "bill_1:update#0")
     assert caught.value.code == "platform_stale_version" and caught.value.kind == "conflict"
+    (sent,) = rig.script.calls("POST", "/bill")  # no second write with a fresh SyncToken over a person's edit
+    assert body_of(sent)["SyncToken"] == "2" and body_of(sent)["sparse"] is True
+
+
+def test_update_without_a_known_synctoken_reads_the_current_one():
+    script = Script().on("GET", "/bill/151", respond({"Bill": bill_row("151", sync_token="4"), "time": TIME}))
+    script.on("POST", "/bill", respond({"Bill": bill_row("151", sync_token="5"), "time": TIME}))
+    rig = make_rig(script)
+    assert rig.connector.update_bill(RemoteRef("151", None), payload(), "k") == RemoteRef("151", "5")
+    assert body_of(rig.script.calls("POST", "/bill")[0])["SyncToken"] == "4"
 
 
 def test_void_deletes_with_the_current_synctoken():
@@ -248,12 +245,33 @@ def test_find_bill_matches_the_billpay_marker_not_just_the_number():
     assert "VendorRef = '56' AND DocNumber = 'INV-1'" in query_of(rig.script.api_requests()[0])
 
 
-def test_find_bill_escapes_quotes_and_falls_back_to_the_date():
+def test_find_bill_asks_once_by_number_and_vendor_never_by_date():
     script = Script().on("GET", "/query", query_answer("Bill", []))
     rig = make_rig(script)
     assert rig.connector.find_bill("bill_1:create#0", payload(1, invoice_number="O'Brien 1")) is None
-    first, second = (query_of(r) for r in rig.script.api_requests())
-    assert "DocNumber = 'O\\'Brien 1'" in first and "TxnDate = '2024-04-01'" in second
+    (only,) = (query_of(r) for r in rig.script.api_requests())  # no vendor + date search of every bill that day
+    assert "VendorRef = '56' AND DocNumber = 'O\\'Brien 1'" in only and "TxnDate" not in only
+
+
+def test_find_bill_whose_mark_was_edited_away_fails_safe():
+    """The vendor's bill with that number carries no billpay mark (a person edited the memo): it may be billpay's
+    own create. billpay says so instead of answering "not there" and creating the bill twice."""
+    rig = make_rig(Script().on("GET", "/query", query_answer("Bill", [bill_row("40", doc="INV-1",
+                                                                                note="edited by hand")])))
+    with pytest.raises(ConnectorError) as caught:
+        rig.connector.find_bill("bill_1:create#0", payload(1))
+    assert caught.value.code == "platform_bill_unconfirmed" and "INV-1" in caught.value.message
+    another_billpay_bill = bill_row("41", doc="INV-1", note="billpay:bill_9")
+    rig = make_rig(Script().on("GET", "/query", query_answer("Bill", [another_billpay_bill])))
+    assert rig.connector.find_bill("bill_1:create#0", payload(1)) is None  # someone else's, and says whose
+
+
+def test_find_bill_without_an_invoice_number_fails_safe_without_searching():
+    rig = make_rig(Script())
+    with pytest.raises(ConnectorError) as caught:
+        rig.connector.find_bill("bill_1:create#0", payload(1, invoice_number=""))
+    assert caught.value.code == "platform_bill_unconfirmed"
+    assert rig.script.api_requests() == []
 
 
 # -- pull -------------------------------------------------------------------------------------
@@ -347,8 +365,9 @@ def accounts_and_bills(request: httpx.Request) -> httpx.Response:
     return respond({}, 400)
 
 
-def test_payments_link_bills_use_the_first_active_bank_and_guard_double_payment():
-    rig = make_rig(Script().on("GET", "/query", accounts_and_bills).on("POST", "/batch", batch_echo))
+def test_payments_link_bills_from_the_bank_chosen_for_their_currency_and_guard_double_payment():
+    rig = make_rig(Script().on("GET", "/query", accounts_and_bills).on("POST", "/batch", batch_echo),
+                   bank_accounts={"USD": "35"})
     fresh, paid_elsewhere, deleted, ours_already = rig.connector.push_bill_payments(
         [("p1", pay(1)), ("p2", pay(2)), ("p3", pay(3)), ("p4", pay(4))])
     assert fresh.ref is not None
@@ -360,6 +379,32 @@ def test_payments_link_bills_use_the_first_active_bank_and_guard_double_payment(
     assert item["operation"] == "create"
     assert item["BillPayment"]["CheckPayment"]["BankAccountRef"] == {"value": "35"}
     assert item["BillPayment"]["Line"][0]["LinkedTxn"] == [{"TxnId": "1", "TxnType": "Bill"}]
+
+
+def test_the_bank_account_the_payment_names_wins_and_none_chosen_is_refused_naming_the_choices():
+    rig = make_rig(Script().on("GET", "/query", accounts_and_bills).on("POST", "/batch", batch_echo),
+                   bank_accounts={"USD": "35"})
+    (named,) = rig.connector.push_bill_payments([("p1", pay(1, bank_account_id="37"))])
+    assert named.ref is not None
+    (batch,) = rig.script.calls("POST", "/batch")
+    assert body_of(batch)["BatchItemRequest"][0]["BillPayment"]["CheckPayment"]["BankAccountRef"] == {"value": "37"}
+    rig = make_rig(Script().on("GET", "/query", accounts_and_bills).on("POST", "/batch", batch_echo))
+    (refused,) = rig.connector.push_bill_payments([("p1", pay(1))])
+    assert refused.error.code == "platform_bank_account_missing" and refused.error.kind == "config"
+    assert "Checking (id 35)" in refused.error.message and "Old bank" not in refused.error.message
+    assert rig.script.calls("POST", "/batch") == []  # never "the first bank account found"
+
+
+def test_revoke_sends_the_refresh_token_to_intuits_revoke_endpoint():
+    revoke = "https://developer.api.intuit.test/v2/oauth2/tokens/revoke"
+    rig = make_rig(Script().on("POST", "/v2/oauth2/tokens/revoke", respond({})), revoke_url=revoke)
+    rig.connector.revoke()
+    (call,) = rig.script.calls("POST", "/v2/oauth2/tokens/revoke")
+    assert str(call.url) == revoke and body_of(call) == {"token": "refresh-0"}
+    assert call.headers["authorization"].startswith("Basic ") and call.headers["accept"] == "application/json"
+    gone = make_rig(Script().on("POST", "/v2/oauth2/tokens/revoke", respond({"error": "invalid_token"}, 400)),
+                    revoke_url=revoke)
+    gone.connector.revoke()  # already revoked: success
 
 
 def test_find_bill_payment_through_the_bills_linked_payments():

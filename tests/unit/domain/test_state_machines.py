@@ -16,7 +16,7 @@ BILL_NEXT = {
     "confirmed": {"in_review", "open", "void"},
     "open": {"partially_paid", "paid", "void"},
     "partially_paid": {"partially_paid", "paid", "open", "void"},  # void: withdrawn on the platform
-    "paid": {"open"},
+    "paid": {"open", "partially_paid"},
     "void": set(),
 }
 PAYMENT_NEXT = {
@@ -24,7 +24,7 @@ PAYMENT_NEXT = {
     "pending_approval": {"scheduled", "draft", "cancelled"},
     "scheduled": {"processing", "draft", "cancelled"},
     "processing": {"settled", "failed"},
-    "settled": set(),
+    "settled": {"failed"},  # a bank return after settlement
     "failed": {"draft"},
     "cancelled": set(),
 }

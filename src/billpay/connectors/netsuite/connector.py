@@ -18,14 +18,16 @@ Writing
     derived from the idempotency key, so a retry after a timeout finds and
     updates the record it created instead of creating another; ``find_bill`` is
     one ``GET …/eid:``. Re-sync is ``PATCH ?replace=expense`` with the full line
-    set. Void deletes the bill while nothing is paid on it and is refused in
+    set, after a read that tells a bill changed in NetSuite since (merged by the
+    engine, never overwritten). Void deletes the bill while nothing is paid on it and is refused in
     words once it is.
 
 Bill payments
     A ``vendorPayment`` from the bank account chosen for the payment's currency
     (``options["bank_accounts"][currency]``) applied to the bill; a bill already
     paid in full is refused (``platform_bill_already_paid``) unless the payment
-    there is billpay's own earlier one.
+    there is billpay's own earlier one. A payment the bank returned after
+    settlement is deleted (``void_bill_payment``), which reopens its bill.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from typing import Callable, Mapping, Sequence, TypeVar
 import httpx
 
 from billpay.connectors.base.auth import TokenStore, utc_now
+from billpay.connectors.base.errors import NOT_FOUND
 from billpay.connectors.base.limits import LocalLimiter, PlatformLimiter
 from billpay.connectors.base.retry import RetryPolicy
 from billpay.connectors.netsuite import errors, wire
@@ -204,7 +207,16 @@ class NetSuiteConnector:
 
     # -- bills: re-sync and void ------------------------------------------------------------------------------
     def update_bill(self, ref: RemoteRef, payload: BillPayload, idempotency_key: str) -> RemoteRef:
-        """``PATCH ?replace=expense`` with the full state (NetSuite has no version check to lose against)."""
+        """``PATCH ?replace=expense`` with the full state. NetSuite has no version check of its own, so the bill is
+        read first: one changed in NetSuite since billpay wrote ``ref.version`` (a fingerprint of its content) is
+        raised as ``platform_stale_version`` for the engine to merge, never overwritten."""
+        if ref.version is not None:
+            current = self.read_raw("vendorBill", ref.external_id)
+            if current is None:
+                raise errors.resolution_error(NOT_FOUND, raw={"bill": ref.external_id})
+            now = bill_from_record(current).version
+            if now != ref.version:
+                raise errors.resolution_error(errors.CHANGED_SINCE, raw={"written": ref.version, "now": now})
         vendors = self.vendors([payload.vendor_external_id])
         body = bill_to_wire(payload, subsidiary=self._subsidiary(payload, vendors),
                             currency_id=self.currency_id(payload.currency))
@@ -250,6 +262,15 @@ class NetSuiteConnector:
     def find_bill_payment(self, idempotency_key: str, payload: BillPaymentPayload) -> RemoteRef | None:
         raw = self.read_raw("vendorPayment", f"eid:{wire.external_id(idempotency_key)}", expand=False)
         return None if raw is None else RemoteRef(str(raw["id"]))
+
+    def void_bill_payment(self, ref: RemoteRef, idempotency_key: str) -> None:
+        """Reverse a vendor payment after a bank return: delete it (REST has no void), which unapplies it from its
+        bills, so they are open again; already gone is success."""
+        try:
+            self.client.delete("vendorPayment", ref.external_id)
+        except ConnectorError as error:
+            if error.kind != "not_found":
+                raise
 
     def close(self) -> None:
         """Nothing pooled of its own: the HTTP client belongs to the caller."""

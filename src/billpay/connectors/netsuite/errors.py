@@ -75,6 +75,12 @@ REFERENCE_INVALID = Resolution(
     "check the bill's coding, then sync again.",
     "rejected",
 )
+CHANGED_SINCE = Resolution(
+    "platform_stale_version",
+    "Someone changed this vendor bill in NetSuite since billpay last saved it. billpay reads it again and keeps "
+    "what was changed there.",
+    "conflict",
+)
 BILL_HAS_PAYMENTS = Resolution(
     "platform_bill_has_payments",
     "This vendor bill has bill payments applied in NetSuite, and NetSuite does not delete a bill with dependent "

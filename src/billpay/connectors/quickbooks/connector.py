@@ -29,17 +29,20 @@ Writing
     A create refused as a duplicate invoice number is answered with the
     existing bill when that bill carries the same billpay id.
 
-    ``update_bill`` is a sparse update with the SyncToken; a stale token
-    (5010) re-reads the bill and retries once. ``void_bill`` deletes (bills
+    ``update_bill`` is a sparse update with the SyncToken billpay last wrote;
+    a stale token (5010: changed in QuickBooks since) is raised for the
+    engine to re-read and merge, never overwritten. ``void_bill`` deletes (bills
     have no void in QuickBooks); a bill already gone counts as success, a bill
     with payments linked is refused with ``platform_bill_has_payments``.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import time
-from typing import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Callable, Iterable, Mapping, Sequence
 
 import httpx
 
@@ -60,10 +63,12 @@ from billpay.connectors.quickbooks.transform import (
     billpay_id_of,
     company_currency_from_preferences,
     is_deleted,
+    is_foreign,
     paid_by_payment,
     parse_date,
     ref_value,
     reference_from_wire,
+    to_decimal,
 )
 from billpay.sync.ports import (
     BillPayload,
@@ -80,6 +85,8 @@ from billpay.sync.ports import (
 log = logging.getLogger(__name__)
 
 BOOKMARK_OVERLAP = dt.timedelta(minutes=2)
+#: Intuit's token revocation endpoint (its OpenID discovery document's ``revocation_endpoint``).
+REVOKE_URL = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
 #: Bookmarks older than this go to a full scan (CDC looks back 30 days; keep a day's margin).
 CDC_SAFE_WINDOW = wire.CDC_WINDOW - dt.timedelta(days=1)
 DEFAULT_HOME_CURRENCY = "USD"
@@ -93,8 +100,10 @@ class QuickBooksConnector:
     ``discovered`` is a dict shared between connectors of one connection where
     facts read once from the company are kept. ``max_retries`` bounds retries of transient failures (429, 5xx,
     timeouts) per call; ``sleep`` is the backoff's wait (inject a fake in
-    tests). ``bank_account_id`` is the QuickBooks Bank account bill payments
-    are drawn on; without it the first active Bank account is used.
+    tests). ``bank_accounts`` maps a currency to the QuickBooks Bank account
+    bill payments in it are drawn on (a payment may name its own); with none
+    chosen a payment is refused, never drawn on the first account found.
+    ``revoke_url`` is Intuit's token revocation endpoint (``revoke()``).
     """
 
     platform = "quickbooks"
@@ -112,7 +121,8 @@ class QuickBooksConnector:
         minorversion: int = 75,
         sleep: Callable[[float], None] = time.sleep,
         max_retries: int = 4,
-        bank_account_id: str | None = None,
+        bank_accounts: Mapping[str, str] | None = None,
+        revoke_url: str = REVOKE_URL,
         now: Callable[[], dt.datetime] = utc_now,
         on_token_rotate: Callable[[OAuthTokens], None] | None = None,
         retry: RetryPolicy | None = None,
@@ -135,7 +145,9 @@ class QuickBooksConnector:
         # built for the same connection so each batch does not read them again.
         self.discovered = discovered if discovered is not None else {}
         self._company: CompanyCurrency | None = self.discovered.get("company")
-        self._payments = BillPaymentWriter(self, bank_account_id=bank_account_id or self.discovered.get("bank_account_id"))
+        self._payments = BillPaymentWriter(self, bank_accounts=dict(bank_accounts or {}))
+        self._http, self._revoke_url = http, revoke_url
+        self._client_id, self._client_secret, self._tokens = client_id, client_secret, tokens
 
     def __repr__(self) -> str:
         return f"QuickBooksConnector(realm_id={self.realm_id!r})"
@@ -152,6 +164,25 @@ class QuickBooksConnector:
                 company = CompanyCurrency(home=DEFAULT_HOME_CURRENCY)
             self._company = self.discovered["company"] = company
         return self._company
+
+    def rate_for(self, currency: str, stated: Decimal | None, as_of: dt.date) -> Decimal | None:
+        """The exchange rate a foreign-currency transaction is recorded at: the one it states, else QuickBooks' own
+        for ``as_of`` (``GET /exchangerate``, read once per currency and day). None for the home currency."""
+        if not is_foreign(currency, self.company_currency()):
+            return None
+        if stated is not None:
+            return stated
+        key = f"exchange_rate:{currency.upper()}:{as_of.isoformat()}"
+        if key not in self.discovered:
+            body = self.client.get("exchangerate", {"sourcecurrencycode": currency.upper(),
+                                                    "asofdate": as_of.isoformat()})
+            rate = to_decimal((body.get("ExchangeRate") or {}).get("Rate"))
+            if rate <= 0:
+                raise ConnectorError("platform_exchange_rate_missing", f"QuickBooks Online has no exchange rate for "
+                                     f"{currency.upper()} on {as_of.isoformat()}; enter one in its currency center "
+                                     "or state it on the bill, then sync again.", kind="rejected", raw=body)
+            self.discovered[key] = rate
+        return self.discovered[key]
 
     def _remote(self, obj: dict) -> RemoteBill:
         if self._company is None and ref_value(obj.get("CurrencyRef")):
@@ -179,7 +210,8 @@ class QuickBooksConnector:
             return [WriteResult(key=key, error=error) for key, _ in items]
 
         def build(payload: BillPayload) -> dict:
-            return bill_to_wire(payload, company)
+            return bill_to_wire(payload, company, self.rate_for(payload.currency, payload.exchange_rate,
+                                                                 payload.invoice_date))
 
         results = self.write_in_batches("Bill", items, build)
         payloads = dict(items)
@@ -274,27 +306,17 @@ class QuickBooksConnector:
 
     # -- bills: update and void ---------------------------------------------------------
     def update_bill(self, ref: RemoteRef, payload: BillPayload, idempotency_key: str) -> RemoteRef:
-        """Sparse update; a stale SyncToken (5010) is re-read and retried once."""
+        """Sparse update with the SyncToken billpay last wrote (``ref.version``; read when unknown). A bill changed in
+        QuickBooks since then is refused by QuickBooks (5010) and raised as ``platform_stale_version``: the engine
+        re-reads it and merges billpay's coding into it instead of overwriting a person's edits."""
         company = self.company_currency()
         sync_token = ref.version
         if sync_token is None:
             sync_token = _token(self._read_existing(ref.external_id))
-        for attempt in (1, 2):
-            body = bill_update_to_wire(
-                payload, company, external_id=ref.external_id, sync_token=str(sync_token)
-            )
-            try:
-                answer = self.client.post(
-                    "bill", body, requestid=request_id(idempotency_key, "update", str(sync_token))
-                )
-            except ConnectorError as error:
-                if error.code != faults.STALE_VERSION.code or attempt == 2:
-                    raise
-                sync_token = _token(self._read_existing(ref.external_id))
-                continue
-            record = answer.get("Bill") or {}
-            return RemoteRef(str(record.get("Id") or ref.external_id), _token(record))
-        raise AssertionError("unreachable")
+        body = bill_update_to_wire(payload, company, external_id=ref.external_id, sync_token=str(sync_token))
+        answer = self.client.post("bill", body, requestid=request_id(idempotency_key, "update", str(sync_token)))
+        record = answer.get("Bill") or {}
+        return RemoteRef(str(record.get("Id") or ref.external_id), _token(record))
 
     def void_bill(self, ref: RemoteRef, idempotency_key: str) -> None:
         """Delete the bill (QuickBooks bills have no void); already gone is success."""
@@ -328,13 +350,17 @@ class QuickBooksConnector:
 
     def read_raw_bill(self, external_id: str) -> dict | None:
         """The bill as QuickBooks returns it; None when it was deleted (404 / fault 610)."""
+        return self.read_raw("Bill", external_id)
+
+    def read_raw(self, entity: str, external_id: str) -> dict | None:
+        """A transaction (``Bill``, ``BillPayment``) as QuickBooks returns it; None when it was deleted."""
         try:
-            body = self.client.get(f"bill/{external_id}")
+            body = self.client.get(f"{entity.lower()}/{external_id}")
         except ConnectorError as error:
             if error.kind == "not_found":
                 return None
             raise
-        record = body.get("Bill")
+        record = body.get(entity)
         if not isinstance(record, dict) or is_deleted(record):
             return None
         return record
@@ -346,19 +372,29 @@ class QuickBooksConnector:
         return record
 
     def find_bill(self, idempotency_key: str, payload: BillPayload) -> RemoteRef | None:
-        """The bill carrying ``billpay:<bill id>`` in its note, by vendor + number, then vendor + date.
-
-        QuickBooks cannot filter on ``PrivateNote``; the marker is matched here.
-        """
+        """The bill created with this key: the vendor's bill with the invoice number that was sent (one query by
+        the bill's own key) carrying billpay's mark ``billpay:<bill id>`` in its note (QuickBooks cannot filter on
+        ``PrivateNote``; the mark is matched here). Fails safe: a bill of that number with no billpay mark at all
+        (its memo was edited) may be billpay's, so ``platform_bill_unconfirmed`` is raised rather than "not
+        there"; a bill sent without a number cannot be looked up narrowly, and says so. Never a search of the
+        vendor's bills by date."""
         bill_id = record_of(idempotency_key)
-        vendor = wire.quote(payload.vendor_external_id)
-        searches = [f"VendorRef = {vendor} AND TxnDate = {wire.quote(payload.invoice_date.isoformat())}"]
-        if payload.invoice_number:
-            searches.insert(0, f"VendorRef = {vendor} AND DocNumber = {wire.quote(payload.invoice_number)}")
-        for where in searches:
-            for row in self.client.query_pages("Bill", where):
-                if billpay_id_of(row) == bill_id:
-                    return RemoteRef(str(row["Id"]), _token(row))
+        if not payload.invoice_number:
+            raise faults.resolution_error(faults.BILL_UNCONFIRMED, detail=(
+                "the bill has no invoice number, so it cannot be looked up by its own key"))
+        where = (f"VendorRef = {wire.quote(payload.vendor_external_id)} AND "
+                 f"DocNumber = {wire.quote(payload.invoice_number)}")
+        unmarked = []
+        for row in self.client.query_pages("Bill", where):
+            mark = billpay_id_of(row)
+            if mark == bill_id:
+                return RemoteRef(str(row["Id"]), _token(row))
+            if mark is None:
+                unmarked.append(str(row.get("Id")))
+        if unmarked:
+            raise faults.resolution_error(faults.BILL_UNCONFIRMED, raw={"bills": unmarked}, detail=(
+                f"the vendor's bill {payload.invoice_number} there (id {', '.join(unmarked)}) no longer carries "
+                "billpay's mark in its memo"))
         return None
 
     # -- bills: pull ----------------------------------------------------------------------
@@ -425,6 +461,31 @@ class QuickBooksConnector:
     def find_bill_payment(self, idempotency_key: str, payload: BillPaymentPayload) -> RemoteRef | None:
         return self._payments.find(record_of(idempotency_key), payload)
 
+    def revoke(self) -> None:
+        """Disconnect: revoke billpay's grant at Intuit (RFC 7009; the refresh token revokes the whole grant).
+        A token already revoked or expired is success."""
+        tokens = self._tokens.load()
+        if tokens is None or not tokens.refresh_token:
+            return
+        basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
+        try:
+            answer = self._http.post(self._revoke_url, json={"token": tokens.refresh_token},
+                                     headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})
+        except httpx.HTTPError as error:
+            raise ConnectorError("platform_unavailable", "QuickBooks Online could not be reached to revoke "
+                                 "billpay's access; billpay tries again.", kind="transient",
+                                 raw={"error": type(error).__name__}) from None
+        if answer.status_code == 200 or (answer.status_code == 400 and _revoked_already(answer)):
+            return
+        raise ConnectorError("platform_revoke_failed", "QuickBooks Online did not revoke billpay's access "
+                             f"(HTTP {answer.status_code}); billpay tries again.",
+                             kind="transient" if answer.status_code >= 500 or answer.status_code == 429
+                             else "rejected", raw={"status": answer.status_code})
+
+    def void_bill_payment(self, ref: RemoteRef, idempotency_key: str) -> None:
+        """Void the BillPayment after a bank return: QuickBooks keeps it at zero and reopens its bills."""
+        self._payments.void(ref, idempotency_key)
+
 
 def _not_sent(error: ConnectorError) -> ConnectorError:
     """The error for items skipped after ``error``: same cause, but certainly not written."""
@@ -432,6 +493,14 @@ def _not_sent(error: ConnectorError) -> ConnectorError:
         error.code, error.message, kind=error.kind, retry_after=error.retry_after,
         raw={"not_sent": True, "after": error.raw}, outcome_unknown=False,
     )
+
+
+def _revoked_already(answer: httpx.Response) -> bool:
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("error") in ("invalid_token", "invalid_grant")
 
 
 def _token(record: dict) -> str | None:

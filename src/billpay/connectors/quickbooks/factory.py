@@ -18,8 +18,10 @@ def build(settings: ConnectionSettings, *, http: httpx.Client, tokens: TokenStor
     kwargs: dict[str, Any] = {}
     if "minorversion" in options:
         kwargs["minorversion"] = int(options["minorversion"])
-    if options.get("bank_account_id"):
-        kwargs["bank_account_id"] = str(options["bank_account_id"])
+    if options.get("bank_accounts"):
+        kwargs["bank_accounts"] = dict(options["bank_accounts"])
+    if settings.get("revoke_url"):
+        kwargs["revoke_url"] = str(settings.get("revoke_url"))
     kwargs.update(overrides)
     return QuickBooksConnector(
         http,

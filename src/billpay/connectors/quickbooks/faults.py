@@ -115,9 +115,15 @@ REQUEST_INVALID = Resolution(
 )
 BANK_ACCOUNT_MISSING = Resolution(
     "platform_bank_account_missing",
-    "No bank account to pay from was found in QuickBooks Online. Choose the bank account for "
-    "bill payments in the connection settings (it must be an active Bank account).",
+    "No bank account is chosen for bill payments in {detail} on this connection, and billpay never "
+    "draws on some account of its own choosing. Choose it on the Connections page.",
     "config",
+)
+BILL_UNCONFIRMED = Resolution(
+    "platform_bill_unconfirmed",
+    "billpay cannot tell whether QuickBooks Online saved this bill: {detail}. billpay did not create it "
+    "again. Check the vendor's bills in QuickBooks; void this bill here if it is there, else press Retry.",
+    "rejected",
 )
 BILL_ALREADY_PAID = Resolution(
     "platform_bill_already_paid",

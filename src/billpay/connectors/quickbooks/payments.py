@@ -1,4 +1,9 @@
-"""Bill payments for QuickBooks Online: guard, create in batches, find after a lost answer.
+"""Bill payments for QuickBooks Online: guard, create in batches, find after a lost answer, void.
+
+A payment is drawn on the bank account it names (the one the organization chose
+for its currency on the connection, ``options["bank_accounts"]``), or the one
+chosen for its currency when the connector was built; none chosen is refused
+naming the accounts that could be, never drawn on "the first bank account".
 
 Before creating payments, one query per batch reads the bills they pay
 (``Id IN (...)``). A bill that is gone is refused (``platform_bill_deleted``)
@@ -6,12 +11,14 @@ and a bill whose open balance is smaller than the payment is refused
 (``platform_bill_already_paid``) unless the payment linked to it is
 billpay's own (then its reference is returned): paying it again would turn
 the money into an unapplied vendor credit in QuickBooks, a double payment
-in the books.
+in the books. A payment the bank returned after settlement is voided
+(``void``): QuickBooks keeps it at zero and the bill is open again.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
+from billpay.connectors.base.idempotency import request_id
 from billpay.connectors.quickbooks import faults, wire
 from billpay.connectors.quickbooks.transform import (
     CompanyCurrency,
@@ -29,25 +36,30 @@ if TYPE_CHECKING:
 class BillPaymentWriter:
     """The payment half of ``QuickBooksConnector``."""
 
-    def __init__(self, connector: QuickBooksConnector, *, bank_account_id: str | None) -> None:
+    def __init__(self, connector: QuickBooksConnector, *, bank_accounts: Mapping[str, str]) -> None:
         self._connector = connector
         self._client = connector.client
-        self._bank_account_id = bank_account_id
+        self._bank_accounts = {k.upper(): str(v) for k, v in bank_accounts.items() if v}
 
-    def bank_account_id(self) -> str:
-        """The configured bank account, else the first active QuickBooks Bank account."""
-        if self._bank_account_id is None:
-            accounts = self._connector.fetch_reference_data("accounts")
-            banks = [a for a in accounts if a.active and a.extra.get("account_type") == "Bank"]
-            if not banks:
-                raise faults.resolution_error(faults.BANK_ACCOUNT_MISSING)
-            self._bank_account_id = self._connector.discovered["bank_account_id"] = banks[0].id
-        return self._bank_account_id
+    def bank_account_id(self, payload: BillPaymentPayload, choices: Callable[[], str]) -> str:
+        """The account the payment is drawn on: the one it names, else the one chosen on the connection for its
+        currency; none chosen is refused (``choices()`` says which accounts could be), never "the first one"."""
+        chosen = payload.bank_account_id or self._bank_accounts.get(payload.currency.upper())
+        if chosen:
+            return chosen
+        raise faults.resolution_error(faults.BANK_ACCOUNT_MISSING, raw={"currency": payload.currency},
+                                      detail=f"{payload.currency.upper()} ({choices()})")
+
+    def _choices(self, currency: str, home: str) -> str:
+        banks = [a for a in self._connector.fetch_reference_data("accounts") if a.active
+                 and a.extra.get("account_type") == "Bank" and a.extra.get("currency", home) in (currency, home)]
+        if not banks:
+            return f"QuickBooks Online has no active bank account in {currency} or {home}"
+        return "bank accounts that can pay them: " + ", ".join(f"{b.name} (id {b.id})" for b in banks)
 
     def push(self, items: Sequence[tuple[str, BillPaymentPayload]]) -> list[WriteResult]:
         try:
             company = self._connector.company_currency()
-            bank = self.bank_account_id()
         except ConnectorError as error:
             return [WriteResult(key=key, error=error) for key, _ in items]
         try:
@@ -58,12 +70,11 @@ class BillPaymentWriter:
         results: dict[str, WriteResult] = {}
         for start in range(0, len(items), wire.BATCH_SIZE):
             chunk = list(items[start:start + wire.BATCH_SIZE])
-            results.update(self._push_chunk(chunk, company, bank, bills))
+            results.update(self._push_chunk(chunk, company, bills))
         return [results[key] for key, _ in items]
 
     def _push_chunk(
-        self, chunk: list[tuple[str, BillPaymentPayload]], company: CompanyCurrency, bank: str,
-        bills: dict[str, dict],
+        self, chunk: list[tuple[str, BillPaymentPayload]], company: CompanyCurrency, bills: dict[str, dict],
     ) -> dict[str, WriteResult]:
         results: dict[str, WriteResult] = {}
         to_send: list[tuple[str, BillPaymentPayload]] = []
@@ -76,7 +87,9 @@ class BillPaymentWriter:
 
         def build(payload: object) -> dict:
             assert isinstance(payload, BillPaymentPayload)
-            return payment_to_wire(payload, company, bank_account_id=bank)
+            bank = self.bank_account_id(payload, lambda: self._choices(payload.currency.upper(), company.home))
+            rate = self._connector.rate_for(payload.currency, payload.exchange_rate, payload.pay_date)
+            return payment_to_wire(payload, company, bank_account_id=bank, exchange_rate=rate)
 
         written = self._connector.write_in_batches("BillPayment", to_send, build)
         results.update({result.key: result for result in written})
@@ -130,6 +143,31 @@ class BillPaymentWriter:
             if billpay_id_of(row) == payment_id:
                 return RemoteRef(str(row["Id"]), _token(row))
         return None
+
+    def void(self, ref: RemoteRef, idempotency_key: str) -> None:
+        """``operation=update&include=void`` with the current SyncToken (re-read once if it went stale); a payment
+        already voided or deleted is success."""
+        for attempt in (1, 2):
+            current = self._connector.read_raw("BillPayment", ref.external_id)
+            if current is None or _voided(current):
+                return
+            token = _token(current) or "0"
+            try:
+                self._client.post("billpayment", {"Id": ref.external_id, "SyncToken": token, "sparse": True},
+                                  params={"operation": "update", "include": "void"},
+                                  requestid=request_id(idempotency_key, "void", token))
+                return
+            except ConnectorError as error:
+                if error.kind == "not_found":
+                    return
+                if error.code != faults.STALE_VERSION.code or attempt == 2:
+                    raise
+
+
+def _voided(payment: dict) -> bool:
+    """A voided BillPayment: QuickBooks zeroes it and unlinks its bills."""
+    return to_decimal(payment.get("TotalAmt")) == 0 and not any(
+        line.get("LinkedTxn") for line in payment.get("Line") or [] if isinstance(line, dict))
 
 
 def _token(record: dict) -> str | None:

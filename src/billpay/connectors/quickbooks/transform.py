@@ -19,8 +19,9 @@ Mapping decisions (QuickBooks Online specifics):
   rather than dropped silently.
 - **Currency**: ``CurrencyRef`` is sent only when the company has
   multicurrency on; without it, a bill in another currency than the home
-  currency is refused before sending. Reading, a bill without ``CurrencyRef``
-  is in the home currency (from ``Preferences``).
+  currency is refused before sending. A foreign-currency bill or bill payment
+  carries ``ExchangeRate`` (home currency per unit of its currency). Reading,
+  a bill without ``CurrencyRef`` is in the home currency (from ``Preferences``).
 - **Money** is ``Decimal`` end to end; read lines always sum to the total: a
   difference (sales tax on non-US companies) becomes one extra line marked
   ``custom={"quickbooks_line": "tax"}``.
@@ -185,8 +186,14 @@ def bill_lines_to_wire(payload: BillPayload) -> list[wire.BillLine]:
     return lines
 
 
-def bill_to_wire(payload: BillPayload, company: CompanyCurrency) -> wire.Bill:
-    """The create body for a bill (no envelope, as QuickBooks expects)."""
+def is_foreign(currency: str, company: CompanyCurrency) -> bool:
+    """A transaction QuickBooks records with an ``ExchangeRate`` (multicurrency on, not the home currency)."""
+    return company.multicurrency and currency.upper() != company.home.upper()
+
+
+def bill_to_wire(payload: BillPayload, company: CompanyCurrency, exchange_rate: Decimal | None = None) -> wire.Bill:
+    """The create body for a bill (no envelope, as QuickBooks expects). ``exchange_rate``: home currency per unit
+    of a foreign-currency bill's currency (the bill's own, else the platform's for its date)."""
     if len(payload.invoice_number) > wire.DOC_NUMBER_MAX:
         raise _unsupported(
             f"the invoice number {payload.invoice_number!r} is longer than the "
@@ -212,6 +219,8 @@ def bill_to_wire(payload: BillPayload, company: CompanyCurrency) -> wire.Bill:
         body["APAccountRef"] = {"value": payload.ap_account_id}
     if company.multicurrency:
         body["CurrencyRef"] = {"value": payload.currency.upper()}
+        if exchange_rate is not None and is_foreign(payload.currency, company):
+            body["ExchangeRate"] = exchange_rate
     return body
 
 
@@ -220,7 +229,8 @@ def bill_update_to_wire(
 ) -> wire.Bill:
     """A sparse update carrying every field billpay owns; the line set is replaced whole.
 
-    ``CurrencyRef`` is left out: QuickBooks does not change a bill's currency.
+    ``CurrencyRef`` is left out: QuickBooks does not change a bill's currency; nor does a re-sync change the
+    exchange rate the bill was recorded at.
     """
     body = bill_to_wire(payload, company)
     body.pop("CurrencyRef", None)
@@ -267,6 +277,7 @@ def bill_from_wire(obj: wire.Bill, company: CompanyCurrency) -> RemoteBill:
         dimensions=_dims(department=department),
         deleted=is_deleted(obj),
         updated_at=wire.parse_datetime((obj.get("MetaData") or {}).get("LastUpdatedTime")),
+        exchange_rate=to_decimal(obj["ExchangeRate"]) if obj.get("ExchangeRate") not in (None, "") else None,
     )
 
 
@@ -321,7 +332,8 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def payment_to_wire(
-    payload: BillPaymentPayload, company: CompanyCurrency, *, bank_account_id: str
+    payload: BillPaymentPayload, company: CompanyCurrency, *, bank_account_id: str,
+    exchange_rate: Decimal | None = None,
 ) -> wire.BillPayment:
     """A check-type BillPayment linked to its bill.
 
@@ -350,6 +362,8 @@ def payment_to_wire(
     }
     if company.multicurrency:
         body["CurrencyRef"] = {"value": payload.currency.upper()}
+        if exchange_rate is not None and is_foreign(payload.currency, company):
+            body["ExchangeRate"] = exchange_rate
     return body
 
 

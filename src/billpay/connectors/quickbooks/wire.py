@@ -122,6 +122,7 @@ class BillPayment(TypedDict, total=False):
     DocNumber: str
     PrivateNote: str
     CurrencyRef: Ref
+    ExchangeRate: Decimal
     Line: list[PaymentLine]
     MetaData: MetaData
 

@@ -1,8 +1,8 @@
 """The NetSuite sandbox as built-in demo equipment (``registry.BuiltinSandbox``).
 
-One state per installation, kept in the data directory; the web app mounts its
-app at ``/sandbox/netsuite`` and connections marked ``sandbox`` reach it
-in-process. Each organization gets its own seeded OneWorld account, so
+One state per installation, kept in its database and shared by every process
+(``sandboxes.core.shared``); the web app mounts its app at ``/sandbox/netsuite``
+and connections marked ``sandbox`` reach it in-process. Each organization gets its own seeded OneWorld account, so
 organizations never see each other's bills.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from ..core.shared import shared_lock_for
 from . import in_process_transport
 from .app import create_app
 from .models import NetSuiteState
@@ -58,4 +59,6 @@ def _account_id(org_key: str) -> str:
 
 
 def create(container: Any) -> NetSuiteBuiltin:
-    return NetSuiteBuiltin(container.settings.data_dir / "sandbox-netsuite.json")
+    builtin = NetSuiteBuiltin(None)
+    builtin.state.share(shared_lock_for(container.engine, "netsuite", builtin.state))
+    return builtin

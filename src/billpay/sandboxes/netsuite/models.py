@@ -11,7 +11,8 @@ API operations (``read``, ``write``, ``remove``, ``listing``, ``suiteql``) raise
 data the way a person in NetSuite would, bypassing faults and governance.
 
 With ``persist_path`` the state is loaded from that JSON file on start and
-saved after every change.
+saved after every change; ``share(lock)`` keeps it in the installation's
+database instead, shared by every process (``core.shared``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class NetSuiteState:
         self.private_keys: dict[str, str] = {}   # consumer key -> private key PEM handed out at provisioning
         self.upserts_of_existing = 0             # PUT eid: calls that found the record already there
         self._last_query: tuple[tuple, list[dict]] | None = None
+        self._shared = False
         if self.persist_path is not None:
             self._load()
 
@@ -340,19 +342,35 @@ class NetSuiteState:
                     "auth": self.auth.to_dict(), "private_keys": self.private_keys,
                     "accounts": {k: a.to_dict() for k, a in self.accounts.items()}}
 
+    def share(self, lock: Any | None) -> None:
+        """Keep this state in step with every process of the installation: ``lock`` is a
+        ``core.shared.SharedLock`` that reloads it before and stores it after each change (None: this process
+        alone again, e.g. a benchmark that keeps the demo's storage out of its figures)."""
+        self.lock, self._shared = (lock, True) if lock is not None else (threading.RLock(), False)
+
     def _save(self) -> None:
-        if self.persist_path is not None:
+        if self._shared:
+            self.lock.changed()
+        elif self.persist_path is not None:
             persistence.save_atomically(self.persist_path, persistence.encode(self.to_dict()))
 
     def _load(self) -> None:
         assert self.persist_path is not None
-        data = persistence.load_if_present(self.persist_path)
+        self.restore(persistence.load_if_present(self.persist_path))
+
+    def restore(self, data: dict | None, *, shared: bool = False) -> None:
+        """Replace the state with ``data`` (``to_dict``; None: empty). ``shared``: another process wrote it, and
+        this process keeps its own fault settings."""
+        self._last_query = None
         if not data:
+            self.accounts, self.auth, self.private_keys = {}, AuthStore(), {}
+            self.clock.reset()
             return
         if data.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{self.persist_path}: unsupported sandbox state version {data.get('version')}")
+            raise ValueError(f"unsupported sandbox state version {data.get('version')}")
         self.clock.load(data.get("clock", {}))
-        self.faults.load(data.get("faults", {}))
+        if not shared:
+            self.faults.load(data.get("faults", {}))
         self.auth = AuthStore.from_dict(data.get("auth", {}))
         self.private_keys = dict(data.get("private_keys", {}))
         self.accounts = {k: Account.from_dict(v) for k, v in data.get("accounts", {}).items()}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterator
 
@@ -45,6 +45,7 @@ class CompanySettings:
     book_close_date: str | None = None  # "YYYY-MM-DD": books closed on and before this date
     duplicate_doc_number_check: bool = True  # reject a bill number already used for the vendor
     home_currency: str = "USD"
+    multicurrency: bool = False  # once on, QuickBooks never turns it off; the sandbox lets tests do so
     timezone: str = timefmt.DEFAULT_TIMEZONE
     track_departments: bool = True
     department_terminology: str = "Location"
@@ -57,6 +58,11 @@ class CompanySettings:
             if key == "book_close_date" and value is not None:
                 value = timefmt.parse_date(str(value)).isoformat()
             setattr(self, key, value)
+
+
+#: Units of US dollars per unit of a currency: the sandbox's currency center when no rate was set.
+DEFAULT_USD_RATES = {"USD": Decimal("1"), "EUR": Decimal("1.0800"), "GBP": Decimal("1.2700"),
+                     "CAD": Decimal("0.7400")}
 
 
 @dataclass
@@ -79,6 +85,8 @@ class Company:
     sequences: dict[str, int] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     replies: dict[str, dict] = field(default_factory=dict)  # requestid -> {"status", "body"}
+    # currency -> {as-of date ("" for every date) -> rate in home currency}
+    exchange_rates: dict[str, dict[str, Decimal]] = field(default_factory=dict)
 
     @property
     def tz(self):  # noqa: ANN201 - tzinfo
@@ -97,6 +105,22 @@ class Company:
 
     def values(self, entity: str) -> Iterator[dict]:
         return iter(list(self.records[entity].values()))
+
+    def exchange_rate(self, currency: str, as_of: date) -> Decimal:
+        """The rate of ``currency`` in home currency on ``as_of``: the latest one set on or before that date, else
+        the currency center's (``DEFAULT_USD_RATES``, crossed through the dollar)."""
+        home = self.settings.home_currency
+        if currency == home:
+            return Decimal("1")
+        rates = self.exchange_rates.get(currency, {})
+        dated = sorted(d for d in rates if d and d <= as_of.isoformat())
+        if dated:
+            return rates[dated[-1]]
+        if "" in rates:
+            return rates[""]
+        if currency not in DEFAULT_USD_RATES or home not in DEFAULT_USD_RATES:
+            raise errors.business_validation(f"There is no exchange rate for {currency} on {as_of.isoformat()}.")
+        return (DEFAULT_USD_RATES[currency] / DEFAULT_USD_RATES[home]).quantize(Decimal("0.000001"))
 
     def default_ap_account_id(self) -> str | None:
         for account in self.values("Account"):
@@ -192,7 +216,7 @@ class Company:
             "AccountingInfoPrefs": accounting,
             "VendorAndPurchasesPrefs": {"TrackingByCustomer": True, "BillableExpenseTracking": True},
             "CurrencyPrefs": {
-                "MultiCurrencyEnabled": False,
+                "MultiCurrencyEnabled": s.multicurrency,
                 "HomeCurrency": {"value": s.home_currency},
             },
             "OtherPrefs": {
@@ -242,6 +266,7 @@ class Company:
             "sequences": self.sequences,
             "changes": [asdict(c) for c in self.changes],
             "replies": self.replies,
+            "exchange_rates": self.exchange_rates,
         }
 
     @classmethod
@@ -255,6 +280,7 @@ class Company:
             sequences=data.get("sequences", {}),
             changes=[Change(**c) for c in data.get("changes", [])],
             replies=data.get("replies", {}),
+            exchange_rates=data.get("exchange_rates", {}),
         )
         for entity in ENTITIES:
             company.records[entity] = data.get("records", {}).get(entity, {})

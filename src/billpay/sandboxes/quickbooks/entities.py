@@ -32,6 +32,7 @@ from .transactions import (
     payment_applications,
     prepare_bill,
     prepare_bill_payment,
+    set_home_amounts,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "clean",
     "payment_applications",
     "prepare",
+    "set_home_amounts",
 ]
 
 Preparer = Callable[[WriteContext, dict, "dict | None"], dict]

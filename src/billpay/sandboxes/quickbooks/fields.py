@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from . import errors, timefmt
@@ -122,12 +122,37 @@ def ref_to(entity: str, record: dict) -> dict:
 
 def currency_ref(ctx: WriteContext, fields: dict) -> dict:
     home = ctx.company.settings.home_currency
-    code = ref_id(fields.get("CurrencyRef")) or home
-    if code != home:
+    code = (ref_id(fields.get("CurrencyRef")) or home).upper()
+    if code != home and not ctx.company.settings.multicurrency:
         raise errors.business_validation(
             f"Multicurrency is turned off for this company; {code} cannot be used (home currency {home})."
         )
-    return {"value": home, "name": _CURRENCY_NAMES.get(home, home)}
+    if code not in _CURRENCY_NAMES:
+        raise errors.invalid_reference("Currency", code, element="CurrencyRef")
+    return {"value": code, "name": _CURRENCY_NAMES[code]}
+
+
+def exchange_rate(ctx: WriteContext, fields: dict, txn_date: date) -> None:
+    """A foreign-currency transaction carries ``ExchangeRate`` (home currency per unit of its currency): the one
+    sent, else the company's rate for its date, as QuickBooks takes it from its currency center. A home-currency
+    transaction carries none."""
+    code, home = fields["CurrencyRef"]["value"], ctx.company.settings.home_currency
+    if code == home:
+        fields.pop("ExchangeRate", None)
+        return
+    if fields.get("ExchangeRate") not in (None, ""):
+        rate = money(fields["ExchangeRate"], "ExchangeRate")
+        if rate <= 0:
+            raise errors.business_validation("The exchange rate must be greater than zero.", element="ExchangeRate")
+    else:
+        rate = ctx.company.exchange_rate(code, txn_date)
+    fields["ExchangeRate"] = rate
+
+
+def home_amount(record: dict, amount: Decimal) -> Decimal:
+    """``amount`` of a transaction in the company's home currency (cents, half up)."""
+    rate = record.get("ExchangeRate")
+    return amount if rate is None else (amount * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 _CURRENCY_NAMES = {

@@ -14,7 +14,8 @@ returns them (money as ``Decimal``). The "QuickBooks UI" helpers
 would, bypassing faults and rate limits.
 
 With ``persist_path`` the state is loaded from that JSON file on start and
-saved after every change.
+saved after every change; ``share(lock)`` keeps it in the installation's
+database instead, shared by every process (``core.shared``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import copy
 import secrets
 import threading
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
@@ -31,7 +33,7 @@ from . import batch as batch_ops
 from . import cdc as cdc_ops
 from . import errors, operations, seeds, timefmt
 from . import query as query_ops
-from .company import ENDPOINTS, ENTITIES, Company
+from .company import DEFAULT_USD_RATES, ENDPOINTS, ENTITIES, Company
 from .entities import WriteContext
 from .oauth import ACCOUNTING_SCOPE, Grant, OAuthError, TokenProblem, TokenStore
 
@@ -60,6 +62,7 @@ class QuickBooksState(ControlPlaneMixin):
         self.tokens = TokenStore()
         # Built-in use: an organization key -> its own company and app ({"realm_id", "client_id"}).
         self.provisioned: dict[str, dict] = {}
+        self._shared = False
         if self.persist_path is not None:
             self._load()
 
@@ -136,6 +139,32 @@ class QuickBooksState(ControlPlaneMixin):
             company.settings.update(**settings)
             self._save()
             return company.preferences()
+
+    def set_exchange_rate(self, realm_id: str, currency: str, rate: Decimal | str,
+                          as_of: date | str | None = None) -> dict:
+        """The company's rate of ``currency`` in home currency from ``as_of`` on (None: for every date without a
+        later dated one), as the currency center of QuickBooks holds it."""
+        with self.lock:
+            company = self.company(realm_id)
+            key = "" if as_of is None else (as_of if isinstance(as_of, str) else as_of.isoformat())
+            company.exchange_rates.setdefault(currency.upper(), {})[key] = Decimal(str(rate))
+            self._save()
+            return self.exchange_rate(realm_id, currency, timefmt.parse_date(key) if key else self.now().date())
+
+    def exchange_rate(self, realm_id: str, currency: str | None, as_of: date | None = None) -> dict:
+        """``GET /exchangerate?sourcecurrencycode=&asofdate=``: the ``ExchangeRate`` entity."""
+        with self.lock:
+            company = self.company(realm_id)
+            if not currency:
+                raise errors.required_param("sourcecurrencycode", element="sourcecurrencycode")
+            day = as_of or self.now().date()
+            code = currency.upper()
+            if code not in DEFAULT_USD_RATES and code not in company.exchange_rates:
+                raise errors.invalid_reference("Currency", code, element="sourcecurrencycode")
+            stamp = timefmt.entity_time(self.now(), company.tz)
+            return {"SourceCurrencyCode": code, "TargetCurrencyCode": company.settings.home_currency,
+                    "Rate": company.exchange_rate(code, day), "AsOfDate": day.isoformat(), "SyncToken": "0",
+                    "domain": "QBO", "sparse": False, "MetaData": {"LastUpdatedTime": stamp}}
 
     # --- OAuth -----------------------------------------------------------------
 
@@ -469,19 +498,34 @@ class QuickBooksState(ControlPlaneMixin):
                 "provisioned": dict(self.provisioned),
             }
 
+    def share(self, lock: Any | None) -> None:
+        """Keep this state in step with every process of the installation: ``lock`` is a
+        ``core.shared.SharedLock`` that reloads it before and stores it after each change (None: this process
+        alone again, e.g. a benchmark that keeps the demo's storage out of its figures)."""
+        self.lock, self._shared = (lock, True) if lock is not None else (threading.RLock(), False)
+
     def _save(self) -> None:
-        if self.persist_path is not None:
+        if self._shared:
+            self.lock.changed()
+        elif self.persist_path is not None:
             persistence.save_atomically(self.persist_path, persistence.encode(self.to_dict()))
 
     def _load(self) -> None:
         assert self.persist_path is not None
-        data = persistence.load_if_present(self.persist_path)
+        self.restore(persistence.load_if_present(self.persist_path))
+
+    def restore(self, data: dict | None, *, shared: bool = False) -> None:
+        """Replace the state with ``data`` (``to_dict``; None: empty). ``shared``: another process wrote it, and
+        this process keeps its own fault settings."""
         if not data:
+            self.companies, self.tokens, self.provisioned = {}, TokenStore(), {}
+            self.clock.reset()
             return
         if data.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{self.persist_path}: unsupported sandbox state version {data.get('version')}")
+            raise ValueError(f"unsupported sandbox state version {data.get('version')}")
         self.clock.load(data.get("clock", {}))
-        self.faults.load(data.get("faults", {}))
+        if not shared:
+            self.faults.load(data.get("faults", {}))
         self.tokens = TokenStore.from_dict(data.get("tokens", {}))
         self.companies = {k: Company.from_dict(v) for k, v in data.get("companies", {}).items()}
         self.provisioned = dict(data.get("provisioned", {}))

@@ -24,6 +24,7 @@ from .entities import (
     bill_paid_amount,
     payment_applications,
     prepare,
+    set_home_amounts,
 )
 
 DELETABLE = TRANSACTIONS
@@ -178,6 +179,7 @@ def _settle_bills(
         else:
             updated.pop("LinkedTxn", None)
         updated["Balance"] = updated["TotalAmt"] - bill_paid_amount(ctx.company, updated)
+        set_home_amounts(updated)
         ctx.company.replace("Bill", updated, ctx.now)
 
 

@@ -20,7 +20,9 @@ from .fields import (
     closed_books,
     currency_ref,
     day,
+    exchange_rate,
     existing_day,
+    home_amount,
     max_length,
     money,
     ref_id,
@@ -32,7 +34,7 @@ PAYMENT_LINK_TYPES = {"Check": "BillPaymentCheck", "CreditCard": "BillPaymentCre
 
 
 def prepare_bill(ctx: WriteContext, fields: dict, existing: dict | None) -> dict:
-    for key in ("TotalAmt", "Balance", "HomeBalance", "LinkedTxn", "ExchangeRate", "HomeTotalAmt"):
+    for key in ("TotalAmt", "Balance", "HomeBalance", "LinkedTxn", "HomeTotalAmt"):
         fields.pop(key, None)
     if "VendorRef" not in fields or ref_id(fields["VendorRef"]) is None:
         raise errors.required_param("VendorRef", element="VendorRef")
@@ -78,6 +80,8 @@ def prepare_bill(ctx: WriteContext, fields: dict, existing: dict | None) -> dict
             "Department", resolve(ctx, "Department", fields["DepartmentRef"], "DepartmentRef")
         )
     fields["CurrencyRef"] = currency_ref(ctx, fields)
+    _vendor_currency(ctx, vendor, fields)
+    exchange_rate(ctx, fields, txn_date)
 
     fields["Line"] = _bill_lines(ctx, fields.get("Line"), existing)
     total = sum((line["Amount"] for line in fields["Line"]), ZERO)
@@ -89,10 +93,31 @@ def prepare_bill(ctx: WriteContext, fields: dict, existing: dict | None) -> dict
         )
     fields["TotalAmt"] = total
     fields["Balance"] = total - paid
+    set_home_amounts(fields)
     fields["LinkedTxn"] = copy.deepcopy(existing.get("LinkedTxn", [])) if existing else []
     if not fields["LinkedTxn"]:
         fields.pop("LinkedTxn")
     return fields
+
+
+def _vendor_currency(ctx: WriteContext, vendor: dict, fields: dict) -> None:
+    """A transaction is in its vendor's currency (set when the vendor was created)."""
+    home = ctx.company.settings.home_currency
+    wanted = (vendor.get("CurrencyRef") or {}).get("value") or home
+    if fields["CurrencyRef"]["value"] != wanted:
+        raise errors.business_validation(
+            f"The currency of the transaction ({fields['CurrencyRef']['value']}) must be the vendor's currency "
+            f"({wanted}).", element="CurrencyRef")
+
+
+def set_home_amounts(bill: dict) -> None:
+    """``HomeTotalAmt`` and ``HomeBalance`` of a foreign-currency bill (none on a home-currency one)."""
+    if bill.get("ExchangeRate") is None:
+        bill.pop("HomeTotalAmt", None)
+        bill.pop("HomeBalance", None)
+        return
+    bill["HomeTotalAmt"] = home_amount(bill, bill["TotalAmt"])
+    bill["HomeBalance"] = home_amount(bill, bill["Balance"])
 
 
 def _check_duplicate_bill_number(
@@ -205,6 +230,7 @@ def prepare_bill_payment(ctx: WriteContext, fields: dict, existing: dict | None)
             raise errors.business_validation(
                 "A check payment must be paid from a Bank account.", element="BankAccountRef"
             )
+        _bank_currency(ctx, bank, ref_id(fields.get("CurrencyRef")))
         check["BankAccountRef"] = ref_to("Account", bank)
         check.setdefault("PrintStatus", "NeedToPrint")
         fields["CheckPayment"] = check
@@ -246,6 +272,8 @@ def prepare_bill_payment(ctx: WriteContext, fields: dict, existing: dict | None)
             "Department", resolve(ctx, "Department", fields["DepartmentRef"], "DepartmentRef")
         )
     fields["CurrencyRef"] = currency_ref(ctx, fields)
+    _vendor_currency(ctx, vendor, fields)
+    exchange_rate(ctx, fields, txn_date)
     fields["Line"] = _payment_lines(ctx, fields.get("Line"), vendor["Id"], existing)
     applied = sum((line["Amount"] for line in fields["Line"]), ZERO)
     if applied > total:
@@ -254,6 +282,16 @@ def prepare_bill_payment(ctx: WriteContext, fields: dict, existing: dict | None)
             element="TotalAmt",
         )
     return fields
+
+
+def _bank_currency(ctx: WriteContext, bank: dict, currency: str | None) -> None:
+    """Money leaves a bank account in the payment's currency or in the home currency."""
+    home = ctx.company.settings.home_currency
+    held = (bank.get("CurrencyRef") or {}).get("value") or home
+    if held not in (home, (currency or home).upper()):
+        raise errors.business_validation(
+            f"The bank account is in {held}; a payment in {(currency or home).upper()} is paid from an account "
+            f"in that currency or in {home}.", element="CheckPayment.BankAccountRef")
 
 
 def _payment_lines(ctx: WriteContext, lines: Any, vendor_id: str, existing: dict | None) -> list[dict]:

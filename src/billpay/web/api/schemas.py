@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
-
-from ...services.coding import enrolled_dimension_codes
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
 
 Amount = StrictStr | StrictInt
 
@@ -14,28 +12,17 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class _Attributes(Body):
-    gl_account: StrictStr | None = None
-    class_: StrictStr | None = Field(default=None, alias="class")
-    department: StrictStr | None = None
-    location: StrictStr | None = None
-    custom: dict[StrictStr, StrictStr] | None = None
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+#: ``gl_account``, one key per dimension the connected platform declares (``class``, ``department``,
+#: ``subsidiary``, ``area`` …), ``custom`` (an object of strings) and, on a bill, ``exchange_rate``: which names are
+#: known depends on the connection, so the service checks them (``attribute_unknown``).
+Attributes = dict[StrictStr, StrictStr | dict[StrictStr, StrictStr] | None]
 
 
-# The dimensions enrolled platforms declare beyond these (Business Central's project, area …) are fields too.
-Attributes = create_model(
-    "Attributes", __base__=_Attributes,
-    **{code: (StrictStr | None, None) for code in sorted(enrolled_dimension_codes()) if code not in _Attributes.model_fields
-       and code != "class"},
-)
 
-
-def attrs_dict(a: "_Attributes | None") -> dict | None:
+def attrs_dict(a: "Attributes | None") -> dict | None:
     if a is None:
         return None
-    return a.model_dump(exclude_none=True, by_alias=True)
+    return {k: v for k, v in a.items() if v is not None}
 
 
 

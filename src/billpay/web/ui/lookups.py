@@ -23,20 +23,25 @@ def plugin(ctx: Ctx) -> registry.PlatformPlugin | None:
     return registry.get(conn.platform) if conn is not None else None
 
 
-def attribute_kinds(ctx: Ctx) -> dict[str, str]:
+def _dimensions(p: registry.PlatformPlugin, lines: bool) -> list[registry.Dimension]:
+    return [d for d in p.capabilities.dimensions if (d.lines if lines else d.header)]
+
+
+def attribute_kinds(ctx: Ctx, *, lines: bool = False) -> dict[str, str]:
     """Attribute name -> reference-data kind: the G/L account plus the connected platform's dimensions, by their
-    lower-case code (the default set when nothing is connected)."""
+    lower-case code, those it takes on a bill (``lines``: on a line); the default set when nothing is connected."""
     p = plugin(ctx)
     if p is None:
         return dict(ATTRIBUTE_KINDS)
-    return {"gl_account": "accounts", **{d.code: d.kind for d in p.capabilities.dimensions}}
+    return {"gl_account": "accounts", **{d.code: d.kind for d in _dimensions(p, lines)}}
 
 
-def attribute_labels(ctx: Ctx) -> dict[str, str]:
+def attribute_labels(ctx: Ctx, *, lines: bool = False) -> dict[str, str]:
+    """Attribute name -> label, in the same order and scope as ``attribute_kinds``."""
     p = plugin(ctx)
     if p is None:
         return dict(ATTRIBUTE_LABELS)
-    return {"gl_account": f"GL {p.words.gl_account}", **{d.code: d.label for d in p.capabilities.dimensions}}
+    return {"gl_account": f"GL {p.words.gl_account}", **{d.code: d.label for d in _dimensions(p, lines)}}
 
 
 def vendor_names(ctx: Ctx) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from .. import errors
+from .. import errors, timefmt
 from ..company import ENDPOINTS
 from ..models import QuickBooksState
 from .common import ApiPipeline, read_json
@@ -75,6 +75,20 @@ def build_api_router(state: QuickBooksState) -> APIRouter:
             )
 
         return await pipeline.run(request, realm_id, "/batch", work, write=True, batch=True)
+
+    @router.get("/exchangerate")
+    async def exchange_rate(request: Request, realm_id: str) -> Response:
+        async def work() -> tuple[int, dict, bool]:
+            params = request.query_params
+            as_of = params.get("asofdate")
+            try:
+                day = timefmt.parse_date(as_of) if as_of else None
+            except ValueError:
+                raise errors.invalid_property(f"asofdate {as_of}", element="asofdate") from None
+            rate = state.exchange_rate(realm_id, params.get("sourcecurrencycode"), day)
+            return 200, {"ExchangeRate": rate, "time": state.response_time(realm_id)}, False
+
+        return await pipeline.run(request, realm_id, "/exchangerate", work)
 
     @router.get("/{endpoint}/{entity_id}")
     async def read(request: Request, realm_id: str, endpoint: str, entity_id: str) -> Response:

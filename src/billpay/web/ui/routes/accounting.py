@@ -81,8 +81,8 @@ def connections(request: Request, user=User):  # noqa: ANN001, ANN201
         plugin = lookups.plugin(ctx)
         banks = [r for r in lookups.reference_options(ctx, ("accounts",))["accounts"]] if plugin else []
     kinds = plugin.capabilities.reference_kinds if plugin else ()
-    # the kinds every platform has; a dimension's kind reads as itself ("classes", "subsidiaries")
-    labels = {"vendors": "Vendors", "accounts": "GL accounts", "terms": "Payment terms"}
+    labels = {"terms": "Payment terms", "accounts": f"GL {plugin.words.gl_account}s", "vendors": f"{plugin.words.vendor.capitalize()}s",
+              **{d.kind: d.label for d in plugin.capabilities.dimensions}} if plugin else {}
     return render(request, "accounting/connections.html", conn=conn, counts=counts, kinds=kinds, labels=labels,
                   flows=svc.connect_flows(), plugin=plugin, accounts=banks)
 

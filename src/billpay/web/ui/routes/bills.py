@@ -6,12 +6,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from ....db import tables as t
-from ....domain.attributes import ATTRIBUTE_KINDS, clean
+from ....domain.attributes import clean
 from ....domain.errors import BillPayError
 from ....services import bills as svc
 from ....services import capture, sync_records
 from ....services import payments as pay_svc
 from ....services import vendors as vendor_svc
+from ....services.coding import EXCHANGE_RATE
 from ...api.views import bill_view, payment_view
 from .. import documents, lookups
 from ..web import Form, User, act, blank_to_none, container, flash, is_htmx, redirect, render, sentence
@@ -89,7 +90,8 @@ def _detail(ctx, storage, bill_id: str) -> dict:  # noqa: ANN001
         "extraction_lines": (view.get("extraction") or {}).get("lines") or [],
         "low": svc.low_confidence_fields(bill), "confirmed_fields": bill.field_confirmations or [],
         "vendors": lookups.vendor_names(ctx), "proposed_vendor": proposed,
-        "ref": lookups.attribute_options(ctx), "attr_kinds": ATTRIBUTE_KINDS, "attr_labels": lookups.ATTRIBUTE_LABELS,
+        "ref": lookups.attribute_options(ctx), "attr_labels": lookups.attribute_labels(ctx),
+        "line_labels": lookups.attribute_labels(ctx, lines=True),
         "payments": [payment_view(p, psyncs.get(p.id)) for p in payments[:20]],
         "history": sync_records.history(ctx, "bill", bill.id, limit=20),
         "audit": lookups.audit_trail(ctx, "bill", bill.id), "users": lookups.user_names(ctx),
@@ -123,8 +125,10 @@ def bill_page(bill_id: str, index: int, request: Request, user=User):  # noqa: A
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
-def _bill_changes(form, bill: dict) -> dict:  # noqa: ANN001
-    """The header fields as typed (blank = cleared); the service ignores values that did not change."""
+def _bill_changes(form, bill: dict, names: list[str]) -> dict:  # noqa: ANN001
+    """The header fields as typed (blank = cleared); the service ignores values that did not change. ``names``: the
+    attributes the form shows (the G/L account and the connected platform's dimensions); the others the bill has
+    (``custom``, its ``exchange_rate``) are kept."""
     data: dict = {}
     for name in ("vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency", "memo"):
         if name in form:
@@ -132,10 +136,10 @@ def _bill_changes(form, bill: dict) -> dict:  # noqa: ANN001
     if "amount" in form:
         raw = (form.get("amount") or "").replace(",", "").replace(" ", "")
         data["amount"] = raw or None
-    if any(f"attr_{k}" in form for k in ATTRIBUTE_KINDS):
-        attrs = {k: blank_to_none(form.get(f"attr_{k}")) for k in ATTRIBUTE_KINDS}
-        custom = (bill.get("attributes") or {}).get("custom")
-        data["attributes"] = clean({**attrs, **({"custom": custom} if custom else {})})
+    if any(f"attr_{k}" in form for k in names):
+        attrs = {k: blank_to_none(form.get(f"attr_{k}")) for k in names}
+        kept = {k: v for k, v in (bill.get("attributes") or {}).items() if k in ("custom", EXCHANGE_RATE) and v}
+        data["attributes"] = clean({**attrs, **kept})
     return data
 
 
@@ -147,7 +151,8 @@ def save_bill(bill_id: str, request: Request, user=User, form=Form):  # noqa: AN
     confirming = form.get("action") == "confirm"
     try:
         with c.tx(user.actor) as ctx:
-            svc.update_bill(ctx, bill_id, _bill_changes(form, bill_view(ctx.get(t.Bill, bill_id), None, None)))
+            svc.update_bill(ctx, bill_id, _bill_changes(form, bill_view(ctx.get(t.Bill, bill_id), None, None),
+                                                        list(lookups.attribute_kinds(ctx))))
         if confirming:
             with c.tx(user.actor) as ctx:
                 svc.confirm_bill(ctx, bill_id, confirmed_fields=form.getlist("confirmed_fields"))
@@ -162,10 +167,10 @@ def save_bill(bill_id: str, request: Request, user=User, form=Form):  # noqa: AN
     return redirect(f"/bills/{bill_id}")
 
 
-def _lines_from_form(form) -> list[dict]:  # noqa: ANN001
+def _lines_from_form(form, names: list[str]) -> list[dict]:  # noqa: ANN001
     amounts = form.getlist("line_amount")
     descs = form.getlist("line_description")
-    attrs = {k: form.getlist(f"line_{k}") for k in ATTRIBUTE_KINDS}
+    attrs = {k: form.getlist(f"line_{k}") for k in names}
     lines = []
     for i, amount in enumerate(amounts):
         desc = descs[i] if i < len(descs) else ""
@@ -179,9 +184,14 @@ def _lines_from_form(form) -> list[dict]:  # noqa: ANN001
 
 @router.post("/bills/{bill_id}/lines")
 def save_lines(bill_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
-    lines = _lines_from_form(form)
-    return act(request, user, lambda ctx: svc.set_lines(ctx, bill_id, lines), ok=f"/bills/{bill_id}#splits",
-               back=f"/bills/{bill_id}#splits", message=f"Splits saved ({len(lines)} line{'s' if len(lines) != 1 else ''}).")
+    lines: list[dict] = []
+
+    def save(ctx):  # noqa: ANN001, ANN202 - the line columns are the connected platform's line dimensions
+        lines[:] = _lines_from_form(form, list(lookups.attribute_kinds(ctx, lines=True)))
+        return svc.set_lines(ctx, bill_id, lines)
+
+    return act(request, user, save, ok=f"/bills/{bill_id}#splits", back=f"/bills/{bill_id}#splits",
+               message=lambda _bill: f"Splits saved ({len(lines)} line{'s' if len(lines) != 1 else ''}).")
 
 
 @router.post("/bills/{bill_id}/split-by-line-items")

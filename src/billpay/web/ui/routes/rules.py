@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ....domain.attributes import ATTRIBUTE_KINDS, clean
+from ....domain.attributes import clean
 from ....domain.errors import BillPayError
 from ....services import mapping_rules as svc
 from ...api.views import rule_view
@@ -14,7 +14,8 @@ router = APIRouter()
 TEXT_CONDITIONS = ("currency", "text_contains", "line_description_contains", "sender_contains")
 
 
-def _rule_from_form(form) -> dict:  # noqa: ANN001
+def _rule_from_form(form, names: list[str]) -> dict:  # noqa: ANN001
+    """The rule as typed; ``names``: the attributes the form shows (the connected platform's)."""
     conditions: dict = {}
     vendor_ids = [v for v in form.getlist("vendor_ids") if v]
     if vendor_ids:
@@ -30,7 +31,7 @@ def _rule_from_form(form) -> dict:  # noqa: ANN001
     priority = (form.get("priority") or "100").strip()
     return {"name": (form.get("name") or "").strip(), "priority": int(priority) if priority.lstrip("-").isdigit() else 100,
             "conditions": conditions,
-            "attributes": clean({k: blank_to_none(form.get(f"attr_{k}")) for k in ATTRIBUTE_KINDS}),
+            "attributes": clean({k: blank_to_none(form.get(f"attr_{k}")) for k in names}),
             "active": form.get("active", "yes") == "yes"}
 
 
@@ -38,7 +39,7 @@ def _page_data(ctx, edit_id: str | None) -> dict:  # noqa: ANN001
     rules = [rule_view(r) for r in svc.list_rules(ctx)]
     editing = next((r for r in rules if r["id"] == edit_id), None)
     return {"rules": rules, "editing": editing, "vendors": lookups.vendor_names(ctx),
-            "ref": lookups.attribute_options(ctx), "attr_labels": lookups.ATTRIBUTE_LABELS,
+            "ref": lookups.attribute_options(ctx), "attr_labels": lookups.attribute_labels(ctx),
             "platform": lookups.platform_name(ctx)}
 
 
@@ -62,9 +63,9 @@ def rule_list(request: Request, user=User, edit: str | None = None):  # noqa: AN
 
 @router.post("/rules/preview")
 def preview(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
-    rule = _rule_from_form(form)
     error, changes = None, None
     with container(request).tx(user.actor) as ctx:
+        rule = _rule_from_form(form, list(lookups.attribute_kinds(ctx)))
         try:
             changes = _preview(ctx, rule)
         except BillPayError as e:
@@ -77,15 +78,16 @@ def preview(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
 
 @router.post("/rules")
 def create(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
-    rule = _rule_from_form(form)
-    return act(request, user, lambda ctx: svc.create_rule(ctx, rule), ok="/rules", back="/rules",
+    return act(request, user, lambda ctx: svc.create_rule(ctx, _rule_from_form(form, list(lookups.attribute_kinds(ctx)))),
+               ok="/rules", back="/rules",
                message=lambda r: f"Rule “{r.name}” saved. It codes new bills from now on.")
 
 
 @router.post("/rules/{rule_id}")
 def update(rule_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
-    rule = _rule_from_form(form)
-    return act(request, user, lambda ctx: svc.update_rule(ctx, rule_id, rule), ok="/rules",
+    return act(request, user,
+               lambda ctx: svc.update_rule(ctx, rule_id, _rule_from_form(form, list(lookups.attribute_kinds(ctx)))),
+               ok="/rules",
                back=f"/rules?edit={rule_id}", message="Rule saved.")
 
 
