@@ -231,6 +231,8 @@ def test_payment_links_the_bill_and_closes_it(harness, connector):
 
 
 def test_reversing_a_payment_reopens_the_bill_and_a_second_reversal_is_a_no_op(harness, connector):
+    if not hasattr(connector, "void_bill_payment"):
+        pytest.skip(f"{harness.platform}: reversing a bill payment is not built yet (the engine reports it in words)")
     bill, ref = push_one(connector, harness)
     payment = harness.payment_payload(1, bill, ref)
     (paid,) = connector.push_bill_payments([("pay_1:create#0", payment)])

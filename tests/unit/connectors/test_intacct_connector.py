@@ -92,8 +92,8 @@ def test_writes_carry_control_ids_derived_from_billpay_keys_with_uniqueid(env):
 def test_a_recoded_resync_under_the_same_key_is_applied_not_refused(env):
     connector = env.connector()
     (created,) = connector.push_bills([("bill_1:create#0", bill())])
-    connector.update_bill(created.ref, bill(department="D100"), "bill_1:update-same#0")
-    connector.update_bill(created.ref, bill(department="D200"), "bill_1:update-same#0")
+    ref = connector.update_bill(created.ref, bill(department="D100"), "bill_1:update-same#0")
+    connector.update_bill(ref, bill(department="D200"), "bill_1:update-same#0")
     remote = connector.read_bill(created.ref)
     assert remote.lines[0].dimensions["department"] == "D200"
 

@@ -240,3 +240,22 @@ def scrub(value: Any, secrets: Iterable[str] = ()) -> Any:
     if isinstance(value, (list, tuple)):
         return [scrub(item, secrets) for item in value]
     return value
+
+
+def stale_version(platform: str, bill_word: str, *, written: str | None, now: str | None) -> ConnectorError:
+    """The bill changed on the platform since billpay wrote ``written``: never overwritten, the engine merges."""
+    return ConnectorError(
+        "platform_stale_version",
+        f"The {bill_word} was changed in {platform} since billpay last wrote it; billpay reads it again and "
+        "applies only its own coding on top.",
+        kind="conflict", raw={"written": written, "now": now})
+
+
+def check_unchanged(current, ref, platform: str, bill_word: str) -> None:  # noqa: ANN001
+    """Optimistic concurrency for platforms without a version check of their own: ``current`` (the bill read
+    now, or None when gone) must still carry ``ref.version``."""
+    if current is None:
+        raise ConnectorError("platform_record_deleted", f"The {bill_word} was deleted in {platform}.",
+                             kind="not_found", raw={"external_id": ref.external_id})
+    if ref.version is not None and current.version != ref.version:
+        raise stale_version(platform, bill_word, written=ref.version, now=current.version)

@@ -34,6 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 import httpx
 
 from billpay.connectors.base.auth import TokenStore, utc_now
+from billpay.connectors.base.errors import check_unchanged
 from billpay.connectors.base.limits import LocalLimiter, PlatformLimiter
 from billpay.connectors.base.retry import RetryPolicy
 from billpay.connectors.business_central import transform, wire
@@ -145,6 +146,10 @@ class BusinessCentralConnector:
         return self._bills.push(items)
 
     def update_bill(self, ref: RemoteRef, payload: BillPayload, idempotency_key: str) -> RemoteRef:
+        """A purchase invoice changed in Business Central since billpay wrote ``ref.version`` (its ETag) is
+        refused for the engine to merge, never overwritten."""
+        if ref.version is not None:
+            check_unchanged(self.read_bill(ref), ref, "Business Central", "purchase invoice")
         return self._bills.update(ref, payload, idempotency_key)
 
     def void_bill(self, ref: RemoteRef, idempotency_key: str) -> None:

@@ -35,6 +35,7 @@ import httpx
 
 from billpay.connectors.base import xmlcodec
 from billpay.connectors.base.auth import utc_now
+from billpay.connectors.base.errors import check_unchanged
 from billpay.connectors.base.idempotency import record_of
 from billpay.connectors.base.limits import LocalLimiter, PlatformLimiter
 from billpay.connectors.base.retry import RetryPolicy
@@ -171,7 +172,10 @@ class IntacctConnector:
 
     # -- AP bills: update, void, read, find -----------------------------------------------------------------------
     def update_bill(self, ref: RemoteRef, payload: BillPayload, idempotency_key: str) -> RemoteRef:
-        """Replace the bill's header and lines; the control id covers this exact content."""
+        """Replace the bill's header and lines; the control id covers this exact content. Intacct has no version
+        check of its own: a bill changed there since billpay wrote ``ref.version`` is refused for the engine to merge."""
+        if ref.version is not None:
+            check_unchanged(self.read_bill(ref), ref, "Sage Intacct", "AP bill")
         values = self._bill_wire(payload)
         values = {"RECORDNO": ref.external_id, **{k: v for k, v in values.items()
                                                   if k not in ("EXCH_RATE_DATE", "EXCH_RATE_TYPE_ID",

@@ -22,7 +22,7 @@ from typing import Any
 
 from . import schema
 from .errors import business, could_not
-from .records import WriteContext, find_for_update, reference
+from .records import WriteContext, find_for_update, modified_at, reference
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -149,7 +149,8 @@ def _bill_record(ctx: WriteContext, values: dict, items: list[dict] | None, exis
         TRX_TOTALENTERED=trx_total, TOTALENTERED=base_total, TRX_TOTALPAID=paid_trx, TOTALPAID=paid_base,
         TRX_TOTALDUE=trx_total - paid_trx, TOTALDUE=base_total - paid_base, TRX_TOTALSELECTED=ZERO,
         TOTALSELECTED=ZERO, MODULEKEY="3.AP", PRBATCH=f"Bills({when:%m/%d/%Y})", SYSTEMGENERATED=False,
-        AUWHENCREATED=existing["AUWHENCREATED"] if existing else ctx.now, WHENMODIFIED=ctx.now, CREATEDBY=1,
+        AUWHENCREATED=existing["AUWHENCREATED"] if existing else ctx.now,
+        WHENMODIFIED=modified_at(existing.get("WHENMODIFIED") if existing else None, ctx.now), CREATEDBY=1,
         MODIFIEDBY=1, WHENPAID=existing.get("WHENPAID") if existing else None, APBILLITEMS=lines,
         **ctx.entity_fields(entity))
     if trx_total - paid_trx < 0:
@@ -339,6 +340,6 @@ def _apply(ctx: WriteContext, bill: dict, trx: Decimal, base: Decimal, paid_on: 
     updated["TOTALDUE"] = updated["TOTALENTERED"] - updated["TOTALPAID"]
     set_bill_state(updated)
     updated["WHENPAID"] = paid_on if updated["STATE"] == "Paid" else None
-    updated["WHENMODIFIED"] = ctx.now
+    updated["WHENMODIFIED"] = modified_at(updated.get("WHENMODIFIED"), ctx.now)
     ctx.company.replace("APBILL", updated, ctx.now, ctx.user)
 

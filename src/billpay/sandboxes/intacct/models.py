@@ -388,7 +388,7 @@ class IntacctState(ControlPlaneMixin):
             record = dict(company.get(obj, recordno) or {})
             if not record:
                 raise KeyError(f"no {obj} {recordno}")
-            record["WHENMODIFIED"] = self.now()
+            record["WHENMODIFIED"] = records.modified_at(record.get("WHENMODIFIED"), self.now())
             company.replace(obj, record, self.now())
             self._save()
             return record
