@@ -7,6 +7,7 @@ refuses plain http unless ``AUTHLIB_INSECURE_TRANSPORT`` is set.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from netsuite.exceptions import NetsuiteAPIRequestError
@@ -15,6 +16,25 @@ from netsuite.rest_api import NetSuiteRestApi
 from billpay.sandboxes.core import BackgroundServer
 from billpay.sandboxes.netsuite import NetSuiteState, create_app
 from netsuite import Config, TokenAuth
+
+
+def run_apart(coro):  # noqa: ANN001, ANN201
+    """Run the client's coroutine on a thread of its own: another test's event loop (Playwright's sync API) may
+    still be running on this one, and asyncio.run refuses to nest."""
+    out: dict = {}
+
+    def main() -> None:
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as e:  # noqa: BLE001 - handed back to the test below
+            out["error"] = e
+
+    worker = threading.Thread(target=main)
+    worker.start()
+    worker.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +98,7 @@ def test_the_netsuite_client_lists_creates_reads_updates_pays_and_deletes_bills(
             await api.get(f"/record/v1/vendorBill/{other}")
         assert gone.value.status_code == 404
 
-    asyncio.run(cycle())
+    run_apart(cycle())
 
 
 def test_the_clients_default_fan_out_of_ten_meets_the_concurrency_limit(served, monkeypatch):
@@ -99,7 +119,7 @@ def test_the_clients_default_fan_out_of_ten_meets_the_concurrency_limit(served, 
                                     return_exceptions=True)
 
     try:
-        results = asyncio.run(burst())
+        results = run_apart(burst())
     finally:
         state.clear_faults()
     refused = [r for r in results if isinstance(r, NetsuiteAPIRequestError)]

@@ -388,8 +388,11 @@ class ConnectionIn(BaseModel):
 
 
 class ConnectionOut(Out):
+    id: str | None = None
     status: str
     platform: str | None
+    platform_name: str | None = None
+    options: Json | None = None
     sandbox: bool | None = None
     company_id: str | None = None
     base_url: str | None = None
