@@ -7,6 +7,7 @@ refuses plain http unless ``AUTHLIB_INSECURE_TRANSPORT`` is set.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from netsuite.exceptions import NetsuiteAPIRequestError
@@ -15,6 +16,13 @@ from netsuite.rest_api import NetSuiteRestApi
 from billpay.sandboxes.core import BackgroundServer
 from billpay.sandboxes.netsuite import NetSuiteState, create_app
 from netsuite import Config, TokenAuth
+
+
+def run(coro):  # noqa: ANN001, ANN201
+    """``asyncio.run`` on a thread of its own: the client is async, and another suite's fixture (Playwright's
+    synchronous API, session-wide) may keep an event loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +86,7 @@ def test_the_netsuite_client_lists_creates_reads_updates_pays_and_deletes_bills(
             await api.get(f"/record/v1/vendorBill/{other}")
         assert gone.value.status_code == 404
 
-    asyncio.run(cycle())
+    run(cycle())
 
 
 def test_the_clients_default_fan_out_of_ten_meets_the_concurrency_limit(served, monkeypatch):
@@ -99,7 +107,7 @@ def test_the_clients_default_fan_out_of_ten_meets_the_concurrency_limit(served, 
                                     return_exceptions=True)
 
     try:
-        results = asyncio.run(burst())
+        results = run(burst())
     finally:
         state.clear_faults()
     refused = [r for r in results if isinstance(r, NetsuiteAPIRequestError)]
