@@ -7,7 +7,7 @@ refuses plain http unless ``AUTHLIB_INSECURE_TRANSPORT`` is set.
 from __future__ import annotations
 
 import asyncio
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from netsuite.exceptions import NetsuiteAPIRequestError
@@ -18,23 +18,11 @@ from billpay.sandboxes.netsuite import NetSuiteState, create_app
 from netsuite import Config, TokenAuth
 
 
-def run_apart(coro):  # noqa: ANN001, ANN201
-    """Run the client's coroutine on a thread of its own: another test's event loop (Playwright's sync API) may
-    still be running on this one, and asyncio.run refuses to nest."""
-    out: dict = {}
-
-    def main() -> None:
-        try:
-            out["value"] = asyncio.run(coro)
-        except BaseException as e:  # noqa: BLE001 - handed back to the test below
-            out["error"] = e
-
-    worker = threading.Thread(target=main)
-    worker.start()
-    worker.join()
-    if "error" in out:
-        raise out["error"]
-    return out.get("value")
+def run(coro):  # noqa: ANN001, ANN201
+    """``asyncio.run`` on a thread of its own: the client is async, and another suite's fixture (Playwright's
+    synchronous API, session-wide) may keep an event loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +86,7 @@ def test_the_netsuite_client_lists_creates_reads_updates_pays_and_deletes_bills(
             await api.get(f"/record/v1/vendorBill/{other}")
         assert gone.value.status_code == 404
 
-    run_apart(cycle())
+    run(cycle())
 
 
 def test_the_clients_default_fan_out_of_ten_meets_the_concurrency_limit(served, monkeypatch):
@@ -119,7 +107,7 @@ def test_the_clients_default_fan_out_of_ten_meets_the_concurrency_limit(served, 
                                     return_exceptions=True)
 
     try:
-        results = run_apart(burst())
+        results = run(burst())
     finally:
         state.clear_faults()
     refused = [r for r in results if isinstance(r, NetsuiteAPIRequestError)]
