@@ -29,6 +29,8 @@ class QuickBooksPlatform(AccessTokenSignIn):
 
     name = "quickbooks"
     rotates_refresh_tokens = True
+    reverses_payments = True
+    merges_platform_edits = True
     #: The suite's field names -> QuickBooks'.
     FIELDS = {"due_date": "DueDate", "memo": "PrivateNote", "invoice_number": "DocNumber", "invoice_date": "TxnDate"}
     #: Reference kinds the seeded company has none of (QuickBooks keeps locations as departments).

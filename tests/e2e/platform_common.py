@@ -21,6 +21,10 @@ class Platform:
     idempotent_creates = True
     #: The platform's API shows what was paid of a partly paid bill.
     partial_payments_visible = True
+    #: The connector reverses a synced bill payment (a bank return after settlement).
+    reverses_payments = False
+    #: The connector refuses a stale update and the engine merges the platform's edits (with ``split_line``).
+    merges_platform_edits = False
 
 
 class AccessTokenSignIn(Platform):

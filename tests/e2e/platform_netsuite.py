@@ -18,6 +18,8 @@ FIELDS = {"due_date": "dueDate", "memo": "memo", "invoice_number": "tranId", "in
 class NetSuitePlatform(AccessTokenSignIn):
     name = "netsuite"
     rotates_refresh_tokens = False  # OAuth 2.0 client credentials: a new access token, no refresh token
+    reverses_payments = True
+    merges_platform_edits = True
     #: API calls to replay one create as it was sent: the vendor's subsidiary, then the upsert by external id.
     calls_per_replay = 2
 
