@@ -16,7 +16,7 @@ from ..domain.money import Money, exponent
 from ..domain.payments import NOT_SENT, PaymentStatus
 from ..domain.terms import parse_terms
 from ..ids import new_id
-from . import coding
+from . import coding, duplicates
 from .context import Ctx, statuses_filter
 
 BILL_INPUT_FIELDS = {"vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
@@ -152,23 +152,8 @@ def _single_line(ctx: Ctx, bill: t.Bill, description: str | None = None) -> list
 
 
 def flag_duplicates(ctx: Ctx, bill: t.Bill, *, sha256: str | None = None) -> list[dict]:
-    """Likely duplicates are flagged on the bill, never dropped."""
-    found: dict[str, dict] = {}
-    if bill.vendor_id and bill.invoice_number_norm:
-        for other in ctx.session.scalars(select(t.Bill).where(
-                t.Bill.org_id == ctx.org_id, t.Bill.vendor_id == bill.vendor_id,
-                t.Bill.invoice_number_norm == bill.invoice_number_norm, t.Bill.id != bill.id,
-                t.Bill.status != BillStatus.VOID)):
-            found[other.id] = {"bill_id": other.id, "reason": "same_vendor_and_invoice_number"}
-    if sha256:
-        docs = ctx.session.scalars(select(t.Document.id).where(t.Document.org_id == ctx.org_id,
-                                                                t.Document.sha256 == sha256)).all()
-        if docs:
-            for other in ctx.session.scalars(select(t.Bill).where(
-                    t.Bill.org_id == ctx.org_id, t.Bill.document_id.in_(docs), t.Bill.id != bill.id)):
-                found.setdefault(other.id, {"bill_id": other.id, "reason": "same_file"})
-    bill.duplicate_of = list(found.values())
-    return bill.duplicate_of
+    """Likely duplicates are flagged on the bill, never dropped (``services.duplicates``)."""
+    return duplicates.flag(ctx, bill, sha256=sha256)
 
 
 def create_bill(ctx: Ctx, data: dict, *, source: str = BillSource.API, document: t.Document | None = None,
@@ -258,8 +243,10 @@ def update_bill(ctx: Ctx, bill_id: str, data: dict) -> t.Bill:
             raise ValidationError("This bill is split; send the new lines with the new amount "
                                   "(PUT /bills/{id}/lines) so they still sum to it.",
                                   code="lines_sum_mismatch", field="amount")
-    if fields & {"vendor_id", "invoice_number"}:
+    if fields & {"vendor_id", "invoice_number", "amount", "currency", "invoice_date"}:
         flag_duplicates(ctx, bill)
+    if "lines" in fields:  # the person answered the split question by setting the lines themselves
+        bill.warnings = [w for w in bill.warnings or [] if w.get("code") != "split_difference"]
     if bill.status == BillStatus.CONFIRMED and fields - {"attributes", "memo"}:
         bill.status = rules.transition("reopen_review", bill.status)  # key data changed: confirm again
         bill.confirmed_by = bill.confirmed_at = None
@@ -277,30 +264,46 @@ def set_lines(ctx: Ctx, bill_id: str, lines_in: list[dict]) -> t.Bill:
 
 
 def split_by_line_items(ctx: Ctx, bill_id: str) -> t.Bill:
-    """Extracted invoice line items become split lines (tax/shipping spread so the sum is exact)."""
+    """Extracted invoice lines become split lines with their printed amounts (never scaled).
+
+    A gap to the bill total becomes its own line: the tax/shipping the invoice names, or a
+    "difference" line the bill asks a person to code (warning ``split_difference``).
+    """
     ctx.require("bills.write")
     bill = ctx.get(t.Bill, bill_id)
+    sign = Decimal(-1) if bill.kind == "credit" else Decimal(1)  # a credit note prints its lines negative
     items = []
     for li in (bill.extraction or {}).get("lines") or []:
         amount, desc = _value(li.get("amount")), _value(li.get("description"))
         try:
-            amount = Decimal(str(amount)) if amount not in (None, "") else None
+            amount = Decimal(str(amount)) * sign if amount not in (None, "") else None
         except ArithmeticError:
             amount = None
         if amount is not None:
-            items.append((amount, desc))
+            items.append((amount, (desc or None) and str(desc)[:500]))
     if not items:
         raise Conflict("This bill has no extracted line items to split by.", code="no_line_items")
     if bill.amount is None:
         raise ValidationError("Set the bill amount first.", code="amount_required", field="amount")
-    amounts = splits.from_line_items(Money(bill.amount, bill.currency), [a for a, _ in items])
-    if len(amounts) == 1:
-        lines = [{"amount": str(amounts[0].amount), "description": None}]
-    else:
-        lines = [{"amount": str(a.amount), "description": (d or None) and str(d)[:500]}
-                 for a, (_, d) in zip(amounts, items)]
+    fields = (bill.extraction or {}).get("fields") or {}
+    charges = {}
+    for name in ("tax", "shipping"):
+        try:
+            value = _value(fields.get(name))
+            charges[name] = abs(Decimal(str(value))) if value not in (None, "") else None
+        except ArithmeticError:
+            charges[name] = None
+    made = splits.from_line_items(Money(bill.amount, bill.currency), items, charges)
+    lines = [{"amount": str(ln.amount.amount), "description": ln.description} for ln in made]
     bill = update_bill(ctx, bill_id, {"lines": lines})
     coding.apply_rules(ctx, bill, _lines(ctx, bill))
+    gap = next((ln for ln in made if ln.kind == "difference"), None)
+    if gap is not None:
+        bill.warnings = [*(bill.warnings or []), {
+            "code": "split_difference", "field": "lines",
+            "message": f"The invoice lines add up to {bill.amount - gap.amount.amount} but the bill is "
+                       f"{bill.amount} {bill.currency}. The difference of {gap.amount.amount} is its own line: code "
+                       "it (tax, shipping, a line that was not read) or correct the lines."}]
     return bill
 
 
@@ -366,6 +369,7 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
     ctx.require("payments.write")
     bill = ctx.get(t.Bill, bill_id, lock=True)
     rules.transition("send_to_payments", bill.status)
+    duplicates.guard(bill, "sent to payments")
     vendor = _vendor(ctx, bill.vendor_id)
     conn = connection_of(ctx)
     if conn is not None and not vendor.accounting_vendor_id:
@@ -441,6 +445,7 @@ def void_bill(ctx: Ctx, bill_id: str, *, reason: str | None = None) -> t.Bill:
                                 "Money for this bill has already been sent; it cannot be voided.")
     bill.status = rules.transition("void", bill.status)
     bill.withdrawn_reason = reason
+    duplicates.forget(ctx, bill)
     bill.version += 1
     for p in payments:
         if p.status in NOT_SENT:

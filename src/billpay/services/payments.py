@@ -16,7 +16,7 @@ from ..domain.payments import PaymentStatus
 from ..ids import new_id
 from ..payments import approvals, calendar
 from ..payments.errors import PaymentRuleError
-from . import sync_records
+from . import duplicates, sync_records
 from .context import Ctx, statuses_filter
 from .orgs import get_settings
 from .vendors import bank_details, pending_bank_details
@@ -113,6 +113,7 @@ def schedule(ctx: Ctx, payment_id: str, *, pay_date: str, method: str) -> t.Paym
     bill = ctx.get(t.Bill, p.bill_id)
     if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
         raise InvalidTransition("payment", "scheduled", p.status, f"The bill is {bill.status}.")
+    duplicates.guard(bill, "scheduled")
     if p.amount > _open_balance(bill):
         raise ValidationError(f"{p.amount} is more than the bill's open balance of {_open_balance(bill)}.",
                               code="amount_exceeds_open_balance", field="amount")
@@ -197,6 +198,8 @@ def decide(ctx: Ctx, payment_id: str, decision: str, reason: str | None = None) 
         raise Conflict(f"Approval was due by {deadline.isoformat()}; the payment is overdue and will not be "
                        "sent. Reschedule it with a later pay date.", code="approval_overdue")
     bill = ctx.get(t.Bill, p.bill_id)
+    if decision == "approve":
+        duplicates.guard(bill, "approved")
     check = approvals.check_can_approve if decision == "approve" else approvals.check_can_reject
     try:
         state = check(p.approval_snapshot, p.amount,
@@ -266,8 +269,9 @@ def release_due(ctx: Ctx) -> list[str]:
             ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
             continue
         try:
+            duplicates.guard(bill, "sent to the bank")
             check_method(ctx, ctx.get(t.Vendor, p.vendor_id), p.method)
-        except ValidationError as e:
+        except (ValidationError, Conflict) as e:
             p.status = rules.transition("unschedule", p.status)
             p.status_reason = f"Not sent: {e.detail}"
             ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})

@@ -13,6 +13,7 @@ from ..db import tables as t
 from ..domain.errors import Conflict, PermissionDenied, ValidationError
 from ..domain.money import exponent
 from ..domain.terms import parse_terms
+from ..domain.users import allowed
 from ..domain.vendors import BANK_DETAIL_FIELDS, PaymentDetails, mask
 from ..ids import new_id
 from .context import Ctx
@@ -80,13 +81,26 @@ def create_vendor(ctx: Ctx, data: dict) -> t.Vendor:
                  default_terms=data.get("default_terms"),
                  default_currency=data.get("default_currency") or "USD",
                  accounting_vendor_id=data.get("accounting_vendor_id"), active=data.get("active", True))
-    # First bank details of a new vendor are taken as entered (there is nothing to divert from);
-    # every later change needs a second person.
+    # Bank details always need a second person, a new vendor's first ones too (a fake vendor with the
+    # fraudster's account is as dangerous as a changed account): they wait as pending until verified.
     dd = _details_dict(details)
-    v.bank_details_enc = ctx.vault.encrypt(dd) if dd else None
+    v.bank_details_enc = None
     ctx.session.add(v)
+    if dd:
+        _hold_for_verification(ctx, v, details, "were entered for new vendor")
     ctx.audit("vendor.created", "vendor", v.id, after=vendor_view(ctx, v, audit=True))
     return v
+
+
+def _hold_for_verification(ctx: Ctx, v: t.Vendor, details: PaymentDetails, what: str) -> None:
+    v.pending_bank_details_enc = ctx.vault.encrypt(_details_dict(details))
+    v.bank_details_changed_by = ctx.actor.user_id
+    v.bank_details_changed_at = ctx.now()
+    from . import notifications
+
+    notifications.notify_admins(ctx, "vendor_bank_details_changed",
+                                f"Bank details {what} {v.name} and await a second person's verification "
+                                "before any payment uses them.", v.id)
 
 
 def update_vendor(ctx: Ctx, vendor_id: str, data: dict) -> t.Vendor:
@@ -106,17 +120,10 @@ def update_vendor(ctx: Ctx, vendor_id: str, data: dict) -> t.Vendor:
         details = PaymentDetails.validated(**{k: proposed.get(k) for k in BANK_DETAIL_FIELDS})
         new = _details_dict(details)
         if new != current:
-            v.pending_bank_details_enc = ctx.vault.encrypt(new)
-            v.bank_details_changed_by = ctx.actor.user_id
-            v.bank_details_changed_at = ctx.now()
             ctx.audit("vendor.bank_details_changed", "vendor", v.id,
                       before={"bank_details": _masked(PaymentDetails(**current))},
                       after={"pending_bank_details": _masked(details)})
-            from . import notifications
-
-            notifications.notify_admins(ctx, "vendor_bank_details_changed",
-                                        f"Bank details of vendor {v.name} were changed and await a second "
-                                        "person's verification before any payment uses them.", v.id)
+            _hold_for_verification(ctx, v, details, "of vendor")
     ctx.audit("vendor.updated", "vendor", v.id, before=before, after=vendor_view(ctx, v, audit=True))
     return v
 
@@ -160,10 +167,22 @@ def vendor_view(ctx: Ctx, v: t.Vendor, *, audit: bool = False) -> dict:
         "pending_payment_details": _masked(pending),
         "payment_methods": [m for m in ("ach", "wire", "check")
                             if details.supports(m, has_address=bool(v.address))],
+        "bank_details_entered_by": v.bank_details_changed_by if pending else None,
     }
     if not audit:
         out["created_at"] = v.created_at.isoformat() if v.created_at else None
+        out["bank_details_verifiers"] = verifiers(ctx, v)
     return out
+
+
+def verifiers(ctx: Ctx, v: t.Vendor) -> list[dict]:
+    """The people who may verify this vendor's bank details now: their role allows it and they did not
+    enter the details waiting for verification."""
+    people = ctx.session.scalars(select(t.User).where(t.User.org_id == ctx.org_id, t.User.active.is_(True))
+                                 .order_by(t.User.name, t.User.id)).all()
+    entered_by = v.bank_details_changed_by if v.pending_bank_details_enc else None
+    return [{"id": u.id, "name": u.name or u.email} for u in people
+            if allowed(u.roles or [], "vendors.verify_bank") and u.id != entered_by]
 
 
 def suggest_platform_vendors(name: str, platform_vendors: list[dict], limit: int = 3) -> list[dict]:

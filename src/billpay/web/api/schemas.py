@@ -80,6 +80,13 @@ class VoidIn(Body):
     reason: StrictStr | None = None
 
 
+class NotDuplicateIn(Body):
+    """Why a flagged bill is not a duplicate; kept on the bill and in the audit trail."""
+
+    reason: StrictStr = Field(min_length=1, max_length=500,
+                              examples=["The vendor starts its invoice numbers again every year."])
+
+
 class Address(Body):
     line1: StrictStr | None = None
     line2: StrictStr | None = None

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from ...db import tables as t
 from ...domain.money import exponent
-from ...services import sync_records
+from ...services import duplicates, sync_records
 from ...services.context import Ctx
 
 
@@ -33,7 +33,9 @@ def bill_view(bill: t.Bill, lines: list[t.BillLine] | None, sync: t.SyncRecord |
         "due_date": _iso(bill.due_date), "payment_terms": bill.payment_terms, "currency": bill.currency,
         "amount": money(bill.amount, bill.currency), "paid_amount": money(bill.paid_amount or 0, bill.currency),
         "memo": bill.memo, "attributes": bill.attributes or {}, "attribute_sources": bill.attribute_sources or {},
-        "duplicate_of": bill.duplicate_of or [], "warnings": bill.warnings or [],
+        "kind": bill.kind or "bill",
+        "duplicate_of": bill.duplicate_of or [], "duplicate_status": duplicates.status(bill),
+        "duplicate_resolution": bill.duplicate_resolution, "warnings": bill.warnings or [],
         "document_id": bill.document_id, "extraction_status": bill.extraction_status,
         "read_only": bill.source == "accounting", "synced_once": bill.synced_once,
         "withdrawn_reason": bill.withdrawn_reason,

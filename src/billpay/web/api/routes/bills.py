@@ -7,9 +7,9 @@ from fastapi.responses import Response
 from ....db import tables as t
 from ....domain.errors import NotFound, ValidationError
 from ....services import bills as svc
-from ....services import capture, sync_records
+from ....services import capture, duplicates, sync_records
 from ..deps import ActorDep, ContainerDep
-from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, SendIn, VoidIn
+from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, NotDuplicateIn, SendIn, VoidIn
 from ..views import bill_view, bills_page, payment_view
 
 router = APIRouter(prefix="/bills", tags=["bills"])
@@ -112,6 +112,15 @@ def resync(bill_id: str, c: ContainerDep, actor: ActorDep):
 def void(bill_id: str, c: ContainerDep, actor: ActorDep, body: VoidIn | None = None):
     with c.tx(actor) as ctx:
         return full_view(ctx, svc.void_bill(ctx, bill_id, reason=body.reason if body else None))
+
+
+@router.post("/{bill_id}/not-a-duplicate",
+             summary="Clear a likely-duplicate flag with a reason (audited); until then the bill cannot be paid",
+             responses={409: {"description": "duplicate_not_flagged: the bill has no flag waiting for a decision"},
+                        422: {"description": "reason_required: the reason is blank"}})
+def not_a_duplicate(bill_id: str, body: NotDuplicateIn, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        return full_view(ctx, duplicates.clear(ctx, bill_id, body.reason))
 
 
 @router.get("/{bill_id}/sync-history")
