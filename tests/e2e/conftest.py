@@ -12,7 +12,7 @@ from billpay.sync.connections import connection_row, connector_for
 from billpay.sync.worker import run_until_idle
 from billpay.web.app import create_app
 
-from ..api.conftest import Org
+from ..api.conftest import Org, verified_by_colleague
 
 
 class QuickBooksPlatform:
@@ -101,7 +101,7 @@ def mapped_vendor(stack: Stack, index: int = 0) -> dict:
     r = stack.org.post("/vendors", {"name": ext["name"], "routing_number": "021000021", "account_number": "123456789",
                                     "accounting_vendor_id": ext["id"]})
     assert r.status_code == 201, r.text
-    return r.json()
+    return verified_by_colleague(stack.org, r.json())
 
 
 def expense_account(stack: Stack) -> str:

@@ -16,7 +16,7 @@ from ..domain.money import Money, exponent
 from ..domain.payments import NOT_SENT, PaymentStatus
 from ..domain.terms import parse_terms
 from ..ids import new_id
-from . import coding, duplicates
+from . import coding, duplicates, platform_checks
 from .context import Ctx, statuses_filter
 
 BILL_INPUT_FIELDS = {"vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
@@ -372,19 +372,9 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
     duplicates.guard(bill, "sent to payments")
     vendor = _vendor(ctx, bill.vendor_id)
     conn = connection_of(ctx)
-    if conn is not None and not vendor.accounting_vendor_id:
-        raise ValidationError(f"Vendor {vendor.name} is not mapped to a vendor of the accounting platform. "
-                              "Map it on the vendor's page first.", code="vendor_not_mapped",
-                              extra={"vendor_id": vendor.id})
     lines = _lines(ctx, bill)
     if conn is not None:
-        missing = [ln.position + 1 for ln in lines
-                   if not ((ln.attributes or {}).get("gl_account") or (bill.attributes or {}).get("gl_account"))]
-        if missing:
-            raise ValidationError(
-                f"The accounting platform needs a GL account on every line; line(s) "
-                f"{', '.join(map(str, missing))} have none.", code="attributes_incomplete",
-                extra={"lines": missing, "attribute": "gl_account"})
+        platform_checks.check_send(ctx, conn, bill, vendor, lines)
     if method:
         from . import payments as payment_services
 

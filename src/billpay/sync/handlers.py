@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..services import capture
-from . import engine, pull
-from .worker import batch_handler, handler, system_actor
+from . import company_facts, engine, pull
+from .worker import Retry, batch_handler, handler, system_actor
 
 
 @handler("extract")
@@ -45,6 +45,7 @@ def pull_bills(container, job) -> None:  # noqa: ANN001
 def refresh_reference(container, job) -> None:  # noqa: ANN001
     try:
         engine.refresh_reference(container, job.org_id)
+        company_facts.refresh(container, job.org_id)  # what the company accepts, for the checks before payment
     except LookupError:
         return
 

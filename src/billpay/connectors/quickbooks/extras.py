@@ -1,0 +1,34 @@
+"""The optional abilities of the QuickBooks connector (``ports.ConnectorExtras``).
+
+``company_info``
+    Home currency, multicurrency and the books' close date (``GET /preferences``),
+    the company name (``GET /companyinfo/{realmId}``) and the active Bank accounts
+    bill payments may be drawn from. Read by billpay before money moves, so what
+    QuickBooks would refuse is said at Send to Payments.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from ...sync.ports import CompanyInfo
+from .transform import company_currency_from_preferences
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .connector import QuickBooksConnector
+
+
+def company_info(connector: "QuickBooksConnector") -> CompanyInfo:
+    prefs = connector.client.get("preferences")
+    company = company_currency_from_preferences(prefs) or connector.company_currency()
+    accounting = ((prefs or {}).get("Preferences") or {}).get("AccountingInfoPrefs") or {}
+    closed = accounting.get("BookCloseDate")
+    info = connector.client.get(f"companyinfo/{connector.realm_id}")
+    name = ((info or {}).get("CompanyInfo") or {}).get("CompanyName")
+    banks = [a for a in connector.fetch_reference_data("accounts")
+             if a.active and a.extra.get("account_type") == "Bank"]
+    return CompanyInfo(home_currency=company.home,
+                       # with multicurrency on, QuickBooks takes any currency it lists; billpay leaves that to the push
+                       currencies=() if company.multicurrency else (company.home,),
+                       closed_through=dt.date.fromisoformat(str(closed)[:10]) if closed else None,
+                       bank_accounts=tuple(banks), name=name)
