@@ -75,6 +75,7 @@ from billpay.sync.ports import (
     ReferenceKind,
     RemoteBill,
     RemoteRef,
+    VendorCreditPayload,
     WriteResult,
 )
 
@@ -157,6 +158,9 @@ class QuickBooksConnector:
     # -- optional abilities (ports.ConnectorExtras), in extras.py ---------------------------
     def company_info(self) -> CompanyInfo:
         return extras.company_info(self)
+
+    def push_vendor_credits(self, items: Sequence[tuple[str, VendorCreditPayload]]) -> list[WriteResult]:
+        return extras.push_vendor_credits(self, items)
 
     def _remote(self, obj: dict) -> RemoteBill:
         if self._company is None and ref_value(obj.get("CurrencyRef")):

@@ -5,14 +5,19 @@
     the company name (``GET /companyinfo/{realmId}``) and the active Bank accounts
     bill payments may be drawn from. Read by billpay before money moves, so what
     QuickBooks would refuse is said at Send to Payments.
+
+``push_vendor_credits``
+    Credit notes become VendorCredit records through ``/batch`` with a ``requestid``
+    per batch, like bills (a re-send after a timeout is replayed, not executed twice).
+    They are applied in the vendor's next BillPayment (``payment_to_wire``).
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
-from ...sync.ports import CompanyInfo
-from .transform import company_currency_from_preferences
+from ...sync.ports import CompanyInfo, ConnectorError, VendorCreditPayload, WriteResult
+from .transform import company_currency_from_preferences, vendor_credit_to_wire
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .connector import QuickBooksConnector
@@ -32,3 +37,17 @@ def company_info(connector: "QuickBooksConnector") -> CompanyInfo:
                        currencies=() if company.multicurrency else (company.home,),
                        closed_through=dt.date.fromisoformat(str(closed)[:10]) if closed else None,
                        bank_accounts=tuple(banks), name=name)
+
+
+def push_vendor_credits(connector: "QuickBooksConnector",
+                        items: Sequence[tuple[str, VendorCreditPayload]]) -> list[WriteResult]:
+    try:
+        company = connector.company_currency()
+    except ConnectorError as error:
+        return [WriteResult(key=key, error=error) for key, _ in items]
+
+    def build(payload: object) -> dict:
+        assert isinstance(payload, VendorCreditPayload)
+        return vendor_credit_to_wire(payload, company)
+
+    return connector.write_in_batches("VendorCredit", items, build)
