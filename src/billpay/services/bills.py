@@ -16,10 +16,10 @@ from ..domain.money import Money, exponent
 from ..domain.payments import NOT_SENT, PaymentStatus
 from ..domain.terms import parse_terms
 from ..ids import new_id
-from . import coding, duplicates, platform_checks
+from . import coding, duplicates, platform_checks, vendor_credits
 from .context import Ctx, statuses_filter
 
-BILL_INPUT_FIELDS = {"vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
+BILL_INPUT_FIELDS = {"kind", "vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
                      "amount", "memo", "attributes", "lines"}
 LINE_FIELDS = {"amount", "percentage", "description", "attributes"}
 
@@ -162,7 +162,10 @@ def create_bill(ctx: Ctx, data: dict, *, source: str = BillSource.API, document:
     unknown = set(data) - BILL_INPUT_FIELDS
     if unknown:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
+    data = dict(data)
+    _check_kind(data.get("kind"))
     bill = t.Bill(id=new_id("bill"), org_id=ctx.org_id, status=BillStatus.IN_REVIEW, source=source,
+                  kind=data.pop("kind", None) or "bill",
                   currency=data.get("currency") or "USD", attributes={}, attribute_sources={},
                   warnings=[], duplicate_of=[], field_confirmations=[], created_by=ctx.actor.user_id,
                   document_id=document.id if document else None, extraction=extraction,
@@ -184,9 +187,14 @@ def create_bill(ctx: Ctx, data: dict, *, source: str = BillSource.API, document:
     return bill
 
 
+def _check_kind(kind: str | None) -> None:
+    if kind not in (None, "bill", "credit"):
+        raise ValidationError("kind is 'bill' or 'credit' (a credit note).", code="kind_invalid", field="kind")
+
+
 def snapshot(bill: t.Bill) -> dict:
     return {
-        "status": bill.status, "vendor_id": bill.vendor_id, "invoice_number": bill.invoice_number,
+        "kind": bill.kind or "bill", "status": bill.status, "vendor_id": bill.vendor_id, "invoice_number": bill.invoice_number,
         "invoice_date": bill.invoice_date.isoformat() if bill.invoice_date else None,
         "due_date": bill.due_date.isoformat() if bill.due_date else None,
         "payment_terms": bill.payment_terms, "currency": bill.currency,
@@ -227,7 +235,13 @@ def update_bill(ctx: Ctx, bill_id: str, data: dict) -> t.Bill:
     if not fields:
         return bill
     before = snapshot(bill)
-    _apply_fields(ctx, bill, {k: data[k] for k in fields if k != "lines"})
+    if "kind" in fields:
+        _check_kind(data["kind"])
+        if bill.status != BillStatus.IN_REVIEW:
+            raise InvalidTransition("bill", "changed between bill and credit note", bill.status,
+                                    "Only a bill in review can become a credit note (or back).")
+        bill.kind = data["kind"] or "bill"
+    _apply_fields(ctx, bill, {k: data[k] for k in fields if k not in ("lines", "kind")})
     if "lines" in fields:
         _replace_lines(ctx, bill, _build_lines(ctx, bill, data["lines"]))
     elif "amount" in fields or "currency" in fields:
@@ -335,7 +349,7 @@ def confirm_bill(ctx: Ctx, bill_id: str, *, confirmed_fields: list[str] | None =
     if not rules.can("confirm", bill.status):
         rules.transition("confirm", bill.status)
     missing = [f for f in CONFIRM_REQUIRED if getattr(bill, f) in (None, "")]
-    if bill.due_date is None and not bill.payment_terms:
+    if bill.due_date is None and not bill.payment_terms and bill.kind != "credit":
         missing.append("due_date")
     if missing:
         raise ValidationError(f"Before confirming, fill in: {', '.join(m.replace('_id', '').replace('_', ' ') for m in missing)}.",
@@ -375,6 +389,8 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
     lines = _lines(ctx, bill)
     if conn is not None:
         platform_checks.check_send(ctx, conn, bill, vendor, lines)
+    if bill.kind == "credit":
+        return _record_credit(ctx, bill, conn), None
     if method:
         from . import payments as payment_services
 
@@ -394,9 +410,26 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
     return bill, payment
 
 
+def _record_credit(ctx: Ctx, credit: t.Bill, conn: t.Connection | None) -> t.Bill:
+    """A confirmed credit note becomes available credit (and the platform's vendor credit)."""
+    vendor_credits.check_recordable(ctx, credit)
+    credit.status = rules.transition("send_to_payments", credit.status)
+    credit.version += 1
+    if conn is not None:
+        _enqueue_push(ctx, credit)
+    ctx.audit("bill.credit_recorded", "bill", credit.id, after={"amount": str(credit.amount)})
+    return credit
+
+
 def _enqueue_push(ctx: Ctx, bill: t.Bill) -> None:
     from . import sync_records
 
+    if bill.kind == "credit":
+        if bill.synced_once:
+            return  # a vendor credit is written once; later coding changes stay here
+        sync_records.mark_pending(ctx, "bill", bill.id)
+        ctx.enqueue("push_vendor_credit", bill.id)
+        return
     sync_records.mark_pending(ctx, "bill", bill.id)
     ctx.enqueue("push_bill", bill.id)
 
@@ -433,6 +466,9 @@ def void_bill(ctx: Ctx, bill_id: str, *, reason: str | None = None) -> t.Bill:
     if any(p.status in (PaymentStatus.PROCESSING, PaymentStatus.SETTLED) for p in payments):
         raise InvalidTransition("bill", "voided", bill.status,
                                 "Money for this bill has already been sent; it cannot be voided.")
+    if bill.kind == "credit" and vendor_credits.in_use(ctx, bill):
+        raise InvalidTransition("bill", "voided", bill.status,
+                                "This credit is taken off a payment that is on its way; cancel that payment first.")
     bill.status = rules.transition("void", bill.status)
     bill.withdrawn_reason = reason
     duplicates.forget(ctx, bill)
@@ -441,7 +477,10 @@ def void_bill(ctx: Ctx, bill_id: str, *, reason: str | None = None) -> t.Bill:
         if p.status in NOT_SENT:
             p.status, p.status_reason = PaymentStatus.CANCELLED, "The bill was voided."
             ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
-    if bill.synced_once:
+    if bill.synced_once and bill.kind == "credit":
+        bill.withdrawn_reason = " ".join(filter(None, [reason and f"Voided: {reason}.",
+                                                       "Delete the vendor credit in the accounting platform too."]))
+    elif bill.synced_once:
         from . import sync_records
 
         sync_records.mark_pending(ctx, "bill", bill.id)

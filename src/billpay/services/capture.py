@@ -82,8 +82,13 @@ def _fields_to_bill(ctx: Ctx, bill: t.Bill, result: dict) -> None:
     data: dict = {}
     if f.get("currency") and bill.amount is None:
         data["currency"] = f["currency"]
-    if f.get("total") and bill.amount is None and _dec(f["total"]) and _dec(f["total"]) > 0:
-        data["amount"] = str(_dec(f["total"]))
+    total = _dec(f.get("total"))
+    if total and bill.amount is None and total > 0:
+        data["amount"] = str(total)
+    elif total and bill.amount is None and total < 0:
+        # A negative total is a credit note (e.g. a French "Avoir"): a vendor credit, never a bill without amount.
+        bill.kind = "credit"
+        data["amount"] = str(-total)
     if f.get("invoice_number") and not bill.invoice_number:
         data["invoice_number"] = str(f["invoice_number"])[:100]
     if f.get("invoice_date") and not bill.invoice_date:

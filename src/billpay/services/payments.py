@@ -16,7 +16,7 @@ from ..domain.payments import PaymentStatus
 from ..ids import new_id
 from ..payments import approvals, calendar
 from ..payments.errors import PaymentRuleError
-from . import duplicates, sync_records
+from . import duplicates, sync_records, vendor_credits
 from .context import Ctx, statuses_filter
 from .orgs import get_settings
 from .vendors import bank_details, pending_bank_details
@@ -134,6 +134,7 @@ def schedule(ctx: Ctx, payment_id: str, *, pay_date: str, method: str) -> t.Paym
         p.status = rules.transition("schedule", p.status)
         p.approval_snapshot = None
     p.status_reason = None
+    vendor_credits.apply_to(ctx, p)
     p.version += 1
     ctx.audit("payment.scheduled" if p.status == PaymentStatus.SCHEDULED else "payment.sent_for_approval",
               "payment", p.id, after={"pay_date": p.pay_date.isoformat(), "method": method, "status": p.status})
@@ -214,6 +215,7 @@ def decide(ctx: Ctx, payment_id: str, decision: str, reason: str | None = None) 
     if decision == "reject":
         p.status = rules.transition("reject", p.status)
         p.status_reason = f"Rejected: {reason}"
+        vendor_credits.release(p)
     elif state.done:
         p.status = rules.transition("approve_final", p.status)
     p.version += 1
@@ -227,6 +229,7 @@ def cancel(ctx: Ctx, payment_id: str, reason: str | None = None) -> t.Payment:
     p = ctx.get(t.Payment, payment_id, lock=True)
     p.status = rules.transition("cancel", p.status)
     p.status_reason = reason or "Cancelled."
+    vendor_credits.release(p)
     p.version += 1
     ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
     return p
@@ -274,6 +277,7 @@ def release_due(ctx: Ctx) -> list[str]:
         except (ValidationError, Conflict) as e:
             p.status = rules.transition("unschedule", p.status)
             p.status_reason = f"Not sent: {e.detail}"
+            vendor_credits.release(p)
             ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
             continue
         due.append(p)
@@ -293,6 +297,7 @@ def record_settlement(ctx: Ctx, p: t.Payment) -> None:
     p.status = rules.transition("settle", p.status)
     p.settled_at = ctx.now()
     p.version += 1
+    vendor_credits.settle(ctx, p)
     bill = ctx.get(t.Bill, p.bill_id)
     p.attributes = dict(bill.attributes or {})  # the bill payment inherits its bill's coding
     ctx.audit("payment.settled", "payment", p.id, after={"bank_reference": p.bank_reference})
@@ -325,6 +330,7 @@ def record_return(ctx: Ctx, p: t.Payment, return_code: str) -> None:
     rc = describe_return(return_code)
     p.status = rules.transition("fail", p.status)
     p.return_code = rc.code
+    vendor_credits.release(p)
     p.status_reason = f"Returned by the bank ({rc.code}: {rc.title}). {rc.description}"
     if rc.bank_details_wrong:
         p.status_reason += " The vendor's bank details look wrong: check them with the vendor before paying again."

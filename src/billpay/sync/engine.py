@@ -33,7 +33,7 @@ from ..db import tables as t
 from ..domain.bills import BillStatus
 from ..ids import new_id
 from ..services import payments as payment_services
-from ..services import sync_records
+from ..services import sync_records, vendor_credits
 from ..services.context import Ctx
 from .connections import connection_row, connector_for
 from .ports import BillLinePayload, BillPayload, BillPaymentPayload, ConnectorError, RemoteRef
@@ -325,7 +325,11 @@ def payment_payload(ctx: Ctx, p: t.Payment) -> BillPaymentPayload:
     if vendor is None or not vendor.accounting_vendor_id:
         raise ConnectorError("vendor_not_mapped", "The vendor is not mapped to the accounting platform.",
                              kind="config")
-    return BillPaymentPayload(payment_id=p.id, bill_external_id=bill_ext,
+    credit_ids = vendor_credits.external_ids(ctx, p)  # hook: vendor credits applied with this payment
+    if credit_ids is None:
+        raise ConnectorError("credit_not_synced", "A vendor credit taken off this payment is not in the accounting "
+                             "platform yet; it is synced first.", kind="transient")
+    return BillPaymentPayload(vendor_credit_ids=tuple(credit_ids), payment_id=p.id, bill_external_id=bill_ext,
                               vendor_external_id=vendor.accounting_vendor_id, amount=Decimal(p.amount),
                               currency=p.currency, pay_date=(p.settled_at.date() if p.settled_at else p.pay_date),
                               method=p.method or "ach", memo=f"billpay payment {p.id}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..services import capture
-from . import company_facts, engine, pull
+from . import company_facts, engine, pull, vendor_credits
 from .worker import Retry, batch_handler, handler, system_actor
 
 
@@ -26,6 +26,11 @@ def push_bill(container, org_id: str, record_ids: list[str]) -> list[str]:  # no
 @batch_handler("push_payment")
 def push_payment(container, org_id: str, record_ids: list[str]) -> list[str]:  # noqa: ANN001
     return engine.push_payments(container, org_id, record_ids)
+
+
+@batch_handler("push_vendor_credit")
+def push_vendor_credit(container, org_id: str, record_ids: list[str]) -> list[str]:  # noqa: ANN001
+    return vendor_credits.push_vendor_credits(container, org_id, record_ids)
 
 
 @handler("void_bill")

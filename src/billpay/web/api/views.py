@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from ...db import tables as t
 from ...domain.money import exponent
-from ...services import duplicates, sync_records
+from ...services import duplicates, sync_records, vendor_credits
 from ...services.context import Ctx
 
 
@@ -61,6 +61,8 @@ def payment_view(p: t.Payment, sync: t.SyncRecord | None, decisions: list[t.Paym
         "bank_reference": p.bank_reference, "expected_settlement_date": _iso(p.expected_settlement),
         "return_code": p.return_code, "released_at": _iso(p.released_at), "settled_at": _iso(p.settled_at),
         "approval": p.approval_snapshot, "created_at": _iso(p.created_at), "updated_at": _iso(p.updated_at),
+        "credits_applied": [{**c, "amount": money(Decimal(c["amount"]), p.currency)} for c in p.credits_applied or []],
+        "cash_amount": money(vendor_credits.cash(p), p.currency),
         "sync": sync_records.view(sync),
     }
     if decisions is not None:

@@ -99,7 +99,7 @@ def confirm(bill_id: str, c: ContainerDep, actor: ActorDep, body: ConfirmIn | No
 def send_to_payments(bill_id: str, c: ContainerDep, actor: ActorDep, body: SendIn | None = None):
     with c.tx(actor) as ctx:
         bill, payment = svc.send_to_payments(ctx, bill_id, method=body.method if body else None)
-        return {**full_view(ctx, bill), "payment": payment_view(payment, None)}
+        return {**full_view(ctx, bill), "payment": payment_view(payment, None) if payment is not None else None}
 
 
 @router.post("/{bill_id}/resync")
