@@ -21,7 +21,10 @@ def _open_bill(live, amount: str = "1250.00", number: str = "INV-4410") -> tuple
         v = vendors.create_vendor(ctx, {"name": "Granite State Insurance", "routing_number": "021000021",
                                         "account_number": "123456789", "default_terms": "Net 30"})
         ctx.session.flush()
-        b = bills.create_bill(ctx, {"vendor_id": v.id, "invoice_number": number, "amount": amount,
+        vendor_id = v.id
+    live.verify_bank(vendor_id)
+    with live.tx() as ctx:
+        b = bills.create_bill(ctx, {"vendor_id": vendor_id, "invoice_number": number, "amount": amount,
                                     "invoice_date": dt.date.today().isoformat()}, source="api")
         bills.confirm_bill(ctx, b.id)
         _, p = bills.send_to_payments(ctx, b.id, method="ach")

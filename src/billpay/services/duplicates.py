@@ -80,7 +80,7 @@ def guard(bill: t.Bill, action: str) -> None:
         reasons = sorted({REASON_WORDS.get(d["reason"], d["reason"]) for d in bill.duplicate_of
                           if d["bill_id"] in others})
         raise Conflict(f"This bill may be a duplicate ({'; '.join(reasons)} as another bill), so it cannot be "
-                       f"{action}. Open the bill and either mark it “not a duplicate” with a reason, or void it.",
+                       f"{action}. Mark it “not a duplicate” with a reason on the bill’s page, or void it.",
                        code="duplicate_unresolved", extra={"bill_id": bill.id, "duplicate_of": others})
 
 

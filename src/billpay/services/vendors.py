@@ -167,17 +167,18 @@ def vendor_view(ctx: Ctx, v: t.Vendor, *, audit: bool = False) -> dict:
         "pending_payment_details": _masked(pending),
         "payment_methods": [m for m in ("ach", "wire", "check")
                             if details.supports(m, has_address=bool(v.address))],
+        "pending_payment_methods": [m for m in ("ach", "wire") if pending and pending.supports(m, has_address=False)],
         "bank_details_entered_by": v.bank_details_changed_by if pending else None,
     }
     if not audit:
         out["created_at"] = v.created_at.isoformat() if v.created_at else None
-        out["bank_details_verifiers"] = verifiers(ctx, v)
+        out["bank_details_verifiers"] = verifiers(ctx, v) if pending else []
     return out
 
 
 def verifiers(ctx: Ctx, v: t.Vendor) -> list[dict]:
-    """The people who may verify this vendor's bank details now: their role allows it and they did not
-    enter the details waiting for verification."""
+    """The people who may verify this vendor's pending bank details: their role allows it and they did
+    not enter them."""
     people = ctx.session.scalars(select(t.User).where(t.User.org_id == ctx.org_id, t.User.active.is_(True))
                                  .order_by(t.User.name, t.User.id)).all()
     entered_by = v.bank_details_changed_by if v.pending_bank_details_enc else None

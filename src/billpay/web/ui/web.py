@@ -181,8 +181,25 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def flash(request: Request, text: str, kind: str = "ok") -> None:
-    request.session.setdefault("flash", []).append([kind, sentence(text)])
+def flash(request: Request, text: str, kind: str = "ok", links: list[tuple[str, str]] | None = None) -> None:
+    """A message for the next page; ``links`` are (same-site path, words) shown with it, e.g. where to fix it."""
+    entry = [kind, sentence(text)]
+    if links:
+        entry.append([[local_url(href), label] for href, label in links])
+    request.session.setdefault("flash", []).append(entry)
+
+
+FIX_LINKS = {"vendor_not_mapped": "Open the vendor to map it", "attributes_incomplete": "Code the lines",
+             "bank_details_unverified": "Open the vendor", "vendor_payment_details_missing": "Open the vendor"}
+
+
+def fix_links(error: BillPayError) -> list[tuple[str, str]]:
+    """Where a person fixes what a refusal names (a problem's own link, else the vendor it names)."""
+    out = [(p["link"], FIX_LINKS.get(p["code"], "Fix it")) for p in (error.extra or {}).get("problems") or []
+           if p.get("link")]
+    if not out and (error.extra or {}).get("vendor_id") and error.code in FIX_LINKS:
+        out.append((f"/vendors/{error.extra['vendor_id']}", FIX_LINKS[error.code]))
+    return out
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -218,7 +235,7 @@ def act(request: Request, user: SessionUser, fn: Callable, *, ok: str | Callable
         with c.tx(user.actor) as ctx:
             result = fn(ctx)
     except BillPayError as e:
-        flash(request, e.detail, "error")
+        flash(request, e.detail, "error", fix_links(e))
         return redirect(back)
     if message:
         flash(request, message(result) if callable(message) else message)

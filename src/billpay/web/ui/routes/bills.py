@@ -9,7 +9,7 @@ from ....db import tables as t
 from ....domain.attributes import ATTRIBUTE_KINDS, clean
 from ....domain.errors import BillPayError
 from ....services import bills as svc
-from ....services import capture, sync_records
+from ....services import capture, duplicates, sync_records
 from ....services import payments as pay_svc
 from ....services import vendors as vendor_svc
 from ...api.views import bill_view, payment_view
@@ -94,6 +94,8 @@ def _detail(ctx, storage, bill_id: str) -> dict:  # noqa: ANN001
         "history": sync_records.history(ctx, "bill", bill.id, limit=20),
         "audit": lookups.audit_trail(ctx, "bill", bill.id), "users": lookups.user_names(ctx),
         "platform": lookups.platform_name(ctx),
+        "dup_bills": lookups.bills_by_id(ctx, [d["bill_id"] for d in bill.duplicate_of or []]),
+        "dup_words": duplicates.REASON_WORDS,
         "editable": bill.source != "accounting" and bill.status in ("in_review", "confirmed", "open", "partially_paid"),
     }
 
@@ -211,8 +213,17 @@ def create_vendor(bill_id: str, request: Request, user=User, form=Form):  # noqa
 def send(bill_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
     method = blank_to_none(form.get("method"))
     return act(request, user, lambda ctx: svc.send_to_payments(ctx, bill_id, method=method),
-               ok=lambda r: f"/payments/{r[1].id}", back=f"/bills/{bill_id}",
-               message="Sent to Payments. A payment draft is ready to schedule.")
+               ok=lambda r: f"/payments/{r[1].id}" if r[1] is not None else f"/bills/{bill_id}",
+               back=f"/bills/{bill_id}",
+               message=lambda r: "Sent to Payments. A payment draft is ready to schedule." if r[1] is not None else
+               "Vendor credit recorded. It is taken off this vendor's next payment.")
+
+
+@router.post("/bills/{bill_id}/not-a-duplicate")
+def not_a_duplicate(bill_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    reason = form.get("reason")
+    return act(request, user, lambda ctx: duplicates.clear(ctx, bill_id, reason), ok=f"/bills/{bill_id}",
+               back=f"/bills/{bill_id}", message="Marked as not a duplicate; the reason is kept in the bill's history.")
 
 
 @router.post("/bills/{bill_id}/resync")

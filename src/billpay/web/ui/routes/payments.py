@@ -45,7 +45,8 @@ def _rows(ctx, payments: list[t.Payment], syncs: dict, bills: dict, vendors: dic
         view["may_approve"] = bool(state and ctx.actor.user_id in state.may_approve)
         view["needs_approval"] = p.status == "draft" and lookups.requires_approval(ctx, p.amount, policy)
         if p.status == "draft" and p.vendor_id in draft_vendors:
-            view["methods"] = vendor_svc.vendor_view(ctx, draft_vendors[p.vendor_id])["payment_methods"]
+            vv = vendor_svc.vendor_view(ctx, draft_vendors[p.vendor_id])
+            view["methods"], view["pending_methods"] = vv["payment_methods"], vv["pending_payment_methods"]
         view["approvers_waiting"] = [users.get(u, u) for u in sorted(state.may_approve)] if state else []
         out.append(view)
     return out
