@@ -16,7 +16,7 @@ from ..domain.money import Money, exponent
 from ..domain.payments import NOT_SENT, PaymentStatus
 from ..domain.terms import parse_terms
 from ..ids import new_id
-from . import coding, duplicates, platform_checks, vendor_credits
+from . import coding, duplicates, platform_checks, sync_records, vendor_credits
 from .context import Ctx, statuses_filter
 
 BILL_INPUT_FIELDS = {"kind", "vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
@@ -422,8 +422,6 @@ def _record_credit(ctx: Ctx, credit: t.Bill, conn: t.Connection | None) -> t.Bil
 
 
 def _enqueue_push(ctx: Ctx, bill: t.Bill) -> None:
-    from . import sync_records
-
     if bill.kind == "credit":
         if bill.synced_once:
             return  # a vendor credit is written once; later coding changes stay here
@@ -481,10 +479,12 @@ def void_bill(ctx: Ctx, bill_id: str, *, reason: str | None = None) -> t.Bill:
         bill.withdrawn_reason = " ".join(filter(None, [reason and f"Voided: {reason}.",
                                                        "Delete the vendor credit in the accounting platform too."]))
     elif bill.synced_once:
-        from . import sync_records
-
         sync_records.mark_pending(ctx, "bill", bill.id)
         ctx.enqueue("void_bill", bill.id)
+    else:  # never reached the platform: an earlier sync error no longer asks anyone to act
+        rec = sync_records.records_for(ctx, "bill", [bill.id]).get(bill.id)
+        if rec is not None and rec.state in ("error", "pending"):
+            rec.state, rec.error_code, rec.error_message, rec.error_raw = "not_synced", None, None, None
     ctx.audit("bill.voided", "bill", bill.id, after={"reason": reason})
     return bill
 

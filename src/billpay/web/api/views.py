@@ -41,7 +41,7 @@ def bill_view(bill: t.Bill, lines: list[t.BillLine] | None, sync: t.SyncRecord |
         "withdrawn_reason": bill.withdrawn_reason,
         "created_at": _iso(bill.created_at), "updated_at": _iso(bill.updated_at),
         "confirmed_at": _iso(bill.confirmed_at), "confirmed_by": bill.confirmed_by,
-        "sync": sync_records.view(sync),
+        "sync": _pulled_sync(bill) if bill.source == "accounting" and sync is None else sync_records.view(sync),
     }
     if lines is not None:
         out["lines"] = [line_view(ln, bill.currency) for ln in lines]
@@ -51,6 +51,12 @@ def bill_view(bill: t.Bill, lines: list[t.BillLine] | None, sync: t.SyncRecord |
                              "status": ex.get("status"), "warnings": ex.get("warnings") or [],
                              "layer_used": ex.get("layer_used")} if ex else None
     return out
+
+
+def _pulled_sync(bill: t.Bill) -> dict:
+    """A pulled bill lives on the platform: it is in step there by definition, not "not synced"."""
+    return {"status": "synced", "external_id": bill.external_id, "last_synced_at": _iso(bill.updated_at),
+            "error": None, "attempts": 0}
 
 
 def payment_view(p: t.Payment, sync: t.SyncRecord | None, decisions: list[t.PaymentDecision] | None = None) -> dict:

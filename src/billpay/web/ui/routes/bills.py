@@ -7,6 +7,7 @@ from starlette.exceptions import HTTPException
 
 from ....db import tables as t
 from ....domain.attributes import ATTRIBUTE_KINDS, clean
+from ....domain.bills import IMMUTABLE_AFTER_SYNC
 from ....domain.errors import BillPayError
 from ....services import bills as svc
 from ....services import capture, duplicates, sync_records
@@ -95,7 +96,7 @@ def _detail(ctx, storage, bill_id: str) -> dict:  # noqa: ANN001
         "audit": lookups.audit_trail(ctx, "bill", bill.id), "users": lookups.user_names(ctx),
         "platform": lookups.platform_name(ctx),
         "dup_bills": lookups.bills_by_id(ctx, [d["bill_id"] for d in bill.duplicate_of or []]),
-        "dup_words": duplicates.REASON_WORDS,
+        "dup_words": duplicates.REASON_WORDS, "frozen_fields": IMMUTABLE_AFTER_SYNC,
         "editable": bill.source != "accounting" and bill.status in ("in_review", "confirmed", "open", "partially_paid"),
     }
 
