@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from ..bootstrap import Container
-from .api import errors
+from .api import docs, errors
 from .api.routes import bills, resources
 from .idempotency import IdempotencyMiddleware
 
@@ -15,7 +15,7 @@ log = logging.getLogger("billpay")
 
 
 def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs: bool = False) -> FastAPI:
-    app = FastAPI(title="billpay", version="0.1.0", openapi_url="/openapi.json", docs_url="/api/docs",
+    app = FastAPI(title="billpay", version="0.1.0", openapi_url="/openapi.json", docs_url=None,
                   redoc_url=None, description="Bill Pay with two-way accounting sync. "
                   "Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json "
                   "with a stable `code`. POSTs accept `Idempotency-Key`.")
@@ -34,6 +34,8 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
         app.include_router(inbound.router, prefix="/api/v1")
     except ImportError:
         pass
+
+    docs.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():
