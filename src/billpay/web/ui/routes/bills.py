@@ -95,6 +95,7 @@ def _detail(ctx, storage, bill_id: str) -> dict:  # noqa: ANN001
         "history": sync_records.history(ctx, "bill", bill.id, limit=20),
         "audit": lookups.audit_trail(ctx, "bill", bill.id), "users": lookups.user_names(ctx),
         "platform": lookups.platform_name(ctx),
+        "message": ctx.get(t.InboundMessage, doc.message_id, what="message") if doc and doc.message_id else None,
         "dup_bills": lookups.bills_by_id(ctx, [d["bill_id"] for d in bill.duplicate_of or []]),
         "dup_words": duplicates.REASON_WORDS, "frozen_fields": IMMUTABLE_AFTER_SYNC,
         "editable": bill.source != "accounting" and bill.status in ("in_review", "confirmed", "open", "partially_paid"),
