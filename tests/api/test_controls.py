@@ -182,3 +182,14 @@ def test_split_lines_larger_than_the_bill_are_refused_not_shrunk(org, vendor, co
     body = problem(org.post(f"/bills/{bill['id']}/split-by-line-items"), 422, "line_items_exceed_total")
     assert Decimal(body["lines_total"]) == Decimal("80.00")
     assert [ln["amount"] for ln in org.get(f"/bills/{bill['id']}").json()["lines"]] == ["70.00"]
+
+
+# --- people -------------------------------------------------------------------------------------------
+
+def test_nobody_locks_the_organization_out_of_its_last_admin(org):
+    """Before: an admin could deactivate themselves or remove the last admin role through the API."""
+    problem(org.patch(f"/users/{org.user_id}", {"active": False}), 409, "user_self_lockout")
+    problem(org.patch(f"/users/{org.user_id}", {"roles": ["viewer"]}), 409, "user_self_lockout")
+    colleague = org.add_user("vera@acme.test", ["admin"])
+    assert org.patch(f"/users/{colleague.user_id}", {"active": False}).json()["active"] is False
+    assert org.get("/users").json()["data"][0]["active"] in (True, False)

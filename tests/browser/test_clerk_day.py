@@ -1,0 +1,83 @@
+"""The clerk's day in the browser: a bill entered by hand, the Users page."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import expect
+
+from billpay.services import vendors
+
+from .conftest import PASSWORD, doc_shot, sign_in
+
+pytestmark = pytest.mark.browser
+NOW = dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.timezone.utc)
+
+
+def test_a_bill_is_entered_by_hand_and_goes_to_review(live, new_page):
+    """Before: bills could be entered only by upload or through the API."""
+    live.set_clock(NOW)
+    with live.tx() as ctx:
+        vendors.create_vendor(ctx, {"name": "Fabrikam Facilities", "default_terms": "Net 15"})
+    page = new_page()
+    sign_in(page, live, "clerk")
+    page.get_by_role("link", name="Enter a bill by hand").click()
+    page.get_by_label("Vendor", exact=True).select_option(label="Fabrikam Facilities")
+    page.get_by_label("Invoice number", exact=True).fill("FAB-901")
+    page.get_by_label("Amount", exact=True).fill("1,480.00")
+    page.get_by_label("Invoice date", exact=True).fill("2026-11-12")
+    page.get_by_label("Due date", exact=True).fill("2026-11-01")  # before the invoice date: refused, nothing lost
+    page.get_by_role("button", name="Enter bill").click()
+    expect(page.get_by_role("alert")).to_contain_text("The due date is before the invoice date")
+    expect(page.get_by_label("Invoice number", exact=True)).to_have_value("FAB-901")
+    page.get_by_label("Due date", exact=True).fill("")
+    doc_shot(page, "bill-entered-by-hand")
+    page.get_by_role("button", name="Enter bill").click()
+    expect(page.get_by_role("status")).to_contain_text("Bill entered")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Fabrikam Facilities · FAB-901")
+    expect(page.locator(".meta").first).to_contain_text("Entered by hand")
+    expect(page.get_by_label("Due date", exact=True)).to_have_value("2026-11-27")  # Net 15 from the vendor
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("Bill confirmed")
+
+
+def test_users_page_invites_sets_roles_deactivates_and_makes_api_keys(live, new_page):
+    """Before: people could be managed only through the API."""
+    page = new_page()
+    sign_in(page, live, "admin")
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Name").fill("Vera Verifier")
+    page.get_by_label("Work e-mail").fill("vera@acme.test")
+    page.locator("#invite-h + form").get_by_label("Admin").check()
+    page.get_by_label("First password").fill("vera-first-password")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.get_by_role("status")).to_contain_text("vera-first-password")
+    row = page.locator('tr[data-user="vera@acme.test"]')
+    expect(row).to_contain_text("Active")
+    # the clerk also approves from now on
+    clerk_row = page.locator('tr[data-user="carl@acme.test"]')
+    clerk_row.get_by_label("Approver").check()
+    clerk_row.get_by_role("button", name="Save roles").click()
+    expect(page.get_by_role("status")).to_contain_text("Roles saved")
+    expect(page.locator('tr[data-user="carl@acme.test"]').get_by_label("Approver")).to_be_checked()
+    # nobody locks themselves out
+    page.locator('tr[data-user="ada@acme.test"]').get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_role("alert")).to_contain_text("You cannot deactivate yourself")
+    # an API key is shown once and works; deactivating its owner stops it
+    page.locator('tr[data-user="ana@acme.test"]').get_by_role("button", name="New API key").click()
+    key = page.locator("#new-key code").inner_text()
+    doc_shot(page, "users", full_page=True)
+    assert page.request.get("/api/v1/bills", headers={"Authorization": f"Bearer {key}"}).status == 200
+    page.locator('tr[data-user="ana@acme.test"]').get_by_role("button", name="Deactivate").click()
+    expect(page.get_by_role("status")).to_contain_text("Deactivated")
+    assert page.request.get("/api/v1/bills", headers={"Authorization": f"Bearer {key}"}).status == 401
+    page.reload()
+    expect(page.locator("#new-key")).to_have_count(0)  # never shown twice
+    # the invited admin signs in with the first password
+    vera = new_page()
+    vera.goto("/login")
+    vera.get_by_label("Work e-mail").fill("vera@acme.test")
+    vera.get_by_label("Password").fill("vera-first-password")
+    vera.get_by_role("button", name="Sign in").click()
+    vera.wait_for_url("**/bills**")
+    assert PASSWORD  # the other people keep theirs
