@@ -193,3 +193,24 @@ def test_nobody_locks_the_organization_out_of_its_last_admin(org):
     colleague = org.add_user("vera@acme.test", ["admin"])
     assert org.patch(f"/users/{colleague.user_id}", {"active": False}).json()["active"] is False
     assert org.get("/users").json()["data"][0]["active"] in (True, False)
+
+
+def test_schedule_suggested_goes_on_the_due_date_and_keeps_every_control(org, vendor):
+    approver = org.add_user("appr@acme.test", ["approver"])
+    assert approver
+    org.put("/approval-policy", {"steps": [{"name": "Large", "min_amount": "5000",
+                                            "approvers": [{"role": "approver"}], "required": "any"}]})
+    _, small = _sent(org, vendor["id"], invoice_number="S-1", amount="100.00", due_date="2026-12-02")
+    _, large = _sent(org, vendor["id"], invoice_number="S-2", amount="9000.00", due_date="2026-12-02")
+    _confirmed(org, vendor["id"], invoice_number="S-1", amount="55.00")  # a likely duplicate of S-1
+    dup = org.get("/bills", params={"status": "confirmed"}).json()["data"][0]
+    org.post(f"/bills/{dup['id']}/not-a-duplicate", {"reason": "second delivery"})
+    _, third = _sent(org, vendor["id"], invoice_number="S-3", amount="300.00", due_date="2026-12-02")
+    org.patch(f"/bills/{third['bill_id']}", {"invoice_number": "S-2"})  # now held as a duplicate
+    r = org.post("/payments/schedule-suggested", {"payment_ids": [small["id"], large["id"], third["id"]]})
+    assert r.status_code == 200, r.text
+    out = {o["payment_id"]: o for o in r.json()["data"]}
+    assert out[small["id"]] == {"payment_id": small["id"], "status": "scheduled", "pay_date": "2026-12-02",
+                                "approval_deadline": None}
+    assert out[large["id"]]["status"] == "pending_approval" and out[large["id"]]["pay_date"] == "2026-11-30"
+    assert out[third["id"]]["error"]["code"] == "duplicate_unresolved"

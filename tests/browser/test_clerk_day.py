@@ -81,3 +81,46 @@ def test_users_page_invites_sets_roles_deactivates_and_makes_api_keys(live, new_
     vera.get_by_role("button", name="Sign in").click()
     vera.wait_for_url("**/bills**")
     assert PASSWORD  # the other people keep theirs
+
+
+def test_drafts_suggest_pay_dates_show_overdue_and_schedule_together_with_one_summary(live, new_page):
+    """Before: every draft offered today's date, overdue bills looked like the rest, and drafts were
+    scheduled one at a time."""
+    from billpay.db import tables as t
+    from billpay.services import bills
+
+    live.set_clock(NOW)
+    with live.tx() as ctx:
+        v = vendors.create_vendor(ctx, {"name": "Northwind Office Supply", "routing_number": "021000021",
+                                        "account_number": "4432109876"})
+        ctx.session.flush()
+        vendor_id = v.id
+        ctx.session.get(t.Organization, ctx.org_id).approval_policy = {"steps": [
+            {"name": "Over $5,000", "min_amount": "5000", "approvers": [{"role": "approver"}], "required": "any"}]}
+    live.verify_bank(vendor_id)
+    with live.tx("clerk") as ctx:
+        for number, amount, invoiced, due in (("NW-1", "100.00", "2026-11-02", "2026-12-02"),
+                                              ("NW-2", "200.00", "2026-10-10", "2026-11-10"),
+                                              ("NW-3", "8000.00", "2026-11-02", "2026-12-02")):
+            b = bills.create_bill(ctx, {"vendor_id": vendor_id, "invoice_number": number, "amount": amount,
+                                        "invoice_date": invoiced, "due_date": due})
+            bills.confirm_bill(ctx, b.id)
+            bills.send_to_payments(ctx, b.id)
+    page = new_page()
+    sign_in(page, live, "clerk")
+    page.goto("/payments?tab=drafts")
+    rows = {n: page.get_by_role("row").filter(has_text=n) for n in ("NW-1", "NW-2", "NW-3")}
+    expect(rows["NW-2"]).to_contain_text("Overdue")
+    expect(rows["NW-1"]).not_to_contain_text("Overdue")
+    expect(rows["NW-1"].get_by_label("Pay date")).to_have_value("2026-12-02")  # the due date
+    expect(rows["NW-2"].get_by_label("Pay date")).to_have_value("2026-11-16")  # overdue: the first possible day
+    expect(rows["NW-3"].get_by_label("Pay date")).to_have_value("2026-11-30")  # approvers get two business days
+    page.get_by_label("Select all drafts").check()
+    doc_shot(page, "drafts-bulk-schedule")
+    page.get_by_role("button", name="Schedule selected").click()
+    summary = page.get_by_role("status")
+    expect(summary).to_contain_text("Scheduled 2")
+    expect(summary).to_contain_text("Northwind Office Supply · NW-1 on 2026-12-02")
+    expect(summary).to_contain_text("1 need approval and went to the approvers")
+    expect(summary).to_contain_text("NW-3 (pay 2026-11-30, approve by 2026-11-27)")
+    expect(page.get_by_text("No payments here.")).to_be_visible()

@@ -141,6 +141,27 @@ def schedule(ctx: Ctx, payment_id: str, *, pay_date: str, method: str) -> t.Paym
     return p
 
 
+def suggested_pay_date(ctx: Ctx, p: t.Payment, bill: t.Bill | None = None,
+                       policy: approvals.ApprovalPolicy | None = None) -> dt.date:
+    """The due date's business day, earlier by the approval lead time when the payment needs approval."""
+    bill = bill or ctx.get(t.Bill, p.bill_id)
+    needs = approvals.requires_approval(policy or _policy(ctx), p.amount)
+    return calendar.suggested_pay_date(bill.due_date, today(ctx), needs_approval=needs)
+
+
+def schedule_suggested(ctx: Ctx, payment_id: str) -> t.Payment:
+    """Schedule a draft as suggested: its own pay date if set, else the suggested one; its method if set,
+    else the first the vendor can be paid by (verified details only)."""
+    p = ctx.get(t.Payment, payment_id)
+    vendor = ctx.get(t.Vendor, p.vendor_id)
+    method = p.method or next((m for m in ("ach", "wire", "check")
+                               if bank_details(ctx, vendor).supports(m, has_address=bool(vendor.address))), None)
+    if method is None:
+        check_method(ctx, vendor, "ach")  # says why: unverified or missing details
+    day = p.pay_date if p.pay_date and p.pay_date >= today(ctx) else suggested_pay_date(ctx, p)
+    return schedule(ctx, payment_id, pay_date=day.isoformat(), method=method)
+
+
 def _decisions(ctx: Ctx, p: t.Payment) -> list[t.PaymentDecision]:
     rnd = (p.approval_snapshot or {}).get("round", 1)
     return list(ctx.session.scalars(select(t.PaymentDecision).where(

@@ -162,6 +162,12 @@ class ScheduleIn(Body):
     method: Literal["ach", "wire", "check"]
 
 
+class ScheduleManyIn(Body):
+    """Drafts to schedule each on its suggested date (due date; earlier when approval is needed)."""
+
+    payment_ids: list[StrictStr] = Field(min_length=1, max_length=200, examples=[["pay_01j9x2k4t1", "pay_01j9x2k4t2"]])
+
+
 class ReasonIn(Body):
     reason: StrictStr | None = None
 

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 
 from ....db import tables as t
+from ....domain.errors import BillPayError
 from ....services import mapping_rules as rules_svc
 from ....services import orgs, payments as pay_svc, rails, sync_records
 from ....services import vendors as vendor_svc
 from ..deps import ActorDep, ContainerDep
-from ..schemas import (PaymentPatch, ReasonIn, RuleIn, ScheduleIn, SettingsPatch, SettleIn, UserIn, UserPatch,
-                       VendorIn)
+from ..schemas import (PaymentPatch, ReasonIn, RuleIn, ScheduleIn, ScheduleManyIn, SettingsPatch, SettleIn, UserIn,
+                       UserPatch, VendorIn)
 from ..views import audit_view, page, payment_view, rule_view, user_view
 
 router = APIRouter()
@@ -102,6 +103,25 @@ def list_payments(c: ContainerDep, actor: ActorDep, status: str | None = None, b
         rows = pay_svc.list_payments(ctx, status=status, bill_id=bill_id, limit=limit, cursor=cursor)
         syncs = sync_records.records_for(ctx, "payment", [p.id for p in rows])
         return page(rows, limit, lambda p: payment_view(p, syncs.get(p.id)))
+
+
+@router.post("/payments/schedule-suggested", tags=["payments"],
+             summary="Schedule several drafts, each on its suggested date; one outcome per payment",
+             responses={200: {"description": "{data: [{payment_id, status, pay_date} or {payment_id, error: "
+                                             "{code, detail}}]} — a refusal of one does not stop the others"}})
+def schedule_suggested(body: ScheduleManyIn, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        ctx.require("payments.write")
+    out = []
+    for pid in body.payment_ids:
+        try:
+            with c.tx(actor) as ctx:
+                p = pay_svc.schedule_suggested(ctx, pid)
+                out.append({"payment_id": p.id, "status": p.status, "pay_date": p.pay_date.isoformat(),
+                            "approval_deadline": (p.approval_snapshot or {}).get("deadline")})
+        except BillPayError as e:
+            out.append({"payment_id": pid, "error": {"code": e.code, "detail": e.detail}})
+    return {"data": out}
 
 
 @router.get("/payments/{payment_id}", tags=["payments"])

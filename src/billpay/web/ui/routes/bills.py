@@ -51,10 +51,11 @@ def bill_list(request: Request, user=User, tab: str = "inbox", q: str | None = N
         counts = lookups.tab_counts(ctx, t.Bill, {k: v[1] for k, v in TABS.items() if v[1]})
         vendors = lookups.vendor_names(ctx)
         platform = lookups.platform_name(ctx)
+        today = pay_svc.today(ctx).isoformat()
     template = "bills/_rows.html" if is_htmx(request) and request.headers.get("hx-target") == "bill-rows" \
         else "bills/list.html"
     return render(request, template, tab=tab, tabs=TABS, counts=counts, q=q or "", vendor_id=vendor_id or "",
-                  vendors=vendors, platform=platform, **data)
+                  vendors=vendors, platform=platform, today=today, **data)
 
 
 @router.post("/bills/upload")
