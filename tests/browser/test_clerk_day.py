@@ -124,3 +124,33 @@ def test_drafts_suggest_pay_dates_show_overdue_and_schedule_together_with_one_su
     expect(summary).to_contain_text("1 need approval and went to the approvers")
     expect(summary).to_contain_text("NW-3 (pay 2026-11-30, approve by 2026-11-27)")
     expect(page.get_by_text("No payments here.")).to_be_visible()
+
+
+def test_a_rule_is_saved_and_applied_to_existing_bills_from_its_preview(live, new_page):
+    """Before: the preview only showed what would change; applying needed the API."""
+    from billpay.db import tables as t
+    from billpay.services import bills
+
+    live.set_clock(NOW)
+    with live.tx() as ctx:
+        v = vendors.create_vendor(ctx, {"name": "Contoso Cloud Hosting"})
+        ctx.session.flush()
+        ids = [bills.create_bill(ctx, {"vendor_id": v.id, "invoice_number": n, "amount": a,
+                                       "invoice_date": "2026-11-02", "payment_terms": "Net 30"}).id
+               for n, a in (("CC-1", "10.00"), ("CC-2", "20.00"))]
+    page = new_page()
+    sign_in(page, live, "accountant")
+    page.goto("/rules")
+    page.get_by_label("Name").fill("Hosting")
+    page.get_by_label("Is from vendor").select_option(label="Contoso Cloud Hosting")
+    page.get_by_label("GL account").fill("6100 Hosting")
+    page.get_by_role("button", name="Preview changes").click()
+    expect(page.locator("#preview")).to_contain_text("2 bills")
+    page.get_by_label("Apply to Contoso Cloud Hosting · CC-2").uncheck()
+    doc_shot(page, "rule-apply-from-preview", full_page=True)
+    page.get_by_role("button", name="Save rule and apply to the ticked bills").click()
+    expect(page.get_by_role("status")).to_contain_text("saved and applied to 1 existing bill")
+    with live.tx() as ctx:
+        coded = {b.invoice_number: (b.attributes or {}).get("gl_account") for b in ctx.session.query(t.Bill).filter(
+            t.Bill.id.in_(ids))}
+    assert coded == {"CC-1": "6100 Hosting", "CC-2": None}
