@@ -154,3 +154,54 @@ def test_a_rule_is_saved_and_applied_to_existing_bills_from_its_preview(live, ne
         coded = {b.invoice_number: (b.attributes or {}).get("gl_account") for b in ctx.session.query(t.Bill).filter(
             t.Bill.id.in_(ids))}
     assert coded == {"CC-1": "6100 Hosting", "CC-2": None}
+
+
+def test_sync_bills_names_what_it_skipped_and_vendors_are_mapped_or_created_from_there(live, new_page):
+    """Before: skipped bills were not reported on the page; a vendor missing in the platform had to be made
+    there by hand; an exact-name match still had to be picked from the list."""
+    from billpay.services import accounting, orgs
+    from billpay.sync import builtin_sandbox
+
+    builtin_sandbox.state(live.container).seed_company(vendors=3, bills=3)
+    with live.tx() as ctx:
+        accounting.connect(ctx, live.container, {"platform": "quickbooks", "sandbox": True})
+        orgs.update_settings(ctx, {"pull_bills_enabled": True, "pull_start_date": "2000-01-01"})
+    live.drain()
+    with live.tx() as ctx:
+        platform_vendors = [(r.external_id, r.name) for r in accounting.reference_items(ctx, "vendors")]
+        vendors.create_vendor(ctx, {"name": platform_vendors[1][1].upper()})  # same name, other case
+        vendors.create_vendor(ctx, {"name": "Totally New Co", "email": "ar@totally.example"})
+    page = new_page()
+    sign_in(page, live, "accountant")
+    page.goto("/accounting")
+    page.get_by_role("button", name="Sync Bills").click()
+    live.drain()
+    page.goto("/accounting")
+    skipped = page.locator("#pull-skipped")
+    expect(skipped).to_contain_text("Not brought in")
+    expect(skipped).to_contain_text(platform_vendors[0][1])
+    doc_shot(page, "sync-bills-not-brought-in")
+    # an exact name match: one click to the vendor, the platform vendor already chosen
+    skipped.get_by_role("link", name=f"Map {platform_vendors[1][1]}").click()
+    expect(page.locator("#exact-match")).to_be_visible()
+    doc_shot(page, "vendor-exact-name-mapping")
+    page.get_by_role("button", name="Save mapping").click()
+    expect(page.get_by_role("status")).to_contain_text("Mapping saved")
+    # no billpay vendor at all: added from the report, mapped
+    page.goto("/accounting")
+    page.get_by_role("button", name=f"Add {platform_vendors[0][1]} as a vendor, mapped").click()
+    expect(page.get_by_role("status")).to_contain_text("added and mapped")
+    page.goto("/accounting")
+    page.get_by_role("button", name="Sync Bills").click()
+    live.drain()
+    page.goto("/bills?tab=open")
+    for _, name in platform_vendors[:2]:
+        expect(page.get_by_role("row").filter(has_text=name).first).to_be_visible()
+    # a vendor the platform does not have: created there from billpay
+    page.goto("/vendors")
+    page.get_by_role("link", name="Totally New Co").click()
+    page.get_by_role("button", name="Create Totally New Co in QuickBooks Online").click()
+    expect(page.locator("#create-in-platform")).to_contain_text("Being created in QuickBooks Online")
+    live.drain()
+    page.reload()
+    expect(page.locator(".meta")).to_contain_text("Mapped")

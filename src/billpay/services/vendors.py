@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..connectors import registry
 from ..db import tables as t
 from ..domain.errors import Conflict, PermissionDenied, ValidationError
 from ..domain.money import exponent
@@ -16,6 +17,8 @@ from ..domain.terms import parse_terms
 from ..domain.users import allowed
 from ..domain.vendors import BANK_DETAIL_FIELDS, PaymentDetails, mask
 from ..ids import new_id
+from ..sync.connections import connection_row
+from . import pull_report, sync_records
 from .context import Ctx
 
 VENDOR_FIELDS = {"name", "email", "tax_id", "address", "default_terms", "default_currency",
@@ -88,6 +91,8 @@ def create_vendor(ctx: Ctx, data: dict) -> t.Vendor:
     ctx.session.add(v)
     if dd:
         _hold_for_verification(ctx, v, details, "were entered for new vendor")
+    if v.accounting_vendor_id:
+        pull_report.vendor_mapped(ctx)
     ctx.audit("vendor.created", "vendor", v.id, after=vendor_view(ctx, v, audit=True))
     return v
 
@@ -108,6 +113,8 @@ def update_vendor(ctx: Ctx, vendor_id: str, data: dict) -> t.Vendor:
     v = ctx.get(t.Vendor, vendor_id)
     _check_fields(ctx, data)
     before = vendor_view(ctx, v, audit=True)
+    if data.get("accounting_vendor_id") and data["accounting_vendor_id"] != v.accounting_vendor_id:
+        pull_report.vendor_mapped(ctx)  # the bills the last pull skipped for want of this mapping come in next
     for k in ("name", "email", "tax_id", "address", "default_terms", "default_currency",
               "accounting_vendor_id", "active"):
         if k in data:
@@ -143,6 +150,42 @@ def verify_bank_details(ctx: Ctx, vendor_id: str, *, approve: bool = True) -> t.
     v.pending_bank_details_enc = None
     ctx.audit("vendor.bank_details_verified" if approve else "vendor.bank_details_rejected", "vendor", v.id,
               after={"bank_details": _masked(pending)})
+    return v
+
+
+def add_from_platform(ctx: Ctx, accounting_vendor_id: str) -> t.Vendor:
+    """A billpay vendor for a platform vendor (e.g. one whose bills Sync Bills skipped): its name and
+    e-mail, already mapped."""
+    ref = ctx.session.scalars(select(t.ReferenceItem).where(
+        t.ReferenceItem.org_id == ctx.org_id, t.ReferenceItem.kind == "vendors",
+        t.ReferenceItem.external_id == accounting_vendor_id)).first()
+    if ref is None:
+        raise Conflict("That vendor is not in the accounting platform's reference data; refresh it on the "
+                       "Connections page.", code="accounting_vendor_unknown")
+    email = (ref.extra or {}).get("email")
+    return create_vendor(ctx, {k: v for k, v in {"name": ref.name, "email": email,
+                                                 "accounting_vendor_id": ref.external_id}.items() if v})
+
+
+def create_in_platform(ctx: Ctx, vendor_id: str) -> t.Vendor:
+    """Ask for this vendor to be created in the connected platform (name, e-mail, address) and mapped to it.
+
+    The write runs in the background (``create_platform_vendor``); the vendor's ``vendor`` sync record
+    says where it stands."""
+    ctx.require("vendors.write")
+    v = ctx.get(t.Vendor, vendor_id)
+    conn = connection_row(ctx.session, ctx.org_id)
+    if conn is None:
+        raise Conflict("No accounting platform is connected.", code="not_connected")
+    plugin = registry.get(conn.platform)
+    if not plugin.capabilities.create_vendors:
+        raise Conflict(f"billpay cannot create vendors in {plugin.display_name}; create it there, refresh reference "
+                       "data, then map it here.", code="create_vendors_unsupported")
+    if v.accounting_vendor_id:
+        raise Conflict(f"{v.name} is already mapped to a vendor of {plugin.display_name}.", code="vendor_already_mapped")
+    sync_records.mark_pending(ctx, "vendor", v.id)
+    ctx.enqueue("create_platform_vendor", v.id)
+    ctx.audit("vendor.platform_create_requested", "vendor", v.id, after={"platform": conn.platform})
     return v
 
 

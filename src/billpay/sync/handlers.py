@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..services import capture
-from . import company_facts, engine, pull, vendor_credits
+from . import company_facts, engine, platform_vendors, pull, vendor_credits
 from .worker import Retry, batch_handler, handler, system_actor
 
 
@@ -31,6 +31,14 @@ def push_payment(container, org_id: str, record_ids: list[str]) -> list[str]:  #
 @batch_handler("push_vendor_credit")
 def push_vendor_credit(container, org_id: str, record_ids: list[str]) -> list[str]:  # noqa: ANN001
     return vendor_credits.push_vendor_credits(container, org_id, record_ids)
+
+
+@handler("create_platform_vendor")
+def create_platform_vendor(container, job) -> None:  # noqa: ANN001
+    try:
+        platform_vendors.create_platform_vendor(container, job.org_id, job.record_id)
+    except LookupError:
+        return  # disconnected meanwhile
 
 
 @handler("void_bill")

@@ -76,6 +76,7 @@ from billpay.sync.ports import (
     RemoteBill,
     RemoteRef,
     VendorCreditPayload,
+    VendorPayload,
     WriteResult,
 )
 
@@ -161,6 +162,9 @@ class QuickBooksConnector:
 
     def push_vendor_credits(self, items: Sequence[tuple[str, VendorCreditPayload]]) -> list[WriteResult]:
         return extras.push_vendor_credits(self, items)
+
+    def create_vendor(self, payload: VendorPayload, idempotency_key: str) -> ReferenceItem:
+        return extras.create_vendor(self, payload, idempotency_key)
 
     def _remote(self, obj: dict) -> RemoteBill:
         if self._company is None and ref_value(obj.get("CurrencyRef")):

@@ -6,6 +6,11 @@
     bill payments may be drawn from. Read by billpay before money moves, so what
     QuickBooks would refuse is said at Send to Payments.
 
+``create_vendor``
+    A Vendor with the DisplayName, e-mail and address billpay has, written with a ``requestid``
+    from the idempotency key (a repeat is replayed, not created twice). A name QuickBooks already has
+    (6240) is answered with that vendor only when it is exactly the same name; billpay then maps it.
+
 ``push_vendor_credits``
     Credit notes become VendorCredit records through ``/batch`` with a ``requestid``
     per batch, like bills (a re-send after a timeout is replayed, not executed twice).
@@ -16,8 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Sequence
 
-from ...sync.ports import CompanyInfo, ConnectorError, VendorCreditPayload, WriteResult
-from .transform import company_currency_from_preferences, vendor_credit_to_wire
+from ...sync.ports import CompanyInfo, ConnectorError, ReferenceItem, VendorCreditPayload, VendorPayload, WriteResult
+from ..base.idempotency import request_id
+from . import faults, wire
+from .transform import company_currency_from_preferences, reference_from_wire, vendor_credit_to_wire
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .connector import QuickBooksConnector
@@ -51,3 +58,28 @@ def push_vendor_credits(connector: "QuickBooksConnector",
         return vendor_credit_to_wire(payload, company)
 
     return connector.write_in_batches("VendorCredit", items, build)
+
+
+def create_vendor(connector: "QuickBooksConnector", payload: VendorPayload, idempotency_key: str) -> ReferenceItem:
+    name = payload.name.strip()[:500]
+    body: dict = {"DisplayName": name, "CompanyName": name}
+    if payload.email:
+        body["PrimaryEmailAddr"] = {"Address": payload.email}
+    a = payload.address or {}
+    if any(a.values()):
+        body["BillAddr"] = {k: v for k, v in {"Line1": a.get("line1"), "Line2": a.get("line2"), "City": a.get("city"),
+                                              "CountrySubDivisionCode": a.get("region") or a.get("state"),
+                                              "PostalCode": a.get("postal_code"), "Country": a.get("country")}.items()
+                            if v}
+    if payload.tax_id:
+        body["TaxIdentifier"] = payload.tax_id
+    try:
+        answer = connector.client.post("vendor", body, requestid=request_id(idempotency_key))
+    except ConnectorError as error:
+        if error.code != faults.DUPLICATE_NAME.code:
+            raise
+        for row in connector.client.query_all("Vendor", f"DisplayName = {wire.quote(name)}"):
+            if str(row.get("DisplayName", "")).strip().lower() == name.lower():
+                return reference_from_wire("vendors", row)
+        raise
+    return reference_from_wire("vendors", answer.get("Vendor") or {})

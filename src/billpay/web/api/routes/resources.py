@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ....db import tables as t
 from ....domain.errors import BillPayError
 from ....services import mapping_rules as rules_svc
-from ....services import orgs, payments as pay_svc, rails, sync_records
+from ....services import orgs, payments as pay_svc, pull_report, rails, sync_records
 from ....services import vendors as vendor_svc
 from ..deps import ActorDep, ContainerDep
 from ..schemas import (PaymentPatch, ReasonIn, RuleIn, ScheduleIn, ScheduleManyIn, SettingsPatch, SettleIn, UserIn,
@@ -53,11 +53,30 @@ def mapping_suggestions(vendor_id: str, c: ContainerDep, actor: ActorDep):
         return {"data": vendor_svc.mapping_suggestions(ctx, vendor_id)}
 
 
+@router.post("/vendors/{vendor_id}/create-in-platform", tags=["vendors"], status_code=202,
+             summary="Create this vendor in the connected platform (name, e-mail, address) and map it",
+             responses={409: {"description": "not_connected, create_vendors_unsupported or vendor_already_mapped"}})
+def create_in_platform(vendor_id: str, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        v = vendor_svc.create_in_platform(ctx, vendor_id)
+        return {**vendor_svc.vendor_view(ctx, v),
+                "platform_sync": sync_records.view(sync_records.records_for(ctx, "vendor", [v.id]).get(v.id))}
+
+
 @router.post("/vendors/{vendor_id}/verify-bank-details", tags=["vendors"],
              summary="A second person verifies (or rejects with approve=false) a bank-detail change")
 def verify_bank(vendor_id: str, c: ContainerDep, actor: ActorDep, approve: bool = True):
     with c.tx(actor) as ctx:
         return vendor_svc.vendor_view(ctx, vendor_svc.verify_bank_details(ctx, vendor_id, approve=approve))
+
+
+@router.get("/accounting/sync-bills/not-brought-in", tags=["accounting"],
+            summary="What the last Sync Bills skipped and why: bills of unmapped platform vendors (by name, with "
+                    "the billpay vendor of that exact name when there is one) and bills dated before the start date")
+def pull_not_brought_in(c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        report = pull_report.not_brought_in(ctx)
+        return {**report, "at": report["at"].isoformat() if report["at"] else None}
 
 
 # mapping rules ---------------------------------------------------------------------------------------

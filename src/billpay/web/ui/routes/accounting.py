@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ....services import accounting as svc
+from ....services import pull_report
 from .. import lookups
 from ..web import Form, User, act, container, flash, is_htmx, redirect, render
 
@@ -18,11 +19,12 @@ def dashboard(request: Request, user=User):  # noqa: ANN001, ANN201
         vendors = lookups.vendor_names(ctx)
         bills = lookups.bills_by_id(ctx, [p["bill_id"] for p in data["ready"] + data["synced"]])
         platform = lookups.platform_name(ctx)
+        skipped = pull_report.not_brought_in(ctx)
     for p in data["ready"] + data["synced"]:
         b = bills.get(p["bill_id"])
         p["vendor_name"] = vendors.get(p["vendor_id"], "Unknown vendor")
         p["invoice_number"] = b.invoice_number if b else None
-    return render(request, "accounting/dashboard.html", d=data, platform=platform)
+    return render(request, "accounting/dashboard.html", d=data, platform=platform, skipped=skipped)
 
 
 @router.post("/accounting/sync")
@@ -47,7 +49,8 @@ def job_progress(job_id: str, request: Request, user=User):  # noqa: ANN001, ANN
     with container(request).tx(user.actor) as ctx:
         job = svc.job_status(ctx, job_id)
         last_pull = svc.last_pull(ctx) if job["status"] in ("done", "failed") else None
-    response = render(request, "accounting/_job.html", job=job, last_pull=last_pull)
+        skipped = pull_report.not_brought_in(ctx) if last_pull else None
+    response = render(request, "accounting/_job.html", job=job, last_pull=last_pull, skipped=skipped)
     if is_htmx(request) and job["status"] in ("done", "failed"):
         response.headers["HX-Trigger"] = "sync-finished"
     return response
