@@ -67,3 +67,6 @@ def test_sync_bills_names_what_it_skipped_and_a_later_mapping_brings_it_in(stack
     stack.work()
     pulled = org.get("/bills", params={"source": "accounting"}).json()["data"]
     assert "Q-UNM" in [b["invoice_number"] for b in pulled]
+    # a pulled bill is in the platform: "synced" in the list and on its page alike (was "not_synced" there)
+    one = next(b for b in pulled if b["invoice_number"] == "Q-UNM")
+    assert one["sync"]["status"] == org.get(f"/bills/{one['id']}").json()["sync"]["status"] == "synced"

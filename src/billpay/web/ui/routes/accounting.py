@@ -20,11 +20,13 @@ def dashboard(request: Request, user=User):  # noqa: ANN001, ANN201
         bills = lookups.bills_by_id(ctx, [p["bill_id"] for p in data["ready"] + data["synced"]])
         platform = lookups.platform_name(ctx)
         skipped = pull_report.not_brought_in(ctx)
+        labels = lookups.record_labels(ctx, [r for g in data["errors"] for r in g["records"][:10]])
     for p in data["ready"] + data["synced"]:
         b = bills.get(p["bill_id"])
         p["vendor_name"] = vendors.get(p["vendor_id"], "Unknown vendor")
         p["invoice_number"] = b.invoice_number if b else None
-    return render(request, "accounting/dashboard.html", d=data, platform=platform, skipped=skipped)
+    return render(request, "accounting/dashboard.html", d=data, platform=platform, skipped=skipped,
+                  labels=labels)
 
 
 @router.post("/accounting/sync")
