@@ -214,3 +214,16 @@ def test_schedule_suggested_goes_on_the_due_date_and_keeps_every_control(org, ve
                                 "approval_deadline": None}
     assert out[large["id"]]["status"] == "pending_approval" and out[large["id"]]["pay_date"] == "2026-11-30"
     assert out[third["id"]]["error"]["code"] == "duplicate_unresolved"
+
+
+def test_a_warning_about_a_field_goes_once_the_field_is_fixed(org, vendor, container):
+    """Before: "the due date on the invoice was refused" stayed on the bill after the due date was entered."""
+    bill = org.post("/bills", bill_body(vendor["id"])).json()
+    with container.sessionmaker() as s, s.begin():
+        s.get(t.Bill, bill["id"]).warnings = [
+            {"code": "extracted_value_refused", "field": "due_date", "message": "The due date is before the invoice date."},
+            {"code": "extraction_warning", "message": "Page 2 was blank."}]
+    after = org.patch(f"/bills/{bill['id']}", {"memo": "checked"}).json()
+    assert len(after["warnings"]) == 2  # unrelated edits keep it
+    after = org.patch(f"/bills/{bill['id']}", {"due_date": "2026-12-15"}).json()
+    assert [w["code"] for w in after["warnings"]] == ["extraction_warning"]

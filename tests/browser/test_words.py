@@ -125,3 +125,19 @@ def test_a_voided_synced_bill_says_it_was_removed_not_bill_none(live, new_page):
     sync = page.locator("#sync")
     expect(sync).to_contain_text("Voided here and removed from QuickBooks Online")
     expect(sync).not_to_contain_text("None")
+
+
+def test_confidence_badges_only_on_fields_that_hold_a_value(live, new_page):
+    """Before: "High · 92%" sat on an empty Amount field whose extracted value had been refused."""
+    from billpay.services import bills
+
+    with live.tx() as ctx:
+        b = bills.create_bill(ctx, {"invoice_number": "X-1"}, source="upload")
+        b.extraction = {"fields": {"invoice_number": {"value": "X-1", "confidence": 0.95},
+                                   "total": {"value": "-12.00", "confidence": 0.92}}, "lines": []}
+        bill_id = b.id
+    page = new_page()
+    sign_in(page, live, "clerk")
+    page.goto(f"/bills/{bill_id}")
+    expect(page.locator('.field[data-field="invoice_number"] .conf')).to_contain_text("High")
+    expect(page.locator('.field[data-field="total"] .conf')).to_have_count(0)

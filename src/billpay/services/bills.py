@@ -259,8 +259,10 @@ def update_bill(ctx: Ctx, bill_id: str, data: dict) -> t.Bill:
                                   code="lines_sum_mismatch", field="amount")
     if fields & {"vendor_id", "invoice_number", "amount", "currency", "invoice_date"}:
         flag_duplicates(ctx, bill)
-    if "lines" in fields:  # the person answered the split question by setting the lines themselves
-        bill.warnings = [w for w in bill.warnings or [] if w.get("code") != "split_difference"]
+    # A warning about a field (a value extraction could not use, the split question) goes once a person
+    # has set that field themselves.
+    bill.warnings = [w for w in bill.warnings or []
+                     if not (set(filter(None, (w.get("field") or "").split(","))) & fields)]
     if bill.status == BillStatus.CONFIRMED and fields - {"attributes", "memo"}:
         bill.status = rules.transition("reopen_review", bill.status)  # key data changed: confirm again
         bill.confirmed_by = bill.confirmed_at = None
