@@ -12,7 +12,7 @@ from ..domain.errors import ValidationError
 from ..ids import new_id
 from ..storage import LocalStorage
 from . import bills as bill_services
-from . import coding
+from . import coding, splitting
 from .context import Ctx
 
 log = logging.getLogger("billpay.capture")
@@ -164,7 +164,7 @@ def run_extraction(ctx: Ctx, storage: LocalStorage, bill_id: str) -> None:
         settings = (ctx.session.get(t.Organization, ctx.org_id).settings or {})
         if settings.get("automated_bill_splitting") and payload.get("lines") and bill.amount is not None:
             try:
-                bill_services.split_by_line_items(ctx, bill.id)
+                splitting.split_by_line_items(ctx, bill.id)
             except ValidationError as e:
                 bill.warnings = [*(bill.warnings or []), {"code": e.code, "message": e.detail}]
         coding.apply_rules(ctx, bill, bill_services.lines_of(ctx, bill))

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from ....db import tables as t
 from ....domain.errors import NotFound, ValidationError
 from ....services import bills as svc
-from ....services import capture, duplicates, sync_records
+from ....services import capture, duplicates, splitting, sync_records
 from ..deps import ActorDep, ContainerDep
 from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, NotDuplicateIn, SendIn, VoidIn
 from ..views import bill_view, bills_page, payment_view
@@ -86,7 +86,7 @@ def put_lines(bill_id: str, body: LinesIn, c: ContainerDep, actor: ActorDep):
 @router.post("/{bill_id}/split-by-line-items")
 def split_by_line_items(bill_id: str, c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
-        return full_view(ctx, svc.split_by_line_items(ctx, bill_id))
+        return full_view(ctx, splitting.split_by_line_items(ctx, bill_id))
 
 
 @router.post("/{bill_id}/confirm")

@@ -10,7 +10,7 @@ from ....domain.attributes import ATTRIBUTE_KINDS, clean
 from ....domain.bills import IMMUTABLE_AFTER_SYNC
 from ....domain.errors import BillPayError
 from ....services import bills as svc
-from ....services import capture, duplicates, sync_records
+from ....services import capture, duplicates, splitting, sync_records
 from ....services import payments as pay_svc
 from ....services import vendors as vendor_svc
 from ...api.views import bill_view, payment_view
@@ -191,7 +191,7 @@ def save_lines(bill_id: str, request: Request, user=User, form=Form):  # noqa: A
 
 @router.post("/bills/{bill_id}/split-by-line-items")
 def split_items(bill_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
-    return act(request, user, lambda ctx: svc.split_by_line_items(ctx, bill_id), ok=f"/bills/{bill_id}#splits",
+    return act(request, user, lambda ctx: splitting.split_by_line_items(ctx, bill_id), ok=f"/bills/{bill_id}#splits",
                back=f"/bills/{bill_id}#splits", message="Each invoice line is now a split line.")
 
 
