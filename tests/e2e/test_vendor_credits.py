@@ -79,3 +79,57 @@ def test_avoir_becomes_a_vendor_credit_applied_to_the_next_payment(stack, contai
     assert kinds == ["Bill", "VendorCredit"]
     remote = platform.state.query(platform.realm, f"select * from VendorCredit where Id = '{synced['external_id']}'")
     assert remote["VendorCredit"][0]["Balance"] == Decimal("0")
+
+
+def test_a_credit_whose_answer_was_lost_is_written_once(stack, container):
+    """A timeout after QuickBooks committed the VendorCredit: the retry finds or replays it, never a second."""
+    from sqlalchemy import update
+
+    from billpay.db import tables as t
+
+    org, platform = stack.org, stack.platform
+    ext = stack.ref("vendors")[0]
+    vendor = org.post("/vendors", {"name": ext["name"], "accounting_vendor_id": ext["id"]}).json()
+    credit = org.post("/bills", {"kind": "credit", "vendor_id": vendor["id"], "invoice_number": "CN-9",
+                                 "invoice_date": "2026-11-02", "amount": "40.00",
+                                 "attributes": {"gl_account": expense_account(stack)}}).json()
+    assert credit["kind"] == "credit"
+    org.post(f"/bills/{credit['id']}/confirm")
+    platform.faults(timeout_after_commit=1)
+    assert org.post(f"/bills/{credit['id']}/send-to-payments").json()["payment"] is None
+    for _ in range(3):
+        stack.work()
+        with container.sessionmaker() as s, s.begin():
+            s.execute(update(t.Outbox).values(available_at=container.now()))
+    assert org.get(f"/bills/{credit['id']}").json()["sync"]["status"] == "synced"
+    assert platform.count("VendorCredit") == 1
+    assert platform.state.request_stats()["replayed"] >= 1  # the fault fired: the answer came from requestid memory
+
+
+def test_after_a_crash_the_credit_is_found_on_the_platform_not_written_again(stack, container):
+    from billpay.connectors.base.idempotency import idempotency_key
+    from billpay.services import sync_records
+    from billpay.services.context import Actor
+    from billpay.sync.vendor_credits import credit_payload
+
+    org, platform = stack.org, stack.platform
+    ext = stack.ref("vendors")[0]
+    vendor = org.post("/vendors", {"name": ext["name"], "accounting_vendor_id": ext["id"]}).json()
+    credit = org.post("/bills", {"kind": "credit", "vendor_id": vendor["id"], "invoice_number": "CN-10",
+                                 "invoice_date": "2026-11-02", "amount": "25.00",
+                                 "attributes": {"gl_account": expense_account(stack)}}).json()
+    org.post(f"/bills/{credit['id']}/confirm")
+    org.post(f"/bills/{credit['id']}/send-to-payments")
+    # a worker wrote the credit, then died before recording the answer (and its batch differed)
+    with container.tx(Actor.system(org.id)) as ctx:
+        from billpay.db import tables as t
+
+        payload = credit_payload(ctx, ctx.get(t.Bill, credit["id"]))
+        sync_records.get_or_create(ctx, "bill", credit["id"]).attempts = 1
+    written = stack.connector().push_vendor_credits([(idempotency_key(credit["id"], "credit", 0) + "-other-batch",
+                                                      payload)])
+    assert written[0].ref is not None and platform.count("VendorCredit") == 1
+    stack.work()
+    synced = org.get(f"/bills/{credit['id']}").json()["sync"]
+    assert synced["status"] == "synced" and synced["external_id"] == written[0].ref.external_id
+    assert platform.count("VendorCredit") == 1

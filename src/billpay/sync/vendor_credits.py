@@ -3,7 +3,9 @@
 The same pattern as bills in ``engine``: the attempt is committed before the platform is called,
 each write carries the idempotency key ``<credit id>:credit#<generation>`` (QuickBooks replays a
 repeated ``requestid``), and the outcome (external id, or the error in words) is written after.
-A credit is written once; coding changes made later stay in billpay.
+A credit is written once; coding changes made later stay in billpay. When an earlier attempt's outcome
+is unknown (timeout after the platform committed, a crash), the connector's ``find_vendor_credit``
+looks the credit up by its own key before anything is written again.
 """
 from __future__ import annotations
 
@@ -58,6 +60,19 @@ def push_vendor_credits(container, org_id: str, credit_ids: list[str]) -> list[s
                     items.append((idempotency_key(cid, "credit", attempts[cid][0]), credit_payload(ctx, credit)))
                 except ConnectorError as e:
                     results[cid] = (None, e)
+        to_create = []
+        for key, payload in items:  # an earlier attempt may have reached the platform: look before writing
+            if attempts[payload.credit_id][2] and hasattr(connector, "find_vendor_credit"):
+                try:
+                    found = connector.find_vendor_credit(key, payload)
+                except ConnectorError as e:
+                    results[payload.credit_id] = (None, e)
+                    continue
+                if found is not None:
+                    results[payload.credit_id] = (found, None)
+                    continue
+            to_create.append((key, payload))
+        items = to_create
         if items:
             try:
                 by_key = dict(items)

@@ -163,6 +163,9 @@ class QuickBooksConnector:
     def push_vendor_credits(self, items: Sequence[tuple[str, VendorCreditPayload]]) -> list[WriteResult]:
         return extras.push_vendor_credits(self, items)
 
+    def find_vendor_credit(self, idempotency_key: str, payload: VendorCreditPayload) -> RemoteRef | None:
+        return extras.find_vendor_credit(self, idempotency_key, payload)
+
     def create_vendor(self, payload: VendorPayload, idempotency_key: str) -> ReferenceItem:
         return extras.create_vendor(self, payload, idempotency_key)
 

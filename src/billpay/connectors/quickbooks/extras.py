@@ -14,17 +14,21 @@
 ``push_vendor_credits``
     Credit notes become VendorCredit records through ``/batch`` with a ``requestid``
     per batch, like bills (a re-send after a timeout is replayed, not executed twice).
-    They are applied in the vendor's next BillPayment (``payment_to_wire``).
+    They are applied in the vendor's next BillPayment (``payment_to_wire``). After an unknown
+    outcome, ``find_vendor_credit`` looks for the credit carrying ``billpay:<id>`` in its note (by vendor
+    and number, then vendor and date) before anything is written again.
 """
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Sequence
 
-from ...sync.ports import CompanyInfo, ConnectorError, ReferenceItem, VendorCreditPayload, VendorPayload, WriteResult
-from ..base.idempotency import request_id
+from ...sync.ports import (CompanyInfo, ConnectorError, ReferenceItem, RemoteRef, VendorCreditPayload, VendorPayload,
+                           WriteResult)
+from ..base.idempotency import record_of, request_id
 from . import faults, wire
-from .transform import company_currency_from_preferences, reference_from_wire, vendor_credit_to_wire
+from .transform import (billpay_id_of, company_currency_from_preferences, reference_from_wire,
+                        vendor_credit_to_wire)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .connector import QuickBooksConnector
@@ -58,6 +62,21 @@ def push_vendor_credits(connector: "QuickBooksConnector",
         return vendor_credit_to_wire(payload, company)
 
     return connector.write_in_batches("VendorCredit", items, build)
+
+
+def find_vendor_credit(connector: "QuickBooksConnector", idempotency_key: str,
+                       payload: VendorCreditPayload) -> RemoteRef | None:
+    credit_id = record_of(idempotency_key)
+    vendor = wire.quote(payload.vendor_external_id)
+    searches = [f"VendorRef = {vendor} AND TxnDate = {wire.quote(payload.credit_date.isoformat())}"]
+    if payload.reference:
+        searches.insert(0, f"VendorRef = {vendor} AND DocNumber = {wire.quote(payload.reference)}")
+    for where in searches:
+        for row in connector.client.query_pages("VendorCredit", where):
+            if billpay_id_of(row) == credit_id:
+                token = row.get("SyncToken")
+                return RemoteRef(str(row["Id"]), None if token is None else str(token))
+    return None
 
 
 def create_vendor(connector: "QuickBooksConnector", payload: VendorPayload, idempotency_key: str) -> ReferenceItem:
