@@ -210,8 +210,7 @@ def test_schedule_suggested_goes_on_the_due_date_and_keeps_every_control(org, ve
     r = org.post("/payments/schedule-suggested", {"payment_ids": [small["id"], large["id"], third["id"]]})
     assert r.status_code == 200, r.text
     out = {o["payment_id"]: o for o in r.json()["data"]}
-    assert out[small["id"]] == {"payment_id": small["id"], "status": "scheduled", "pay_date": "2026-12-02",
-                                "approval_deadline": None}
+    assert out[small["id"]] == {"payment_id": small["id"], "status": "scheduled", "pay_date": "2026-12-02"}
     assert out[large["id"]]["status"] == "pending_approval" and out[large["id"]]["pay_date"] == "2026-11-30"
     assert out[third["id"]]["error"]["code"] == "duplicate_unresolved"
 

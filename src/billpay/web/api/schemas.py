@@ -82,13 +82,6 @@ class VoidIn(Body):
     reason: StrictStr | None = None
 
 
-class NotDuplicateIn(Body):
-    """Why a flagged bill is not a duplicate; kept on the bill and in the audit trail."""
-
-    reason: StrictStr = Field(min_length=1, max_length=500,
-                              examples=["The vendor starts its invoice numbers again every year."])
-
-
 class Address(Body):
     line1: StrictStr | None = None
     line2: StrictStr | None = None
@@ -160,12 +153,6 @@ class PaymentPatch(Body):
 class ScheduleIn(Body):
     pay_date: StrictStr
     method: Literal["ach", "wire", "check"]
-
-
-class ScheduleManyIn(Body):
-    """Drafts to schedule each on its suggested date (due date; earlier when approval is needed)."""
-
-    payment_ids: list[StrictStr] = Field(min_length=1, max_length=200, examples=[["pay_01j9x2k4t1", "pay_01j9x2k4t2"]])
 
 
 class ReasonIn(Body):

@@ -9,7 +9,8 @@ from ....domain.errors import NotFound, ValidationError
 from ....services import bills as svc
 from ....services import capture, duplicates, splitting, sync_records
 from ..deps import ActorDep, ContainerDep
-from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, NotDuplicateIn, SendIn, VoidIn
+from ..control_schemas import NotDuplicateIn
+from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, SendIn, VoidIn
 from ..views import bill_view, bills_page, payment_view
 
 router = APIRouter(prefix="/bills", tags=["bills"])
@@ -116,8 +117,9 @@ def void(bill_id: str, c: ContainerDep, actor: ActorDep, body: VoidIn | None = N
 
 @router.post("/{bill_id}/not-a-duplicate",
              summary="Clear a likely-duplicate flag with a reason (audited); until then the bill cannot be paid",
-             responses={409: {"description": "duplicate_not_flagged: the bill has no flag waiting for a decision"},
-                        422: {"description": "reason_required: the reason is blank"}})
+             responses={403: {"description": "forbidden"}, 404: {"description": "bill_not_found"},
+                        409: {"description": "duplicate_not_flagged: the bill has no flag waiting for a decision"},
+                        422: {"description": "reason_required (blank), reason_too_long"}})
 def not_a_duplicate(bill_id: str, body: NotDuplicateIn, c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
         return full_view(ctx, duplicates.clear(ctx, bill_id, body.reason))

@@ -12,8 +12,8 @@ from ....services import mapping_rules as rules_svc
 from ....services import orgs, payments as pay_svc, pull_report, rails, sync_records
 from ....services import vendors as vendor_svc
 from ..deps import ActorDep, ContainerDep
-from ..schemas import (PaymentPatch, ReasonIn, RuleIn, ScheduleIn, ScheduleManyIn, SettingsPatch, SettleIn, UserIn,
-                       UserPatch, VendorIn)
+from ..control_schemas import NotBroughtIn, ScheduleManyIn, ScheduleOutcomes
+from ..schemas import PaymentPatch, ReasonIn, RuleIn, ScheduleIn, SettingsPatch, SettleIn, UserIn, UserPatch, VendorIn
 from ..views import audit_view, page, payment_view, rule_view, user_view
 
 router = APIRouter()
@@ -55,7 +55,8 @@ def mapping_suggestions(vendor_id: str, c: ContainerDep, actor: ActorDep):
 
 @router.post("/vendors/{vendor_id}/create-in-platform", tags=["vendors"], status_code=202,
              summary="Create this vendor in the connected platform (name, e-mail, address) and map it",
-             responses={409: {"description": "not_connected, create_vendors_unsupported or vendor_already_mapped"}})
+             responses={403: {"description": "forbidden"}, 404: {"description": "vendor_not_found"},
+                        409: {"description": "not_connected, create_vendors_unsupported or vendor_already_mapped"}})
 def create_in_platform(vendor_id: str, c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
         v = vendor_svc.create_in_platform(ctx, vendor_id)
@@ -70,7 +71,7 @@ def verify_bank(vendor_id: str, c: ContainerDep, actor: ActorDep, approve: bool 
         return vendor_svc.vendor_view(ctx, vendor_svc.verify_bank_details(ctx, vendor_id, approve=approve))
 
 
-@router.get("/accounting/sync-bills/not-brought-in", tags=["accounting"],
+@router.get("/accounting/sync-bills/not-brought-in", tags=["accounting"], response_model=NotBroughtIn,
             summary="What the last Sync Bills skipped and why: bills of unmapped platform vendors (by name, with "
                     "the billpay vendor of that exact name when there is one) and bills dated before the start date")
 def pull_not_brought_in(c: ContainerDep, actor: ActorDep):
@@ -124,10 +125,11 @@ def list_payments(c: ContainerDep, actor: ActorDep, status: str | None = None, b
         return page(rows, limit, lambda p: payment_view(p, syncs.get(p.id)))
 
 
-@router.post("/payments/schedule-suggested", tags=["payments"],
-             summary="Schedule several drafts, each on its suggested date; one outcome per payment",
-             responses={200: {"description": "{data: [{payment_id, status, pay_date} or {payment_id, error: "
-                                             "{code, detail}}]} — a refusal of one does not stop the others"}})
+@router.post("/payments/schedule-suggested", tags=["payments"], response_model=ScheduleOutcomes,
+             response_model_exclude_none=True,
+             summary="Schedule several drafts, each on its suggested date; one outcome per payment (a refusal of "
+                     "one — duplicate_unresolved, bank_details_unverified, … — does not stop the others)",
+             responses={403: {"description": "forbidden"}})
 def schedule_suggested(body: ScheduleManyIn, c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
         ctx.require("payments.write")
