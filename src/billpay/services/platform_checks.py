@@ -66,8 +66,9 @@ def problems_for(ctx: Ctx, conn: t.Connection, bill: t.Bill, vendor: t.Vendor | 
                    if not ((ln.attributes or {}).get("gl_account") or (bill.attributes or {}).get("gl_account"))]
         if missing:
             found.append({"code": "attributes_incomplete", "link": f"/bills/{bill.id}#splits", "lines": missing,
-                          "detail": f"{name} needs a G/L account on every line; line(s) "
-                                    f"{', '.join(map(str, missing))} have none.",
+                          "detail": f"{name} needs a G/L account on every line; "
+                                    + (f"line {missing[0]} has none." if len(missing) == 1 else
+                                       f"lines {', '.join(map(str, missing))} have none."),
                           "fix": "Choose a G/L account for the bill (or for each split line)."})
     known = facts(ctx) or {}
     currencies = known.get("currencies") or []

@@ -124,11 +124,16 @@ ACTION_WORDS = {
     "vendor.created": "Created", "vendor.updated": "Edited",
     "vendor.bank_details_changed": "Bank details changed (awaiting a second person)",
     "vendor.bank_details_verified": "New bank details verified", "vendor.bank_details_rejected": "Bank-detail change rejected",
+    "bill.duplicate_cleared": "Marked not a duplicate", "bill.credit_recorded": "Vendor credit recorded",
+    "bill.credit_applied": "Credit used on a payment", "payment.credits_applied": "Vendor credit taken off",
+    "vendor.platform_create_requested": "Creation in the accounting platform requested",
+    "vendor.created_in_platform": "Created in the accounting platform and mapped",
 }
 OPERATION_WORDS = {
     "create_bill": "Created the bill", "push_bill": "Sent the bill", "update_bill": "Updated the bill",
     "void_bill": "Voided the bill", "delete_bill": "Deleted the bill", "push_payment": "Sent the payment",
     "create_payment": "Recorded the payment", "read_status": "Checked status", "pull_bill": "Pulled the bill",
+    "create_vendor_credit": "Recorded the vendor credit", "create_vendor": "Created the vendor",
 }
 
 
