@@ -226,3 +226,18 @@ def test_a_warning_about_a_field_goes_once_the_field_is_fixed(org, vendor, conta
     assert len(after["warnings"]) == 2  # unrelated edits keep it
     after = org.patch(f"/bills/{bill['id']}", {"due_date": "2026-12-15"}).json()
     assert [w["code"] for w in after["warnings"]] == ["extraction_warning"]
+
+
+def test_a_scheduled_payment_whose_bill_becomes_a_likely_duplicate_is_not_sent(org, vendor, container):
+    """Before: release sent it to the bank all the same."""
+    from billpay.sync.worker import tick
+
+    _sent(org, vendor["id"], invoice_number="R-1", amount="100.00")
+    bill, payment = _sent(org, vendor["id"], invoice_number="R-2", amount="200.00")
+    r = org.post(f"/payments/{payment['id']}/schedule", {"pay_date": PAY_DATE, "method": "ach"})
+    assert r.json()["status"] == "scheduled", r.text
+    assert org.patch(f"/bills/{bill['id']}", {"invoice_number": "R-1"}).json()["duplicate_status"] == "unresolved"
+    container.now = lambda: dt.datetime(2026, 11, 24, 14, 0, tzinfo=dt.timezone.utc)  # 9 AM in New York
+    tick(container)
+    held = org.get(f"/payments/{payment['id']}").json()
+    assert held["status"] == "draft" and held["status_reason"].startswith("Not sent: This bill may be a duplicate")
