@@ -121,7 +121,9 @@ def update_vendor(ctx: Ctx, vendor_id: str, data: dict) -> t.Vendor:
             setattr(v, k, data[k].strip() if k == "name" else data[k])
     bank_changes = {k: data[k] for k in BANK_DETAIL_FIELDS if k in data}
     if bank_changes:
-        current = _details_dict(bank_details(ctx, v))
+        # Changes build on the latest details entered: those waiting for verification, else the verified ones.
+        pending = pending_bank_details(ctx, v)
+        current = _details_dict(pending if pending is not None else bank_details(ctx, v))
         proposed = {**current, **{k: val for k, val in bank_changes.items()}}
         proposed = {k: val for k, val in proposed.items() if val}
         details = PaymentDetails.validated(**{k: proposed.get(k) for k in BANK_DETAIL_FIELDS})
