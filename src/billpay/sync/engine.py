@@ -35,13 +35,23 @@ from ..domain.bills import BillStatus
 from ..ids import new_id
 from ..services import payments as payment_services
 from ..services import sync_records as records
+from ..services import vendor_credits
 from ..services.bills import lines_of
 from ..services.context import Actor, Ctx
 from ..services.vendors import mapped_vendor_id
 from . import payloads
 from .connections import connector_for
 from .lease import ConnectionBusy, Lease, LeaseLost, NotConnected
-from .ports import BillLinePayload, BillPayload, BillPaymentPayload, ConnectorError, RemoteRef, WriteResult
+from .ports import (
+    BillLinePayload,
+    BillPayload,
+    BillPaymentPayload,
+    ConnectorError,
+    RemoteRef,
+    VendorCreditPayload,
+    VendorPayload,
+    WriteResult,
+)
 
 log = logging.getLogger("billpay.sync")
 NON_DIMENSION_KEYS = frozenset({"gl_account", "custom"})
@@ -172,8 +182,14 @@ def _summary(payload: Any) -> dict:
                 "vendor": payload.vendor_external_id, "lines": len(payload.lines),
                 "due_date": payload.due_date.isoformat() if payload.due_date else None}
     if isinstance(payload, BillPaymentPayload):
-        return {"bill": payload.bill_external_id, "amount": str(payload.amount), "method": payload.method,
-                "pay_date": payload.pay_date.isoformat(), "bank_account": payload.bank_account_id}
+        out = {"bill": payload.bill_external_id, "amount": str(payload.amount), "method": payload.method,
+               "pay_date": payload.pay_date.isoformat(), "bank_account": payload.bank_account_id}
+        return out | ({"vendor_credits": list(payload.vendor_credit_ids)} if payload.vendor_credit_ids else {})
+    if isinstance(payload, VendorCreditPayload):
+        return {"reference": payload.reference, "amount": str(payload.amount), "vendor": payload.vendor_external_id,
+                "lines": len(payload.lines), "credit_date": payload.credit_date.isoformat()}
+    if isinstance(payload, VendorPayload):
+        return {"name": payload.name, "email": payload.email}
     return {}
 
 
@@ -208,15 +224,20 @@ def _send(attempt: t.SyncAttempt, write: Callable[[list[tuple[str, Any]]], list[
 
 
 def _apply(ctx: Ctx, sent: Sent, record_type: str, *, replay: bool,
-           on_synced: Callable[[Ctx, t.SyncRecord, dict], None]) -> dict[str, float | None]:
-    """Write what a kept request's answer says about each record still waiting on it; returns the retries."""
+           on_synced: Callable[[Ctx, t.SyncRecord, dict], None], payload_kind: str | None = None,
+           operation: str = "create") -> dict[str, float | None]:
+    """Write what a kept request's answer says about each record still waiting on it; returns the retries.
+
+    ``payload_kind``: the payload's kind in ``payloads.KINDS`` when it is not the record type's (a credit note is a
+    bill row whose request is a vendor credit)."""
     retry: dict[str, float | None] = {}
-    op = "replay" if replay else "create"
+    op = "replay" if replay else operation
+    cls = payloads.KINDS[payload_kind or record_type]
     for item in sent.attempt.items:
         rec = records.get_or_create(ctx, record_type, item["record_id"], sent.attempt.connection_id)
         if rec.attempt_id != sent.attempt.id:
             continue  # settled meanwhile (found, voided)
-        summary = _summary(payloads.decode(payloads.KINDS[record_type], item["payload"]))
+        summary = _summary(payloads.decode(cls, item["payload"]))
         if sent.failure is not None:
             err = sent.failure
             # A request that certainly never reached the platform settles a first send; a replay's failure
@@ -248,12 +269,13 @@ def _apply(ctx: Ctx, sent: Sent, record_type: str, *, replay: bool,
     return retry
 
 
-def _waiting_attempts(ctx: Ctx, conn_id: str, record_type: str, ids: Sequence[str]) -> dict[str, t.SyncAttempt]:
-    """The kept, unsettled requests the records ``ids`` wait on (id -> attempt)."""
+def _waiting_attempts(ctx: Ctx, conn_id: str, record_type: str, ids: Sequence[str],
+                      action: str = "create") -> dict[str, t.SyncAttempt]:
+    """The kept, unsettled ``action`` requests the records ``ids`` wait on (id -> attempt)."""
     recs = [records.get(ctx, conn_id, record_type, rid) for rid in ids]
     att_ids = {r.attempt_id for r in recs if r is not None and r.attempt_id}
-    return {a.id: a for a in ctx.session.scalars(select(t.SyncAttempt).where(t.SyncAttempt.id.in_(att_ids)))} \
-        if att_ids else {}
+    return {a.id: a for a in ctx.session.scalars(select(t.SyncAttempt).where(
+        t.SyncAttempt.id.in_(att_ids), t.SyncAttempt.action == action))} if att_ids else {}
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -278,8 +300,9 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
             replays = _waiting_attempts(ctx, conn.id, "bill", bill_ids)
             for bid in dict.fromkeys(bill_ids):
                 bill = ctx.session.get(t.Bill, bid)
-                if bill is None or bill.org_id != org_id or bill.status == BillStatus.VOID or bill.source == "accounting":
-                    continue
+                if (bill is None or bill.org_id != org_id or bill.status == BillStatus.VOID
+                        or bill.source == "accounting" or bill.kind == "credit"):
+                    continue  # credit notes are the platform's vendor credits (``sync.vendor_credits``)
                 rec = records.get_or_create(ctx, "bill", bid, conn.id)
                 if rec.attempt_id:
                     records.note_attempt(ctx, rec)
@@ -400,12 +423,17 @@ def payment_payload(ctx: Ctx, p: t.Payment, conn: t.Connection) -> BillPaymentPa
     if not vendor_ext:
         raise ConnectorError("vendor_not_mapped", "The vendor is not mapped to the accounting platform.",
                              kind="config")
+    credit_ids = vendor_credits.external_ids(ctx, p, conn.id)  # hook: vendor credits applied with this payment
+    if credit_ids is None:
+        raise ConnectorError("credit_not_synced", "A vendor credit taken off this payment is not in the accounting "
+                             "platform yet; it is synced first.", kind="transient")
     options = (conn.config or {}).get("options") or {}
     bank = (options.get("bank_accounts") or {}).get(p.currency) or options.get("bank_account_id")
     return BillPaymentPayload(payment_id=p.id, bill_external_id=bill_ext, vendor_external_id=vendor_ext,
                               amount=Decimal(p.amount), currency=p.currency,
                               pay_date=(p.settled_at.date() if p.settled_at else p.pay_date),
-                              method=p.method or "ach", bank_account_id=bank, memo=f"billpay payment {p.id}")
+                              method=p.method or "ach", bank_account_id=bank, memo=f"billpay payment {p.id}",
+                              vendor_credit_ids=tuple(credit_ids))
 
 
 def push_payments(container: Any, org_id: str, payment_ids: list[str], lease: Lease | None = None

@@ -10,6 +10,7 @@ in the books.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Sequence
 
 from billpay.connectors.quickbooks import faults, wire
@@ -53,17 +54,18 @@ class BillPaymentWriter:
         try:
             # One guard read for every bill of the push (in groups that keep the query short).
             bills = self._bills_by_id({payload.bill_external_id for _, payload in items})
+            credits = self._balances("VendorCredit", {c for _, p in items for c in p.vendor_credit_ids})
         except ConnectorError as error:
             return [WriteResult(key=key, error=error) for key, _ in items]
         results: dict[str, WriteResult] = {}
         for start in range(0, len(items), wire.BATCH_SIZE):
             chunk = list(items[start:start + wire.BATCH_SIZE])
-            results.update(self._push_chunk(chunk, company, bank, bills))
+            results.update(self._push_chunk(chunk, company, bank, bills, credits))
         return [results[key] for key, _ in items]
 
     def _push_chunk(
         self, chunk: list[tuple[str, BillPaymentPayload]], company: CompanyCurrency, bank: str,
-        bills: dict[str, dict],
+        bills: dict[str, dict], credits: dict[str, Decimal],
     ) -> dict[str, WriteResult]:
         results: dict[str, WriteResult] = {}
         to_send: list[tuple[str, BillPaymentPayload]] = []
@@ -76,7 +78,7 @@ class BillPaymentWriter:
 
         def build(payload: object) -> dict:
             assert isinstance(payload, BillPaymentPayload)
-            return payment_to_wire(payload, company, bank_account_id=bank)
+            return payment_to_wire(payload, company, bank_account_id=bank, credit_balances=credits)
 
         written = self._connector.write_in_batches("BillPayment", to_send, build)
         results.update({result.key: result for result in written})
@@ -106,6 +108,16 @@ class BillPaymentWriter:
             listed = ", ".join(wire.quote(i) for i in ordered[start:start + self.GUARD_GROUP])
             for row in self._client.query_all("Bill", f"Id IN ({listed})"):
                 out[str(row.get("Id"))] = row
+        return out
+
+    def _balances(self, entity: str, ids: set[str]) -> dict[str, Decimal]:
+        """Open balances of these records (vendor credits applied with payments), one query per group."""
+        ordered = sorted(ids)
+        out: dict[str, Decimal] = {}
+        for start in range(0, len(ordered), self.GUARD_GROUP):
+            listed = ", ".join(wire.quote(i) for i in ordered[start:start + self.GUARD_GROUP])
+            for row in self._client.query_all(entity, f"Id IN ({listed})"):
+                out[str(row.get("Id"))] = to_decimal(row.get("Balance"))
         return out
 
     def _linked_payment(self, bill: dict, payment_id: str) -> RemoteRef | None:

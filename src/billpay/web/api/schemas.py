@@ -54,6 +54,8 @@ class LineIn(Body):
 
 
 class BillIn(Body):
+    kind: Literal["bill", "credit"] | None = Field(
+        default=None, description="'credit' for a credit note: a vendor credit taken off the vendor's next payment")
     vendor_id: StrictStr | None = None
     invoice_number: StrictStr | None = None
     invoice_date: StrictStr | None = None
