@@ -25,7 +25,7 @@ def _confirmed(stack, vendor: dict, **over) -> dict:
 
 def test_closed_period_and_foreign_currency_are_refused_with_the_fix_and_no_draft(stack):
     platform = stack.platform
-    platform.state.set_company_settings(platform.realm, book_close_date="2026-11-15")
+    platform.set_company_settings(book_close_date="2026-11-15")
     assert stack.org.post("/accounting/connection/refresh").status_code == 202
     stack.work()
     vendor = mapped_vendor(stack)
@@ -40,7 +40,7 @@ def test_closed_period_and_foreign_currency_are_refused_with_the_fix_and_no_draf
     assert stack.org.get("/payments").json()["data"] == []
     assert stack.org.get(f"/bills/{bill['id']}").json()["status"] == "confirmed"
     # the books reopen: a bill in the home currency dated in the open period goes through
-    platform.state.set_company_settings(platform.realm, book_close_date=None)
+    platform.set_company_settings(book_close_date=None)
     stack.org.post("/accounting/connection/refresh")
     stack.work()
     ok = _confirmed(stack, vendor, number="PC-2", amount="151.00")

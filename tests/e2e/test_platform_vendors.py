@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .conftest import expense_account, mapped_vendor
+import pytest
+
+from billpay.sync import lease as lease_mod
+from billpay.sync import worker
+
+from .conftest import expense_account, mapped_vendor, requires
 
 START = dt.date(2026, 1, 1)
 
 
-def test_a_vendor_is_created_in_the_platform_and_mapped(stack):
+def test_a_vendor_is_created_in_the_platform_and_mapped(stack, request):
+    requires(request, "create_vendors")
     org = stack.org
     v = org.post("/vendors", {"name": "Brand New Widgets LLC", "email": "ar@widgets.example",
                               "address": {"line1": "9 Mill Rd", "city": "Albany", "state": "NY",
@@ -24,9 +30,7 @@ def test_a_vendor_is_created_in_the_platform_and_mapped(stack):
     stack.work()
     mapped = org.get(f"/vendors/{v['id']}").json()
     assert mapped["accounting_vendor_id"]
-    remote = stack.platform.state.query(stack.platform.realm,
-                                        f"select * from Vendor where Id = '{mapped['accounting_vendor_id']}'")
-    vendor = remote["Vendor"][0]
+    vendor = stack.platform.read("Vendor", mapped["accounting_vendor_id"])
     assert vendor["DisplayName"] == "Brand New Widgets LLC"
     assert vendor["PrimaryEmailAddr"]["Address"] == "ar@widgets.example" and vendor["BillAddr"]["City"] == "Albany"
     assert org.post(f"/vendors/{v['id']}/create-in-platform").json()["code"] == "vendor_already_mapped"
@@ -55,10 +59,10 @@ def test_sync_bills_names_what_it_skipped_and_a_later_mapping_brings_it_in(stack
     assert entry["vendor_name"] == skipped_vendor["name"] and "Q-UNM" in entry["invoice_numbers"]
     assert entry["vendor_id"] is None and entry["mapped_now"] is False
     # later pulls see only what changed since: the skipped bill is not looked at again by itself
-    p.state.advance_clock(3600)
+    p.state.advance_clock(600)
     org.post("/accounting/sync-bills")
     stack.work()
-    p.state.advance_clock(3600)
+    p.state.advance_clock(600)
     # the clerk adds the vendor and maps it; the next Sync Bills brings the unchanged bill in all the same
     ours = org.post("/vendors", {"name": skipped_vendor["name"]}).json()
     assert org.get("/accounting/sync-bills/not-brought-in").json()["unmapped"][0]["vendor_id"] in (ours["id"], None)
@@ -70,3 +74,39 @@ def test_sync_bills_names_what_it_skipped_and_a_later_mapping_brings_it_in(stack
     # a pulled bill is in the platform: "synced" in the list and on its page alike (was "not_synced" there)
     one = next(b for b in pulled if b["invoice_number"] == "Q-UNM")
     assert one["sync"]["status"] == org.get(f"/bills/{one['id']}").json()["sync"]["status"] == "synced"
+
+
+def test_a_vendor_whose_create_answer_was_lost_is_created_once(stack, request, monkeypatch):
+    """The platform created the vendor, billpay did not record it (the worker was killed): the next worker
+    replays the kept request as sent and maps the one vendor the platform has."""
+    requires(request, "create_vendors")
+    org, platform, container = stack.org, stack.platform, stack.container
+    v = org.post("/vendors", {"name": "Lost Answer Supplies"}).json()
+    before_vendors = platform.count("Vendor")
+    assert org.post(f"/vendors/{v['id']}/create-in-platform").status_code == 202
+    container.settings.sync_heartbeat_seconds = 0
+    real_tx = container.tx
+    calls = {"n": 0}
+
+    def dying_tx(actor):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the transaction that records the platform's answer
+            raise SystemExit("worker killed")
+        return real_tx(actor)
+
+    monkeypatch.setattr(lease_mod.Lease, "release", lambda self: None)
+    container.tx = dying_tx
+    try:
+        with pytest.raises(SystemExit):
+            worker.drain_connection(container, org.id, owner="doomed")
+    finally:
+        container.tx = real_tx
+        monkeypatch.undo()
+    assert platform.count("Vendor") == before_vendors + 1
+    assert org.get(f"/vendors/{v['id']}").json()["accounting_vendor_id"] is None
+    base = container.now()
+    container.now = lambda: base + dt.timedelta(seconds=container.settings.sync_lease_seconds + 1)
+    stack.work()
+    mapped = org.get(f"/vendors/{v['id']}").json()["accounting_vendor_id"]
+    assert mapped and platform.count("Vendor") == before_vendors + 1
+    assert [x["id"] for x in stack.ref("vendors") if x["name"] == "Lost Answer Supplies"] == [mapped]
