@@ -110,3 +110,27 @@ def test_a_vendor_whose_create_answer_was_lost_is_created_once(stack, request, m
     mapped = org.get(f"/vendors/{v['id']}").json()["accounting_vendor_id"]
     assert mapped and platform.count("Vendor") == before_vendors + 1
     assert [x["id"] for x in stack.ref("vendors") if x["name"] == "Lost Answer Supplies"] == [mapped]
+
+
+def test_a_vendor_whose_creation_gave_up_is_retried_from_the_dashboard(stack, request):
+    """The platform stayed down through every retry: the vendor shows a sync error, and Retry (all records in
+    error) creates it once the platform is back. Before: Retry failed on a vendor record."""
+    requires(request, "create_vendors")
+    org, platform, container = stack.org, stack.platform, stack.container
+    container.connector_options = {"sleep": lambda _s: None, "max_retries": 0}
+    v = org.post("/vendors", {"name": "Patient Vendor Co"}).json()
+    assert org.post(f"/vendors/{v['id']}/create-in-platform").status_code == 202
+    platform.faults(fail_next={"count": 100_000, "status": 503})
+    for _ in range(worker.MAX_ATTEMPTS + 2):
+        stack.work()
+        base = container.now()
+        container.now = lambda base=base: base + dt.timedelta(hours=2)
+    errors = org.get("/accounting/dashboard").json()["errors"]
+    assert [(r["record_type"], r["record_id"]) for g in errors for r in g["records"]] == [("vendor", v["id"])]
+    platform.state.clear_faults()
+    r = org.post("/accounting/retry", {})
+    assert r.status_code == 202, r.text
+    assert r.json()["queued"] == [{"record_type": "vendor", "record_id": v["id"], "job": "create_platform_vendor"}]
+    stack.work()
+    assert org.get(f"/vendors/{v['id']}").json()["accounting_vendor_id"]
+    assert [x["name"] for x in stack.ref("vendors")].count("Patient Vendor Co") == 1
