@@ -16,8 +16,12 @@ class BusinessCentralPlatform(AccessTokenSignIn):
     #: Client credentials: a new access token, no refresh token to rotate.
     rotates_refresh_tokens = False
     empty_reference_kinds: tuple[str, ...] = ()
-    #: A lookup on the business key, the invoice with its lines in one $batch, the post.
-    calls_per_create = 3
+    #: A create sent again: the lookup on the business key finds what the first one wrote.
+    calls_per_create = 1
+    #: No idempotency key in Business Central: a lookup on vendor + vendor invoice number before each create.
+    idempotent_creates = False
+    #: API v2.0 shows a partly paid purchase invoice as Open, with no remaining amount.
+    partial_payments_visible = False
     #: A posted purchase invoice's dates are fixed in Business Central (a person cancels and re-enters it).
     can_edit_invoice_date = False
 

@@ -18,6 +18,10 @@ class Platform:
     empty_reference_kinds: tuple[str, ...] = ()
     #: A person can move a bill's date on the platform.
     can_edit_invoice_date = True
+    #: Creates carry an idempotency key the platform honours (request id, external id, control id).
+    idempotent_creates = True
+    #: The platform's API shows what was paid of a partly paid bill.
+    partial_payments_visible = True
 
     def set_company_settings(self, **settings) -> None:
         """Change what the company accepts (home currency, books closed through) as its admin would."""

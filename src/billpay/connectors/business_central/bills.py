@@ -127,7 +127,7 @@ class BillWriter:
                 else:
                     to_create.append((key, payload))
             created, unknown = self._create_many(to_create, bodies, results)
-            to_post += created
+            to_post += self._settle_twins(created, results)
             unknown += self._post_many(to_post, results, facts)
             if unknown and attempt < attempts:
                 log.info("Business Central did not confirm %d purchase invoice(s); looking them up", len(unknown))
@@ -136,6 +136,37 @@ class BillWriter:
                 for key, _ in pending:
                     results.setdefault(key, WriteResult(key=key, error=self._unknown_error()))
         return [results[key] for key, _ in items]
+
+    def _settle_twins(self, created: list[tuple[str, BillPayload, dict]],
+                      results: dict[str, WriteResult]) -> list[tuple[str, BillPayload, dict]]:
+        """Business Central has no idempotency key: a worker that lost its lease in a slow call may have
+        written the same bill's draft while another wrote it too. Before posting, look again: where another
+        copy of the same billpay bill exists, one survivor is kept (a posted copy, else the draft with the
+        lowest number, the same choice on every worker) and this draft, never posted, is deleted."""
+        if not created:
+            return created
+        keep: list[tuple[str, BillPayload, dict]] = []
+        for start in range(0, len(created), wire.BATCH_SIZE):
+            chunk = created[start:start + wire.BATCH_SIZE]
+            answers = self.client.batch([self.lookup_operation(p) for _, p, _ in chunk])
+            for (key, payload, row), answer in zip(chunk, answers):
+                rows = [] if answer.error is not None else list((answer.body or {}).get("value") or [])
+                ours = [r for r in rows if r.get("status") in LIVE and transform.is_ours(r, payload.bill_id)]
+                if len(ours) < 2 or all(r.get("id") != row.get("id") for r in ours):
+                    keep.append((key, payload, row))
+                    continue
+                posted = [r for r in ours if r.get("status") != "Draft"]
+                survivor = posted[0] if posted else min(ours, key=lambda r: (str(r.get("number")), str(r.get("id"))))
+                if survivor.get("id") == row.get("id"):
+                    keep.append((key, payload, row))
+                    continue
+                self.client.delete(f"purchaseInvoices({row['id']})", row.get("@odata.etag") or "*")
+                if posted:
+                    results[key] = WriteResult(key=key, ref=RemoteRef(str(survivor["id"]),
+                                                                      survivor.get("@odata.etag")))
+                else:
+                    keep.append((key, payload, survivor))
+        return keep
 
     def _unknown_error(self) -> ConnectorError:
         return ConnectorError("platform_timeout", "Business Central did not confirm the purchase invoice in time. "
