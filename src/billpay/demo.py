@@ -12,7 +12,7 @@ from .connectors import registry
 from .db import tables as t
 from .services import accounting, bills, orgs, vendors
 from .services.context import Actor
-from .sync import engine
+from .sync import company_facts, engine
 from .sync.worker import run_until_idle
 
 log = logging.getLogger("billpay.demo")
@@ -64,6 +64,11 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: st
                          password=DEMO_PASSWORD)
         approver = orgs.create_user(ctx, email="approver@demo.billpay.local", name="Avery Approver",
                                     roles=["approver"], password=DEMO_PASSWORD)
+        # The second person for bank details: verifies what the admin or the clerk entered.
+        accountant = orgs.create_user(ctx, email="accountant@demo.billpay.local", name="Alex Accountant",
+                                      roles=["accountant"], password=DEMO_PASSWORD)
+        ctx.session.flush()
+        accountant_id = accountant.id
         orgs.update_settings(ctx, {"pull_bills_enabled": True,
                                    "pull_start_date": (dt.date.today() - dt.timedelta(days=90)).isoformat()})
         org = ctx.session.get(t.Organization, ctx.org_id)
@@ -78,6 +83,7 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: st
         with container.tx(admin) as ctx:
             accounting.connect(ctx, container, {"platform": platform.name, "sandbox": True})
         engine.refresh_reference(container, created.organization_id)
+        company_facts.refresh(container, created.organization_id)
         connected = True
     except Exception:  # the demo still works without the sandbox, just unconnected
         log.exception("could not connect the demo to a built-in sandbox")
@@ -92,6 +98,15 @@ def seed_demo(container, public_url: str = "http://127.0.0.1:8000", platform: st
                 body["accounting_vendor_id"] = platform_vendors[i].external_id
                 body["name"] = platform_vendors[i].name
             made.append(vendors.create_vendor(ctx, body))
+        ctx.session.flush()
+        vendor_ids = [v.id for v in made]
+    # Three vendors' bank details verified by the accountant; Lucerne's wait, so the flow can be tried.
+    with container.tx(Actor(created.organization_id, accountant_id, frozenset({"accountant"}))) as ctx:
+        for vendor_id in vendor_ids[:3]:
+            if ctx.get(t.Vendor, vendor_id).pending_bank_details_enc:
+                vendors.verify_bank_details(ctx, vendor_id)
+    with container.tx(admin) as ctx:
+        made = [ctx.get(t.Vendor, i) for i in vendor_ids]
         gl = accounts[0].external_id if accounts else None
         today = dt.date.today()
         specs = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .services import capture, capture_learning, sync_records
 from .services.context import Actor
-from .sync import engine, pull
+from .sync import company_facts, engine, platform_vendors, pull, vendor_credits
 from .sync.ports import ConnectorError
 from .sync.worker import Retry, connection_handler, handler
 
@@ -68,6 +68,16 @@ def reverse_payment(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN00
     return engine.reverse_payments(container, org_id, _ids(jobs), lease)
 
 
+@connection_handler("push_vendor_credit", give_up=_give_up("bill", "send"))
+def push_vendor_credit(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
+    return vendor_credits.push_vendor_credits(container, org_id, _ids(jobs), lease)
+
+
+@connection_handler("create_platform_vendor", give_up=_give_up("vendor", "create"))
+def create_platform_vendor(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
+    return platform_vendors.create_platform_vendors(container, org_id, _ids(jobs), lease)
+
+
 @connection_handler("void_bill", give_up=_give_up("bill", "void"))
 def void_bill(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
     retry: dict = {}
@@ -86,4 +96,5 @@ def pull_bills(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
 @connection_handler("refresh_reference")
 def refresh_reference(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
     engine.refresh_reference(container, org_id, lease)
+    company_facts.refresh(container, org_id, lease)  # what the company accepts, for the checks before payment
     return {}

@@ -7,7 +7,7 @@ import pytest
 
 from billpay.payments.calendar import is_business_day, next_business_day
 
-from .conftest import bill_body, problem
+from .conftest import bill_body, problem, verified_by_colleague
 
 
 def future_business_day(days: int = 10) -> str:
@@ -186,6 +186,7 @@ def test_nacha_bank_file_rail(org, container, draft):
 def test_sandbox_bank_simulates_a_return_from_the_account_number(org, container):
     v = org.post("/vendors", {"name": "Returns Inc", "routing_number": "021000021",
                               "account_number": "12399903"}).json()
+    v = verified_by_colleague(org, v)
     bill = org.post("/bills", bill_body(v["id"], amount="75.00")).json()
     org.post(f"/bills/{bill['id']}/confirm")
     pay = org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
@@ -210,7 +211,7 @@ def test_approval_states_of_a_page_match_each_payment_alone(org, container, vend
     _policy(org, [approver.user_id, org.user_id], required="all")
     ids = []
     for amount in ("8000.00", "9000.00"):
-        bill = org.post("/bills", bill_body(vendor["id"], amount=amount)).json()
+        bill = org.post("/bills", bill_body(vendor["id"], amount=amount, invoice_number=f"INV-{amount}")).json()
         org.post(f"/bills/{bill['id']}/confirm")
         pay = org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
         r = org.post(f"/payments/{pay['id']}/schedule", {"pay_date": future_business_day(), "method": "ach"})
@@ -232,7 +233,7 @@ def test_dashboard_lists_the_oldest_payments_ready_to_sync_and_counts_them_all(o
     day = dt.date.fromisoformat(future_business_day(2))
     ids = []
     for amount in ("100.00", "200.00", "300.00"):
-        bill = org.post("/bills", bill_body(vendor["id"], amount=amount)).json()
+        bill = org.post("/bills", bill_body(vendor["id"], amount=amount, invoice_number=f"INV-{amount}")).json()
         org.post(f"/bills/{bill['id']}/confirm")
         pay = org.post(f"/bills/{bill['id']}/send-to-payments").json()["payment"]
         org.post(f"/payments/{pay['id']}/schedule", {"pay_date": day.isoformat(), "method": "ach"})

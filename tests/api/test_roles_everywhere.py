@@ -8,6 +8,8 @@ from .conftest import bill_body
 BODIES = {
     "/api/v1/bills": bill_body("{vendor_id}"),
     "/api/v1/vendors": {"name": "Sneaky"},
+    "/api/v1/bills/{bill_id}/not-a-duplicate": {"reason": "sneaky"},
+    "/api/v1/payments/schedule-suggested": {"payment_ids": ["{payment_id}"]},
     "/api/v1/mapping-rules": {"name": "r", "conditions": {"currency": "USD"}, "attributes": {"gl_account": "1"}},
     "/api/v1/users": {"email": "x@acme.test", "roles": ["admin"]},
     "/api/v1/approval-policy": {"steps": []},

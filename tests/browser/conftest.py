@@ -45,11 +45,19 @@ class Live:
     emails: dict[str, str] = field(default_factory=dict)
 
     def actor(self, who: str = "admin") -> Actor:
-        roles = {"admin": {"admin"}, "clerk": {"ap_clerk"}, "approver": {"approver"}}[who]
+        roles = {"admin": {"admin"}, "clerk": {"ap_clerk"}, "approver": {"approver"},
+                 "accountant": {"accountant"}}[who]
         return Actor(self.org_id, self.users[who], frozenset(roles))
 
     def tx(self, who: str = "admin"):  # noqa: ANN201
         return self.container.tx(self.actor(who))
+
+    def verify_bank(self, vendor_id: str) -> None:
+        """Bank details always need a second person: the accountant verifies what someone else entered."""
+        from billpay.services import vendors
+
+        with self.tx("accountant") as ctx:
+            vendors.verify_bank_details(ctx, vendor_id)
 
     def drain(self) -> int:
         from billpay.sync.worker import run_until_idle
@@ -81,12 +89,15 @@ def live(sqlite_url, tmp_path):  # noqa: ANN001, ANN201
         created = orgs.create_organization(s, c.vault, name="Acme Manufacturing", admin_email="ada@acme.test",
                                            admin_password=PASSWORD, admin_name="Ada Admin")
     live = Live(f"http://127.0.0.1:{port}", c, created.organization_id, {"admin": created.user_id},
-                {"admin": "ada@acme.test", "clerk": "carl@acme.test", "approver": "ana@acme.test"})
+                {"admin": "ada@acme.test", "clerk": "carl@acme.test", "approver": "ana@acme.test",
+                 "accountant": "alex@acme.test"})
     with live.tx() as ctx:
         live.users["clerk"] = orgs.create_user(ctx, email="carl@acme.test", name="Carl Clerk", roles=["ap_clerk"],
                                                password=PASSWORD).id
         live.users["approver"] = orgs.create_user(ctx, email="ana@acme.test", name="Ana Approver",
                                                   roles=["approver"], password=PASSWORD).id
+        live.users["accountant"] = orgs.create_user(ctx, email="alex@acme.test", name="Alex Accountant",
+                                                    roles=["accountant"], password=PASSWORD).id
     server = uvicorn.Server(uvicorn.Config(create_app(c, start_jobs=False), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="billpay-test-server", daemon=True)
@@ -149,6 +160,17 @@ def sign_in(page, live: Live, who: str = "admin") -> None:  # noqa: ANN001
 def shot(page, name: str, *, full_page: bool = True) -> Path:  # noqa: ANN001
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+DOC_SHOTS = ROOT / "docs" / "screenshots"
+
+
+def doc_shot(page, name: str, *, full_page: bool = False) -> Path:  # noqa: ANN001
+    """A screenshot for the documentation (``docs/screenshots/``, shown in the README)."""
+    DOC_SHOTS.mkdir(parents=True, exist_ok=True)
+    path = DOC_SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
 

@@ -50,12 +50,13 @@ def test_upload_review_confirm_send_approve_schedule_settle_sync_paid(live, new_
     ref = _connect(live)
     expense = next(a for a in ref["accounts"] if a[2] in ("Expense", "Other Expense"))
     with live.tx() as ctx:
-        vendors.create_vendor(ctx, {"name": "Azure Interior", "email": "azure.Interior24@example.com",
-                                    "routing_number": "021000021", "account_number": "4432109876",
-                                    "accounting_vendor_id": ref["vendors"][0][0]})
+        azure = vendors.create_vendor(ctx, {"name": "Azure Interior", "email": "azure.Interior24@example.com",
+                                            "routing_number": "021000021", "account_number": "4432109876",
+                                            "accounting_vendor_id": ref["vendors"][0][0]})
         org = ctx.session.get(t.Organization, ctx.org_id)
         org.approval_policy = {"steps": [{"name": "Approver sign-off", "min_amount": "0",
                                           "approvers": [{"role": "approver"}], "required": "any"}]}
+    live.verify_bank(azure.id)
 
     page = new_page()
     sign_in(page, live)
@@ -164,11 +165,14 @@ def test_upload_review_confirm_send_approve_schedule_settle_sync_paid(live, new_
 def test_sync_bills_pulls_drafts_that_can_be_scheduled(live, new_page):
     ref = _connect(live, platform_bills=4)
     with live.tx() as ctx:
-        for ext_id, name in ref["vendors"]:
-            vendors.create_vendor(ctx, {"name": name, "routing_number": "021000021", "account_number": "55501234",
-                                        "accounting_vendor_id": ext_id})
+        made = [vendors.create_vendor(ctx, {"name": name, "routing_number": "021000021", "account_number": "55501234",
+                                            "accounting_vendor_id": ext_id}) for ext_id, name in ref["vendors"]]
         orgs.update_settings(ctx, {"pull_bills_enabled": True,
                                    "pull_start_date": (dt.date.today() - dt.timedelta(days=60)).isoformat()})
+        ctx.session.flush()
+        made = [v.id for v in made]
+    for vendor_id in made:
+        live.verify_bank(vendor_id)
     page = new_page()
     sign_in(page, live)
     page.goto("/accounting")
@@ -183,7 +187,7 @@ def test_sync_bills_pulls_drafts_that_can_be_scheduled(live, new_page):
     drafts = page.locator("tbody tr")
     expect(drafts).to_have_count(4)
     first = drafts.first
-    vendor_name = first.locator("td").first.inner_text()
+    vendor_name = first.get_by_role("link").first.inner_text()  # (the first cell is the select box)
     first.get_by_label("Pay date").fill(_pay_date(live, 1).isoformat())
     first.get_by_role("button", name="Schedule").click()
     expect(page.get_by_role("status")).to_contain_text("Scheduled for")

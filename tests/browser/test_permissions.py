@@ -10,7 +10,7 @@ from billpay.db import tables as t
 from billpay.payments import calendar
 from billpay.services import bills, payments, vendors
 
-from .conftest import csrf_of, shot, sign_in
+from .conftest import csrf_of, doc_shot, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,10 @@ def _open_bill(live, amount: str = "1250.00", number: str = "INV-4410") -> tuple
         v = vendors.create_vendor(ctx, {"name": "Granite State Insurance", "routing_number": "021000021",
                                         "account_number": "123456789", "default_terms": "Net 30"})
         ctx.session.flush()
-        b = bills.create_bill(ctx, {"vendor_id": v.id, "invoice_number": number, "amount": amount,
+        vendor_id = v.id
+    live.verify_bank(vendor_id)
+    with live.tx() as ctx:
+        b = bills.create_bill(ctx, {"vendor_id": vendor_id, "invoice_number": number, "amount": amount,
                                     "invoice_date": "2026-11-02"}, source="api")
         bills.confirm_bill(ctx, b.id)
         _, p = bills.send_to_payments(ctx, b.id, method="ach")
@@ -70,13 +73,17 @@ def test_immutable_field_edit_shows_the_explanation(live, new_page):
     page = new_page()
     sign_in(page, live)
     page.goto(f"/bills/{bill_id}")
-    expect(page.get_by_role("note").filter(has_text="can no longer change here")).to_be_visible()
-    page.get_by_label("Amount", exact=True).fill("1980.00")
-    page.get_by_role("button", name="Save changes").click()
-    alert = page.locator("#form-error")
-    expect(alert).to_contain_text("Amount cannot change after the bill was synced")
-    expect(alert).to_contain_text("void this bill and create it again")
-    shot(page, "bill-immutable-refused", full_page=False)
+    expect(page.get_by_role("note").filter(has_text="are locked here")).to_be_visible()
+    # Frozen fields do not look editable: they are disabled and say why.
+    for label in ("Amount", "Invoice number", "Due date", "Currency", "Vendor"):
+        expect(page.get_by_label(label, exact=True)).to_be_disabled()
+    expect(page.locator('.field[data-field="total"] .lock')).to_have_text("Locked")
+    expect(page.get_by_label("Memo")).to_be_enabled()
+    doc_shot(page, "bill-immutable-refused")
+    # The server refuses a forged change all the same (the form cannot send one; a crafted POST can).
+    r = page.request.post(f"/bills/{bill_id}", form={"csrf_token": csrf_of(page), "amount": "1980.00",
+                                                     "action": "save"})
+    assert r.status == 409 and "Amount cannot change after the bill was synced" in r.text()
     with live.tx() as ctx:
         assert str(ctx.get(t.Bill, bill_id).amount) == "980.00"
     # Coding may still change after sync.

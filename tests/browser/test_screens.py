@@ -113,8 +113,12 @@ def test_drafts_list_refuses_a_weekend_pay_date(live, new_page):
     with live.tx() as ctx:
         vendor = vendors.create_vendor(ctx, {"name": "Northwind Office Supply", "routing_number": "021000021",
                                              "account_number": "4432109876"})
-        for number in ("NW-1", "NW-2"):
-            b = bills.create_bill(ctx, {"vendor_id": vendor.id, "invoice_number": number, "amount": "120.00",
+        ctx.session.flush()
+        vendor_id = vendor.id
+    live.verify_bank(vendor_id)
+    with live.tx() as ctx:
+        for number, amount in (("NW-1", "120.00"), ("NW-2", "130.00")):
+            b = bills.create_bill(ctx, {"vendor_id": vendor_id, "invoice_number": number, "amount": amount,
                                         "invoice_date": dt.date.today().isoformat(), "payment_terms": "Net 30"})
             bills.confirm_bill(ctx, b.id)
             bills.send_to_payments(ctx, b.id, method="ach")

@@ -7,13 +7,14 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
+from billpay.connectors import registry
 from billpay.services.orgs import create_organization
 from billpay.sync import builtin_sandbox
 from billpay.sync.connections import connection_row, connector_for
 from billpay.sync.worker import run_until_idle
 from billpay.web.app import create_app
 
-from ..api.conftest import Org
+from ..api.conftest import Org, verified_by_colleague
 from .platform_business_central import BusinessCentralPlatform
 from .platform_common import AccessTokenSignIn
 from .platform_intacct import IntacctPlatform
@@ -93,6 +94,17 @@ class QuickBooksPlatform(AccessTokenSignIn):
         """Writes sent again after a lost answer that the platform answered from its ``requestid`` memory."""
         return int(self.state.request_stats()["replayed"])
 
+    def set_company_settings(self, **settings) -> None:
+        """``home_currency="EUR"``, ``book_close_date="2026-11-15"`` (None reopens the books)."""
+        self.state.set_company_settings(self.realm, **settings)
+
+    def records(self, entity: str) -> list[dict]:
+        return list(self.state.query(self.realm, f"select * from {entity}").get(entity) or [])
+
+    def read(self, entity: str, ext_id: str) -> dict:
+        (row,) = self.state.query(self.realm, f"select * from {entity} where Id = '{ext_id}'")[entity]
+        return row
+
 
 PLATFORMS = [QuickBooksPlatform, NetSuitePlatform, IntacctPlatform, BusinessCentralPlatform]
 
@@ -131,12 +143,19 @@ def stack(container, request):
     return st
 
 
+def requires(request, ability: str) -> None:
+    """Skip the test for a platform whose plugin does not declare ``ability`` (before its stack is built)."""
+    platform = request.node.callspec.params["stack"]
+    if not getattr(registry.get(platform.name).capabilities, ability):
+        pytest.skip(f"{platform.name} does not declare {ability}")
+
+
 def mapped_vendor(stack: Stack, index: int = 0) -> dict:
     ext = stack.ref("vendors")[index]
     r = stack.org.post("/vendors", {"name": ext["name"], "routing_number": "021000021", "account_number": "123456789",
                                     "accounting_vendor_id": ext["id"]})
     assert r.status_code == 201, r.text
-    return r.json()
+    return verified_by_colleague(stack.org, r.json())
 
 
 def expense_account(stack: Stack) -> str:

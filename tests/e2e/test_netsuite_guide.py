@@ -20,7 +20,7 @@ from billpay.services.orgs import create_organization
 from billpay.sync.worker import run_until_idle
 from billpay.web.app import create_app as create_billpay
 
-from ..api.conftest import Org
+from ..api.conftest import Org, verified_by_colleague
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "netsuite.md"
 
@@ -81,8 +81,9 @@ def test_the_guides_connect_steps_work(container, netsuite, flow):
     expense = next(a["id"] for a in org.get("/accounting/reference-data/accounts").json()["data"]
                    if "Expense" in str(a["extra"]))
     ext = next(v for v in vendors if v["extra"].get("subsidiary") == us)
-    vendor = org.post("/vendors", {"name": ext["name"], "routing_number": "021000021", "account_number": "123456789",
-                                   "accounting_vendor_id": ext["id"]}).json()
+    vendor = verified_by_colleague(org, org.post("/vendors", {
+        "name": ext["name"], "routing_number": "021000021", "account_number": "123456789",
+        "accounting_vendor_id": ext["id"]}).json())
     number = f"GUIDE-{flow}"
     bill = org.post("/bills", {"vendor_id": vendor["id"], "invoice_number": number, "amount": "88.00",
                                "invoice_date": state.today().isoformat(), "payment_terms": "Net 30",

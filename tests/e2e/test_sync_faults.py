@@ -38,7 +38,7 @@ def test_timeout_after_commit_on_create_leaves_exactly_one_bill(stack):
 
 def test_rate_limit_storm_is_ridden_out(stack):
     vendor = mapped_vendor(stack)
-    bills = [open_bill(stack, vendor, f"RL-{i}", "10.00") for i in range(5)]
+    bills = [open_bill(stack, vendor, f"RL-{i}", f"{10 + i}.00") for i in range(5)]
     stack.platform.faults(throttle_next=3)
     stack.work()
     for _ in range(3):  # backoff retries, run at once here
@@ -115,7 +115,7 @@ def test_worker_killed_between_platform_commit_and_ours(stack, monkeypatch):
 
 def test_two_workers_on_one_connection_never_duplicate(stack):
     vendor = mapped_vendor(stack)
-    bills = [open_bill(stack, vendor, f"CW-{i}", "10.00") for i in range(12)]
+    bills = [open_bill(stack, vendor, f"CW-{i}", f"{10 + i}.00") for i in range(12)]
     errors = []
 
     def unfinished() -> int:

@@ -38,13 +38,13 @@ def test_worker_that_lost_its_lease_during_a_slow_call_records_nothing_and_nothi
         pytest.skip(f"{stack.platform.name} honours no idempotency key: a stale writer's late create can race the "
                     "new holder's lookup (the connector settles twin drafts before posting; see the BC guide)")
     vendor = mapped_vendor(stack)
-    first = [open_bill(stack, vendor, f"FL-{i}", "10.00") for i in range(2)]
+    first = [open_bill(stack, vendor, f"FL-{i}", f"{10 + i}.00") for i in range(2)]
     stack.container.settings.__dict__["sync_heartbeat_seconds"] = 0  # A's heartbeat stalls with it
     stack.platform.faults(latency_ms=1500)
     a = threading.Thread(target=worker.run_until_idle, args=(stack.container,), kwargs={"worker_id": "A"})
     a.start()
     time.sleep(0.6)  # A sent its batch and waits for the answer
-    third = open_bill(stack, vendor, "FL-2", "10.00")
+    third = open_bill(stack, vendor, "FL-2", "12.00")
     _later(stack, 360)  # A's lease (and the old 5-minute one) has run out
     worker.run_until_idle(stack.container, worker_id="B")
     a.join(60)
@@ -79,7 +79,7 @@ def test_waiting_for_a_busy_connection_uses_no_attempt(stack):
 def test_platform_down_longer_than_every_retry_then_retry_syncs_everything_once(stack):
     stack.container.connector_options = {"sleep": lambda _s: None, "max_retries": 0}
     vendor = mapped_vendor(stack)
-    bills = [open_bill(stack, vendor, f"DOWN-{i}", "10.00") for i in range(3)]
+    bills = [open_bill(stack, vendor, f"DOWN-{i}", f"{10 + i}.00") for i in range(3)]
     stack.platform.faults(fail_next={"count": 100_000, "status": 503})
     for _ in range(worker.MAX_ATTEMPTS + 2):
         stack.work()

@@ -4,9 +4,10 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from billpay.db.migrate import downgrade, upgrade
+from billpay.db.migrate import alembic_config, downgrade, upgrade
 from billpay.db.tables import Base
 
 
@@ -24,6 +25,16 @@ def empty_db(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     return _fresh_pg(request.getfixturevalue("pg_server"), "billpay_migrations")
+
+
+def test_the_migrations_form_one_line():
+    """Branches merged side by side must not leave two heads (``upgrade head`` would refuse to run)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1, script.get_heads()
+    revisions = list(script.walk_revisions())
+    assert not [r.revision for r in revisions if r.is_merge_point or r.is_branch_point]
+    assert "0004" in {r.revision for r in revisions} and script.get_revision("0004").down_revision == "0003"
+    assert script.get_revision("0005").down_revision == "0004" and script.get_heads() == ["0005"]
 
 
 def test_upgrade_from_empty_matches_models_and_downgrades(empty_db):

@@ -143,6 +143,10 @@ class Bill(Base):
     extraction_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     warnings: Mapped[list] = mapped_column(JSONType, default=list)
     duplicate_of: Mapped[list] = mapped_column(JSONType, default=list)
+    # A person's "not a duplicate" decision: {"by", "at", "reason", "bill_ids"} (the flags it cleared).
+    duplicate_resolution: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    # "bill", or "credit" for a credit note (negative total): a vendor credit, applied to a later payment.
+    kind: Mapped[str] = mapped_column(String(10), default="bill", server_default="bill")
     field_confirmations: Mapped[list] = mapped_column(JSONType, default=list)
     created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     confirmed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -191,6 +195,8 @@ class Payment(Base):
     return_code: Mapped[str | None] = mapped_column(String(4), nullable=True)
     pending_return_code: Mapped[str | None] = mapped_column(String(4), nullable=True)  # sandbox bank simulation
     bank_file_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Vendor credits taken off this payment: [{"credit_id", "amount"}]; ``amount`` above is the cash part.
+    credits_applied: Mapped[list | None] = mapped_column(JSONType, nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)

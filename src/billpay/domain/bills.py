@@ -2,7 +2,7 @@
 
 Statuses (public contract): ``in_review`` -> ``confirmed`` -> ``open`` ->
 ``paid`` (``partially_paid`` where partial payments exist), or ``void``.
-Sources: ``upload``, ``email``, ``api``, ``accounting`` (pulled; read-only).
+Sources: ``upload``, ``email``, ``api``, ``manual`` (typed in the web app), ``accounting`` (pulled; read-only).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class BillSource(StrEnum):
     UPLOAD = "upload"
     EMAIL = "email"
     API = "api"
+    MANUAL = "manual"  # entered by hand in the web app
     ACCOUNTING = "accounting"
 
 

@@ -110,6 +110,26 @@ def approval_deadline(pay_date: date) -> date:
     return previous_business_day(pay_date)
 
 
+#: Business days kept free before the due date for approvers when a payment needs approval.
+APPROVAL_LEAD_DAYS = 2
+
+
+def suggested_pay_date(due: date | None, today: date, *, needs_approval: bool = False) -> date:
+    """The pay date to offer: the due date when it is a business day, else the last business day
+    before it; with approval needed, ``APPROVAL_LEAD_DAYS`` business days earlier still. Never before
+    the first date the payment can really go (today, or with approval the business day after today,
+    since approval is due the business day before the pay date) — an overdue bill gets that date."""
+    earliest = roll_forward(today)
+    if needs_approval:
+        earliest = next_business_day(earliest) if approval_deadline(earliest) < today else earliest
+    if due is None:
+        return earliest
+    target = due if is_business_day(due) else previous_business_day(due)
+    if needs_approval:
+        target = add_business_days(target, -APPROVAL_LEAD_DAYS)
+    return max(target, earliest)
+
+
 def release_at(
     pay_date: date, tz: str = DEFAULT_RELEASE_TZ, hour: int = DEFAULT_RELEASE_HOUR
 ) -> datetime:

@@ -250,7 +250,7 @@ def sync_payments(ctx: Ctx, payment_ids: list[str] | None = None) -> list[str]:
     return payment_ids
 
 
-RETRY_JOBS = {"bill": "push_bill", "payment": "push_payment"}
+RETRY_JOBS = {"bill": "push_bill", "payment": "push_payment", "vendor": "create_platform_vendor"}
 
 
 def retry(ctx: Ctx, records: list[dict] | None = None) -> list[dict]:
@@ -261,7 +261,7 @@ def retry(ctx: Ctx, records: list[dict] | None = None) -> list[dict]:
     if records is not None and (not isinstance(records, list) or not all(
             isinstance(r, dict) and r.get("record_type") in RETRY_JOBS and isinstance(r.get("record_id"), str)
             for r in records)):
-        raise ValidationError("records is a list of {record_type: bill|payment, record_id}.", code="records_invalid",
+        raise ValidationError("records is a list of {record_type: bill|payment|vendor, record_id}.", code="records_invalid",
                               field="records")
     if records is None:
         rows = sync_records.errored(ctx, conn.id)
@@ -276,7 +276,9 @@ def retry(ctx: Ctx, records: list[dict] | None = None) -> list[dict]:
         kind = RETRY_JOBS[rec.record_type]
         if rec.record_type == "bill":
             bill = ctx.get(t.Bill, rec.record_id)
-            if bill.status == "void":
+            if bill.kind == "credit":
+                kind = "push_vendor_credit"  # written as the platform's vendor credit, never voided by billpay
+            elif bill.status == "void":
                 kind = "void_bill"
         elif ctx.get(t.Payment, rec.record_id).status == "failed":
             kind = "reverse_payment"  # returned by the bank after it was recorded on the platform

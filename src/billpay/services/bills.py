@@ -16,11 +16,10 @@ from ..domain.money import Money, exponent
 from ..domain.payments import NOT_SENT, PaymentStatus
 from ..domain.terms import parse_terms
 from ..ids import new_id
-from . import coding, sync_records
+from . import coding, duplicates, platform_checks, sync_records, vendor_credits
 from .context import Ctx, statuses_filter
-from .vendors import mapped_vendor_id
 
-BILL_INPUT_FIELDS = {"vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
+BILL_INPUT_FIELDS = {"kind", "vendor_id", "invoice_number", "invoice_date", "due_date", "payment_terms", "currency",
                      "amount", "memo", "attributes", "lines"}
 LINE_FIELDS = {"amount", "percentage", "description", "attributes"}
 
@@ -153,23 +152,8 @@ def _single_line(ctx: Ctx, bill: t.Bill, description: str | None = None) -> list
 
 
 def flag_duplicates(ctx: Ctx, bill: t.Bill, *, sha256: str | None = None) -> list[dict]:
-    """Likely duplicates are flagged on the bill, never dropped."""
-    found: dict[str, dict] = {}
-    if bill.vendor_id and bill.invoice_number_norm:
-        for other in ctx.session.scalars(select(t.Bill).where(
-                t.Bill.org_id == ctx.org_id, t.Bill.vendor_id == bill.vendor_id,
-                t.Bill.invoice_number_norm == bill.invoice_number_norm, t.Bill.id != bill.id,
-                t.Bill.status != BillStatus.VOID)):
-            found[other.id] = {"bill_id": other.id, "reason": "same_vendor_and_invoice_number"}
-    if sha256:
-        docs = ctx.session.scalars(select(t.Document.id).where(t.Document.org_id == ctx.org_id,
-                                                                t.Document.sha256 == sha256)).all()
-        if docs:
-            for other in ctx.session.scalars(select(t.Bill).where(
-                    t.Bill.org_id == ctx.org_id, t.Bill.document_id.in_(docs), t.Bill.id != bill.id)):
-                found.setdefault(other.id, {"bill_id": other.id, "reason": "same_file"})
-    bill.duplicate_of = list(found.values())
-    return bill.duplicate_of
+    """Likely duplicates are flagged on the bill, never dropped (``services.duplicates``)."""
+    return duplicates.flag(ctx, bill, sha256=sha256)
 
 
 def create_bill(ctx: Ctx, data: dict, *, source: str = BillSource.API, document: t.Document | None = None,
@@ -178,7 +162,10 @@ def create_bill(ctx: Ctx, data: dict, *, source: str = BillSource.API, document:
     unknown = set(data) - BILL_INPUT_FIELDS
     if unknown:
         raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.", code="field_unknown")
+    data = dict(data)
+    _check_kind(data.get("kind"))
     bill = t.Bill(id=new_id("bill"), org_id=ctx.org_id, status=BillStatus.IN_REVIEW, source=source,
+                  kind=data.pop("kind", None) or "bill",
                   currency=data.get("currency") or "USD", attributes={}, attribute_sources={},
                   warnings=[], duplicate_of=[], field_confirmations=[], created_by=ctx.actor.user_id,
                   document_id=document.id if document else None, extraction=extraction,
@@ -200,9 +187,14 @@ def create_bill(ctx: Ctx, data: dict, *, source: str = BillSource.API, document:
     return bill
 
 
+def _check_kind(kind: str | None) -> None:
+    if kind not in (None, "bill", "credit"):
+        raise ValidationError("kind is 'bill' or 'credit' (a credit note).", code="kind_invalid", field="kind")
+
+
 def snapshot(bill: t.Bill) -> dict:
     return {
-        "status": bill.status, "vendor_id": bill.vendor_id, "invoice_number": bill.invoice_number,
+        "kind": bill.kind or "bill", "status": bill.status, "vendor_id": bill.vendor_id, "invoice_number": bill.invoice_number,
         "invoice_date": bill.invoice_date.isoformat() if bill.invoice_date else None,
         "due_date": bill.due_date.isoformat() if bill.due_date else None,
         "payment_terms": bill.payment_terms, "currency": bill.currency,
@@ -245,7 +237,13 @@ def update_bill(ctx: Ctx, bill_id: str, data: dict) -> t.Bill:
     if not fields:
         return bill
     before = snapshot(bill)
-    _apply_fields(ctx, bill, {k: data[k] for k in fields if k != "lines"})
+    if "kind" in fields:
+        _check_kind(data["kind"])
+        if bill.status != BillStatus.IN_REVIEW:
+            raise InvalidTransition("bill", "changed between bill and credit note", bill.status,
+                                    "Only a bill in review can become a credit note (or back).")
+        bill.kind = data["kind"] or "bill"
+    _apply_fields(ctx, bill, {k: data[k] for k in fields if k not in ("lines", "kind")})
     if "lines" in fields:
         _replace_lines(ctx, bill, _build_lines(ctx, bill, data["lines"]))
     elif "amount" in fields or "currency" in fields:
@@ -261,8 +259,12 @@ def update_bill(ctx: Ctx, bill_id: str, data: dict) -> t.Bill:
             raise ValidationError("This bill is split; send the new lines with the new amount "
                                   "(PUT /bills/{id}/lines) so they still sum to it.",
                                   code="lines_sum_mismatch", field="amount")
-    if fields & {"vendor_id", "invoice_number"}:
+    if fields & {"vendor_id", "invoice_number", "amount", "currency", "invoice_date"}:
         flag_duplicates(ctx, bill)
+    # A warning about a field (a value extraction could not use, the split question) goes once a person
+    # has set that field themselves.
+    bill.warnings = [w for w in bill.warnings or []
+                     if not (set(filter(None, (w.get("field") or "").split(","))) & fields)]
     if bill.status == BillStatus.CONFIRMED and fields - {"attributes", "memo"}:
         bill.status = rules.transition("reopen_review", bill.status)  # key data changed: confirm again
         bill.confirmed_by = bill.confirmed_at = None
@@ -277,39 +279,6 @@ def update_bill(ctx: Ctx, bill_id: str, data: dict) -> t.Bill:
 
 def set_lines(ctx: Ctx, bill_id: str, lines_in: list[dict]) -> t.Bill:
     return update_bill(ctx, bill_id, {"lines": lines_in})
-
-
-def split_by_line_items(ctx: Ctx, bill_id: str) -> t.Bill:
-    """Extracted invoice line items become split lines (tax/shipping spread so the sum is exact)."""
-    ctx.require("bills.write")
-    bill = ctx.get(t.Bill, bill_id)
-    items = []
-    for li in (bill.extraction or {}).get("lines") or []:
-        amount, desc = _value(li.get("amount")), _value(li.get("description"))
-        try:
-            amount = Decimal(str(amount)) if amount not in (None, "") else None
-        except ArithmeticError:
-            amount = None
-        if amount is not None:
-            items.append((amount, desc))
-    if not items:
-        raise Conflict("This bill has no extracted line items to split by.", code="no_line_items")
-    if bill.amount is None:
-        raise ValidationError("Set the bill amount first.", code="amount_required", field="amount")
-    amounts = splits.from_line_items(Money(bill.amount, bill.currency), [a for a, _ in items])
-    if len(amounts) == 1:
-        lines = [{"amount": str(amounts[0].amount), "description": None}]
-    else:
-        lines = [{"amount": str(a.amount), "description": (d or None) and str(d)[:500]}
-                 for a, (_, d) in zip(amounts, items)]
-    bill = update_bill(ctx, bill_id, {"lines": lines})
-    coding.apply_rules(ctx, bill, _lines(ctx, bill))
-    return bill
-
-
-def _value(field):  # noqa: ANN001, ANN202
-    """An extracted value, whether stored bare or as {value, confidence, source}."""
-    return field.get("value") if isinstance(field, dict) else field
 
 
 CONFIRM_REQUIRED = ("vendor_id", "invoice_number", "amount", "invoice_date")
@@ -335,7 +304,7 @@ def confirm_bill(ctx: Ctx, bill_id: str, *, confirmed_fields: list[str] | None =
     if not rules.can("confirm", bill.status):
         rules.transition("confirm", bill.status)
     missing = [f for f in CONFIRM_REQUIRED if getattr(bill, f) in (None, "")]
-    if bill.due_date is None and not bill.payment_terms:
+    if bill.due_date is None and not bill.payment_terms and bill.kind != "credit":
         missing.append("due_date")
     if missing:
         raise ValidationError(f"Before confirming, fill in: {', '.join(m.replace('_id', '').replace('_', ' ') for m in missing)}.",
@@ -368,21 +337,14 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
     ctx.require("payments.write")
     bill = ctx.get(t.Bill, bill_id, lock=True)
     rules.transition("send_to_payments", bill.status)
+    duplicates.guard(bill, "sent to payments")
     vendor = _vendor(ctx, bill.vendor_id)
     conn = connection_of(ctx)
-    if conn is not None and not mapped_vendor_id(vendor, conn.id):
-        raise ValidationError(f"Vendor {vendor.name} is not mapped to a vendor of the accounting platform. "
-                              "Map it on the vendor's page first.", code="vendor_not_mapped",
-                              extra={"vendor_id": vendor.id})
     lines = _lines(ctx, bill)
     if conn is not None:
-        missing = [ln.position + 1 for ln in lines
-                   if not ((ln.attributes or {}).get("gl_account") or (bill.attributes or {}).get("gl_account"))]
-        if missing:
-            raise ValidationError(
-                f"The accounting platform needs a GL account on every line; line(s) "
-                f"{', '.join(map(str, missing))} have none.", code="attributes_incomplete",
-                extra={"lines": missing, "attribute": "gl_account"})
+        platform_checks.check_send(ctx, conn, bill, vendor, lines)
+    if bill.kind == "credit":
+        return _record_credit(ctx, bill, conn), None
     if method:
         from . import payments as payment_services
 
@@ -402,7 +364,24 @@ def send_to_payments(ctx: Ctx, bill_id: str, *, method: str | None = None) -> tu
     return bill, payment
 
 
+def _record_credit(ctx: Ctx, credit: t.Bill, conn: t.Connection | None) -> t.Bill:
+    """A confirmed credit note becomes available credit (and the platform's vendor credit)."""
+    vendor_credits.check_recordable(ctx, credit)
+    credit.status = rules.transition("send_to_payments", credit.status)
+    credit.version += 1
+    if conn is not None:
+        _enqueue_push(ctx, credit)
+    ctx.audit("bill.credit_recorded", "bill", credit.id, after={"amount": str(credit.amount)})
+    return credit
+
+
 def _enqueue_push(ctx: Ctx, bill: t.Bill) -> None:
+    if bill.kind == "credit":
+        if bill.synced_once:
+            return  # a vendor credit is written once; later coding changes stay here
+        sync_records.mark_pending(ctx, "bill", bill.id)
+        ctx.enqueue("push_vendor_credit", bill.id)
+        return
     sync_records.mark_pending(ctx, "bill", bill.id)
     ctx.enqueue("push_bill", bill.id)
 
@@ -439,16 +418,29 @@ def void_bill(ctx: Ctx, bill_id: str, *, reason: str | None = None) -> t.Bill:
     if any(p.status in (PaymentStatus.PROCESSING, PaymentStatus.SETTLED) for p in payments):
         raise InvalidTransition("bill", "voided", bill.status,
                                 "Money for this bill has already been sent; it cannot be voided.")
+    if bill.kind == "credit" and vendor_credits.in_use(ctx, bill):
+        raise InvalidTransition("bill", "voided", bill.status,
+                                "This credit is taken off a payment that is on its way; cancel that payment first.")
     bill.status = rules.transition("void", bill.status)
     bill.withdrawn_reason = reason
+    duplicates.forget(ctx, bill)
     bill.version += 1
     for p in payments:
         if p.status in NOT_SENT:
             p.status, p.status_reason = PaymentStatus.CANCELLED, "The bill was voided."
             ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
-    if connection_of(ctx) is not None and (bill.synced_once or sync_records.in_doubt(ctx, "bill", bill.id)):
+    on_platform = bill.synced_once or sync_records.in_doubt(ctx, "bill", bill.id)
+    if on_platform and bill.kind == "credit":
+        # A vendor credit is not voided by billpay; one whose create is in doubt is still settled by its push.
+        bill.withdrawn_reason = " ".join(filter(None, [reason and f"Voided: {reason}.",
+                                                       "Delete the vendor credit in the accounting platform too."]))
+    elif connection_of(ctx) is not None and on_platform:
         sync_records.mark_pending(ctx, "bill", bill.id)
         ctx.enqueue("void_bill", bill.id)
+    else:  # never reached the platform: an earlier sync error no longer asks anyone to act
+        rec = sync_records.records_for(ctx, "bill", [bill.id]).get(bill.id)
+        if rec is not None and rec.state in ("error", "pending"):
+            rec.state, rec.error_code, rec.error_message, rec.error_raw = "not_synced", None, None, None
     ctx.audit("bill.voided", "bill", bill.id, after={"reason": reason})
     return bill
 

@@ -12,7 +12,7 @@ from ..domain.errors import ValidationError
 from ..ids import new_id
 from ..storage import DocumentStore, ObjectUnreadable
 from . import bills as bill_services
-from . import coding
+from . import coding, splitting
 from .context import Ctx
 
 log = logging.getLogger("billpay.capture")
@@ -82,8 +82,13 @@ def _fields_to_bill(ctx: Ctx, bill: t.Bill, result: dict) -> None:
     data: dict = {}
     if f.get("currency") and bill.amount is None:
         data["currency"] = f["currency"]
-    if f.get("total") and bill.amount is None and _dec(f["total"]) and _dec(f["total"]) > 0:
-        data["amount"] = str(_dec(f["total"]))
+    total = _dec(f.get("total"))
+    if total and bill.amount is None and total > 0:
+        data["amount"] = str(total)
+    elif total and bill.amount is None and total < 0:
+        # A negative total is a credit note (e.g. a French "Avoir"): a vendor credit, never a bill without amount.
+        bill.kind = "credit"
+        data["amount"] = str(-total)
     if f.get("invoice_number") and not bill.invoice_number:
         data["invoice_number"] = str(f["invoice_number"])[:100]
     if f.get("invoice_date") and not bill.invoice_date:
@@ -163,7 +168,7 @@ def run_extraction(ctx: Ctx, storage: DocumentStore, bill_id: str) -> None:
         settings = (ctx.session.get(t.Organization, ctx.org_id).settings or {})
         if settings.get("automated_bill_splitting") and payload.get("lines") and bill.amount is not None:
             try:
-                bill_services.split_by_line_items(ctx, bill.id)
+                splitting.split_by_line_items(ctx, bill.id)
             except ValidationError as e:
                 bill.warnings = [*(bill.warnings or []), {"code": e.code, "message": e.detail}]
         coding.apply_rules(ctx, bill, bill_services.lines_of(ctx, bill))

@@ -60,8 +60,10 @@ def list_rules(ctx: Ctx) -> list[t.MappingRule]:
                                     .order_by(t.MappingRule.priority, t.MappingRule.id)))
 
 
-def apply_to_bills(ctx: Ctx, bill_ids: list[str], *, dry_run: bool, overwrite_manual: bool) -> list[dict]:
-    """The explicit action: shows (dry run) or makes the changes rules would make to chosen bills."""
+def apply_to_bills(ctx: Ctx, bill_ids: list[str], *, dry_run: bool, overwrite_manual: bool,
+                   rules: list[rules_domain.Rule] | None = None) -> list[dict]:
+    """The explicit action: shows (dry run) or makes the changes rules (the active ones, or ``rules``) would
+    make to chosen bills."""
     ctx.require("bills.code")
     if len(bill_ids) > 500:
         raise ValidationError("Apply rules to at most 500 bills at once.", code="too_many_bills")
@@ -73,7 +75,7 @@ def apply_to_bills(ctx: Ctx, bill_ids: list[str], *, dry_run: bool, overwrite_ma
                         else "pulled bills are coded in the accounting platform", "changes": {}, "lines": []})
             continue
         result = coding.apply_rules(ctx, bill, bill_services.lines_of(ctx, bill),
-                                    overwrite_manual=overwrite_manual, dry_run=dry_run)
+                                    overwrite_manual=overwrite_manual, dry_run=dry_run, rules=rules)
         if not dry_run and (result["changes"] or result["lines"]):
             ctx.audit("bill.rules_applied", "bill", bill.id, after=result)
             if bill.synced_once and bill.status in ("open", "partially_paid"):
@@ -98,3 +100,13 @@ def preview_rule(ctx: Ctx, data: dict, limit: int = 50) -> list[dict]:
             if len(out) >= limit:
                 break
     return out
+
+
+def save_and_apply(ctx: Ctx, rule_id: str | None, data: dict, bill_ids: list[str]) -> tuple[t.MappingRule, int]:
+    """Save the rule (new, or ``rule_id``) and apply it to existing bills a person chose from its preview.
+    Values a person set by hand are kept. Returns the rule and how many bills changed."""
+    rule = update_rule(ctx, rule_id, data) if rule_id else create_rule(ctx, data)
+    ctx.session.flush()
+    as_rule = rules_domain.Rule(rule.id, rule.priority, rule.conditions, rule.attributes)
+    results = apply_to_bills(ctx, bill_ids, dry_run=False, overwrite_manual=False, rules=[as_rule])
+    return rule, sum(1 for r in results if r.get("changes") or r.get("lines"))

@@ -63,6 +63,7 @@ def create_organization(session: Session, vault: Vault, *, name: str, admin_emai
 
 def create_user(ctx: Ctx, *, email: str, name: str = "", roles: list[str],
                 password: str | None = None) -> t.User:
+    ctx.require("users.write")
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise ValidationError(f"'{email}' is not an e-mail address.", code="email_invalid", field="email")
@@ -79,6 +80,7 @@ def create_user(ctx: Ctx, *, email: str, name: str = "", roles: list[str],
 
 
 def update_user(ctx: Ctx, user_id: str, changes: dict) -> t.User:
+    ctx.require("users.write")
     user = ctx.get(t.User, user_id)
     before = {"name": user.name, "roles": user.roles, "active": user.active}
     if "roles" in changes:
@@ -92,12 +94,23 @@ def update_user(ctx: Ctx, user_id: str, changes: dict) -> t.User:
             raise ValidationError("Passwords need at least 8 characters.", code="password_too_short",
                                   field="password")
         user.password_hash = hash_password(changes["password"])
+    if user.id == ctx.actor.user_id and (not user.active or "admin" not in user.roles) and "admin" in before["roles"]:
+        raise Conflict("You cannot deactivate yourself or remove your own admin role; ask another admin.",
+                       code="user_self_lockout")
+    if "admin" in before["roles"] and before["active"] and not (user.active and "admin" in user.roles):
+        ctx.session.flush()
+        admins = ctx.session.scalars(select(t.User.id).where(t.User.org_id == ctx.org_id, t.User.active.is_(True))
+                                     ).all()
+        if not any("admin" in (ctx.session.get(t.User, uid).roles or []) for uid in admins):
+            raise Conflict("The organization needs at least one active admin.", code="last_admin")
     ctx.audit("user.updated", "user", user.id, before=before,
               after={"name": user.name, "roles": user.roles, "active": user.active})
     return user
 
 
 def create_api_key(ctx: Ctx, user_id: str) -> str:
+    if ctx.actor.user_id != user_id:
+        ctx.require("users.write")
     user = ctx.get(t.User, user_id)
     secret = new_secret(24)
     key = t.ApiKey(id=new_id("key"), org_id=ctx.org_id, user_id=user.id, secret_hash=token_hash(secret))

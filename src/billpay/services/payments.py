@@ -16,7 +16,7 @@ from ..domain.payments import PaymentStatus
 from ..ids import new_id
 from ..payments import approvals, calendar
 from ..payments.errors import PaymentRuleError
-from . import sync_records
+from . import duplicates, sync_records, vendor_credits
 from .context import Ctx, statuses_filter
 from .orgs import get_settings
 from .vendors import bank_details, pending_bank_details
@@ -113,6 +113,7 @@ def schedule(ctx: Ctx, payment_id: str, *, pay_date: str, method: str) -> t.Paym
     bill = ctx.get(t.Bill, p.bill_id)
     if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
         raise InvalidTransition("payment", "scheduled", p.status, f"The bill is {bill.status}.")
+    duplicates.guard(bill, "scheduled")
     if p.amount > _open_balance(bill):
         raise ValidationError(f"{p.amount} is more than the bill's open balance of {_open_balance(bill)}.",
                               code="amount_exceeds_open_balance", field="amount")
@@ -133,10 +134,32 @@ def schedule(ctx: Ctx, payment_id: str, *, pay_date: str, method: str) -> t.Paym
         p.status = rules.transition("schedule", p.status)
         p.approval_snapshot = None
     p.status_reason = None
+    vendor_credits.apply_to(ctx, p)
     p.version += 1
     ctx.audit("payment.scheduled" if p.status == PaymentStatus.SCHEDULED else "payment.sent_for_approval",
               "payment", p.id, after={"pay_date": p.pay_date.isoformat(), "method": method, "status": p.status})
     return p
+
+
+def suggested_pay_date(ctx: Ctx, p: t.Payment, bill: t.Bill | None = None,
+                       policy: approvals.ApprovalPolicy | None = None) -> dt.date:
+    """The due date's business day, earlier by the approval lead time when the payment needs approval."""
+    bill = bill or ctx.get(t.Bill, p.bill_id)
+    needs = approvals.requires_approval(policy or _policy(ctx), p.amount)
+    return calendar.suggested_pay_date(bill.due_date, today(ctx), needs_approval=needs)
+
+
+def schedule_suggested(ctx: Ctx, payment_id: str) -> t.Payment:
+    """Schedule a draft as suggested: its own pay date if set, else the suggested one; its method if set,
+    else the first the vendor can be paid by (verified details only)."""
+    p = ctx.get(t.Payment, payment_id)
+    vendor = ctx.get(t.Vendor, p.vendor_id)
+    method = p.method or next((m for m in ("ach", "wire", "check")
+                               if bank_details(ctx, vendor).supports(m, has_address=bool(vendor.address))), None)
+    if method is None:
+        check_method(ctx, vendor, "ach")  # says why: unverified or missing details
+    day = p.pay_date if p.pay_date and p.pay_date >= today(ctx) else suggested_pay_date(ctx, p)
+    return schedule(ctx, payment_id, pay_date=day.isoformat(), method=method)
 
 
 def _decisions(ctx: Ctx, p: t.Payment) -> list[t.PaymentDecision]:
@@ -197,6 +220,8 @@ def decide(ctx: Ctx, payment_id: str, decision: str, reason: str | None = None) 
         raise Conflict(f"Approval was due by {deadline.isoformat()}; the payment is overdue and will not be "
                        "sent. Reschedule it with a later pay date.", code="approval_overdue")
     bill = ctx.get(t.Bill, p.bill_id)
+    if decision == "approve":
+        duplicates.guard(bill, "approved")
     check = approvals.check_can_approve if decision == "approve" else approvals.check_can_reject
     try:
         state = check(p.approval_snapshot, p.amount,
@@ -211,6 +236,7 @@ def decide(ctx: Ctx, payment_id: str, decision: str, reason: str | None = None) 
     if decision == "reject":
         p.status = rules.transition("reject", p.status)
         p.status_reason = f"Rejected: {reason}"
+        vendor_credits.release(p)
     elif state.done:
         p.status = rules.transition("approve_final", p.status)
     p.version += 1
@@ -224,6 +250,7 @@ def cancel(ctx: Ctx, payment_id: str, reason: str | None = None) -> t.Payment:
     p = ctx.get(t.Payment, payment_id, lock=True)
     p.status = rules.transition("cancel", p.status)
     p.status_reason = reason or "Cancelled."
+    vendor_credits.release(p)
     p.version += 1
     ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
     return p
@@ -261,17 +288,21 @@ def due_for_release(ctx: Ctx) -> list[t.Payment]:
 
 def release_guard(ctx: Ctx, p: t.Payment) -> str | None:
     """What stops a scheduled payment from going to the bank, or None. A bill paid (elsewhere) or voided
-    cancels the payment; a vendor whose details no longer allow the method holds it as a draft."""
+    cancels the payment; a bill held as a likely duplicate, or a vendor whose details no longer allow the method,
+    holds it as a draft. Either way the vendor credits it would have used are free again."""
     bill = ctx.get(t.Bill, p.bill_id)
     if bill.status in (bill_rules.BillStatus.PAID, bill_rules.BillStatus.VOID):
         p.status, p.status_reason = PaymentStatus.CANCELLED, f"Not sent: the bill is {bill.status}."
+        vendor_credits.release(p)
         ctx.audit("payment.cancelled", "payment", p.id, after={"reason": p.status_reason})
         return p.status_reason
     try:
+        duplicates.guard(bill, "sent to the bank")
         check_method(ctx, ctx.get(t.Vendor, p.vendor_id), p.method)
-    except ValidationError as e:
+    except (ValidationError, Conflict) as e:
         p.status = rules.transition("unschedule", p.status)
         p.status_reason = f"Not sent: {e.detail}"
+        vendor_credits.release(p)
         ctx.audit("payment.held", "payment", p.id, after={"reason": p.status_reason})
         return p.status_reason
     return None
@@ -316,6 +347,7 @@ def record_settlement(ctx: Ctx, p: t.Payment) -> None:
     p.status = rules.transition("settle", p.status)
     p.settled_at = ctx.now()
     p.version += 1
+    vendor_credits.settle(ctx, p)
     bill = ctx.get(t.Bill, p.bill_id)
     p.attributes = dict(bill.attributes or {})  # the bill payment inherits its bill's coding
     ctx.audit("payment.settled", "payment", p.id, after={"bank_reference": p.bank_reference})
@@ -375,6 +407,11 @@ def record_return(ctx: Ctx, p: t.Payment, return_code: str) -> None:
         counted = _counted_on_bill(ctx, p)
     p.status = rules.transition("return" if settled else "fail", p.status)
     p.return_code = rc.code
+    if settled:  # the vendor credits it used are open again (its platform payment, which applied them, is reversed)
+        for c in p.credits_applied or []:
+            unpay_bill(ctx, ctx.get(t.Bill, c["credit_id"], lock=True), Decimal(c["amount"]),
+                       f"payment {p.id} returned by the bank ({rc.code})")
+    vendor_credits.release(p)
     p.status_reason = f"Returned by the bank ({rc.code}: {rc.title}). {rc.description}"
     if rc.bank_details_wrong:
         p.status_reason += " The vendor's bank details look wrong: check them with the vendor before paying again."

@@ -21,6 +21,7 @@ from ..ids import new_id
 from ..payments.errors import PaymentRuleError
 from ..payments.rails.base import OriginatorProfile, PaymentInstruction, PostalAddress
 from . import payments as payment_services
+from . import vendor_credits
 from .context import Ctx
 from .vendors import bank_details
 
@@ -39,7 +40,7 @@ def instruction(ctx: Ctx, p: t.Payment) -> PaymentInstruction:
     vendor = ctx.get(t.Vendor, p.vendor_id)
     bill = ctx.get(t.Bill, p.bill_id)
     d = bank_details(ctx, vendor)
-    return PaymentInstruction(payment_id=p.id, amount=Decimal(p.amount), currency=p.currency, pay_date=p.pay_date,
+    return PaymentInstruction(payment_id=p.id, amount=vendor_credits.cash(p), currency=p.currency, pay_date=p.pay_date,
                               method=p.method, creditor_name=vendor.name, creditor_address=_address(vendor.address),
                               routing_number=d.routing_number, account_number=d.account_number, iban=d.iban,
                               bic=d.bic, remittance=f"Invoice {bill.invoice_number}" if bill.invoice_number else "",
@@ -101,7 +102,7 @@ def submit(ctx: Ctx, payments: list[t.Payment], settings: dict) -> list[str]:
         file_row = t.BankFile(id=new_id("bkf"), org_id=ctx.org_id, rail=submission.rail,
                               filename=submission.file.filename, media_type=submission.file.media_type,
                               storage_key=key, reference=submission.reference or "",
-                              payment_ids=[p.id for p, _ in good], total=sum((p.amount for p, _ in good), Decimal(0)),
+                              payment_ids=[p.id for p, _ in good], total=sum((vendor_credits.cash(p) for p, _ in good), Decimal(0)),
                               created_at=ctx.now())
         ctx.session.add(file_row)
         ctx.audit("bank_file.created", "bank_file", file_row.id,

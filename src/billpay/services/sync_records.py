@@ -252,7 +252,8 @@ def give_up(ctx: Ctx, connection_id: str | None, record_type: str, record_id: st
     rec = get_or_create(ctx, record_type, record_id, connection_id)
     if rec.state == "synced" and action not in ("void", "reverse"):
         return
-    what = {"bill": "bill", "payment": "bill payment"}.get(record_type, record_type)
+    what = {"bill": "bill", "payment": "bill payment", "vendor": "vendor in the accounting platform"}.get(
+        record_type, record_type)
     rec.state = "error"
     rec.error_code = RETRIES_EXHAUSTED
     rec.error_message = (f"billpay tried to {action} this {what} {rec.attempts or 'several'} time(s) and stopped: "

@@ -18,7 +18,7 @@ from ..services import sync_records as records
 from ..services.context import Actor, Ctx
 from . import payloads
 from .lease import Lease
-from .ports import BillPayload, BillPaymentPayload, ConnectorError, WriteResult
+from .ports import BillPayload, BillPaymentPayload, ConnectorError, VendorCreditPayload, VendorPayload, WriteResult
 
 
 def system_actor(org_id: str) -> Actor:
@@ -49,8 +49,14 @@ def summary(payload: Any) -> dict:
                 "vendor": payload.vendor_external_id, "lines": len(payload.lines),
                 "due_date": payload.due_date.isoformat() if payload.due_date else None}
     if isinstance(payload, BillPaymentPayload):
-        return {"bill": payload.bill_external_id, "amount": str(payload.amount), "method": payload.method,
-                "pay_date": payload.pay_date.isoformat(), "bank_account": payload.bank_account_id}
+        out = {"bill": payload.bill_external_id, "amount": str(payload.amount), "method": payload.method,
+               "pay_date": payload.pay_date.isoformat(), "bank_account": payload.bank_account_id}
+        return out | ({"vendor_credits": list(payload.vendor_credit_ids)} if payload.vendor_credit_ids else {})
+    if isinstance(payload, VendorCreditPayload):
+        return {"reference": payload.reference, "amount": str(payload.amount), "vendor": payload.vendor_external_id,
+                "lines": len(payload.lines), "credit_date": payload.credit_date.isoformat()}
+    if isinstance(payload, VendorPayload):
+        return {"name": payload.name, "email": payload.email}
     return {}
 
 
@@ -98,15 +104,20 @@ def send_together(attempts: Sequence[t.SyncAttempt], write: Callable[[list[tuple
 
 
 def apply(ctx: Ctx, sent: Sent, record_type: str, *, replay: bool,
-           on_synced: Callable[[Ctx, t.SyncRecord, dict], None]) -> dict[str, float | None]:
-    """Write what a kept request's answer says about each record still waiting on it; returns the retries."""
+          on_synced: Callable[[Ctx, t.SyncRecord, dict], None], payload_kind: str | None = None,
+          operation: str = "create") -> dict[str, float | None]:
+    """Write what a kept request's answer says about each record still waiting on it; returns the retries.
+
+    ``payload_kind``: the payload's kind in ``payloads.KINDS`` when it is not the record type's (a credit note is a
+    bill row whose request is a vendor credit)."""
     retry: dict[str, float | None] = {}
-    op = "replay" if replay else "create"
+    op = "replay" if replay else operation
+    cls = payloads.KINDS[payload_kind or record_type]
     for item in sent.attempt.items:
         rec = records.get_or_create(ctx, record_type, item["record_id"], sent.attempt.connection_id)
         if rec.attempt_id != sent.attempt.id:
             continue  # settled meanwhile (found, voided)
-        sent_summary = summary(payloads.decode(payloads.KINDS[record_type], item["payload"]))
+        sent_summary = summary(payloads.decode(cls, item["payload"]))
         if sent.failure is not None:
             err = sent.failure
             # A request that certainly never reached the platform settles a first send; a replay's failure
@@ -138,12 +149,14 @@ def apply(ctx: Ctx, sent: Sent, record_type: str, *, replay: bool,
     return retry
 
 
-def waiting_attempts(ctx: Ctx, conn_id: str, record_type: str, ids: Sequence[str]) -> dict[str, t.SyncAttempt]:
-    """The kept, unsettled requests the records ``ids`` wait on (id -> attempt)."""
+def waiting_attempts(ctx: Ctx, conn_id: str, record_type: str, ids: Sequence[str],
+                     action: str = "create") -> dict[str, t.SyncAttempt]:
+    """The kept, unsettled ``action`` requests the records ``ids`` wait on (id -> attempt). A credit note is a bill
+    row whose kept request is a vendor credit (action ``credit``): a bill's create never replays it."""
     recs = [records.get(ctx, conn_id, record_type, rid) for rid in ids]
     att_ids = {r.attempt_id for r in recs if r is not None and r.attempt_id}
-    return {a.id: a for a in ctx.session.scalars(select(t.SyncAttempt).where(t.SyncAttempt.id.in_(att_ids)))} \
-        if att_ids else {}
+    return {a.id: a for a in ctx.session.scalars(select(t.SyncAttempt).where(
+        t.SyncAttempt.id.in_(att_ids), t.SyncAttempt.action == action))} if att_ids else {}
 
 
 def chunks(items: list, size: int) -> Iterator[list]:

@@ -12,6 +12,7 @@ from ..db import tables as t
 from ..domain.payments import PaymentStatus
 from ..services import payments as payment_services
 from ..services import sync_records as records
+from ..services import vendor_credits
 from ..services.context import Ctx
 from ..services.vendors import mapped_vendor_id
 from . import payloads
@@ -36,12 +37,17 @@ def payment_payload(ctx: Ctx, p: t.Payment, conn: t.Connection) -> BillPaymentPa
     if not vendor_ext:
         raise ConnectorError("vendor_not_mapped", "The vendor is not mapped to the accounting platform.",
                              kind="config")
+    credit_ids = vendor_credits.external_ids(ctx, p, conn.id)  # vendor credits applied with this payment
+    if credit_ids is None:
+        raise ConnectorError("credit_not_synced", "A vendor credit taken off this payment is not in the accounting "
+                             "platform yet; it is synced first.", kind="transient")
     options = (conn.config or {}).get("options") or {}
     bank = (options.get("bank_accounts") or {}).get(p.currency) or options.get("bank_account_id")
     return BillPaymentPayload(payment_id=p.id, bill_external_id=bill_ext, vendor_external_id=vendor_ext,
                               amount=Decimal(p.amount), currency=p.currency,
                               pay_date=(p.settled_at.date() if p.settled_at else p.pay_date),
-                              method=p.method or "ach", bank_account_id=bank, memo=f"billpay payment {p.id}")
+                              method=p.method or "ach", bank_account_id=bank, memo=f"billpay payment {p.id}",
+                              vendor_credit_ids=tuple(credit_ids))
 
 
 def push_payments(container: Any, org_id: str, payment_ids: list[str], lease: Lease | None = None

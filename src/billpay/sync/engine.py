@@ -177,8 +177,9 @@ def push_bills(container: Any, org_id: str, bill_ids: list[str], lease: Lease | 
             replays = waiting_attempts(ctx, conn.id, "bill", bill_ids)
             for bid in dict.fromkeys(bill_ids):
                 bill = ctx.session.get(t.Bill, bid)
-                if bill is None or bill.org_id != org_id or bill.status == BillStatus.VOID or bill.source == "accounting":
-                    continue
+                if (bill is None or bill.org_id != org_id or bill.status == BillStatus.VOID
+                        or bill.source == "accounting" or bill.kind == "credit"):
+                    continue  # credit notes are the platform's vendor credits (``sync.vendor_credits``)
                 rec = records.get_or_create(ctx, "bill", bid, conn.id)
                 if rec.attempt_id:
                     records.note_attempt(ctx, rec)

@@ -16,7 +16,7 @@ from typing import Any
 from . import ports
 
 KINDS: dict[str, type] = {"bill": ports.BillPayload, "payment": ports.BillPaymentPayload,
-                          "vendor_credit": ports.VendorCreditPayload}
+                          "vendor_credit": ports.VendorCreditPayload, "vendor": ports.VendorPayload}
 
 
 def encode(payload: Any) -> dict:

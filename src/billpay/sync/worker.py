@@ -40,7 +40,9 @@ CONNECTION_HANDLERS: dict[str, Callable] = {}
 # kind -> fn(container, job, last_error): called when a job's retries run out
 GIVE_UP: dict[str, Callable] = {}
 # Connection work runs in this order within one claim (reference data first; pulls last).
-ORDER = ("refresh_reference", "push_bill", "void_bill", "push_payment", "reverse_payment", "pull_bills")
+# Vendors are created before the bills that need them; vendor credits are written before the payments that apply them.
+ORDER = ("refresh_reference", "create_platform_vendor", "push_bill", "push_vendor_credit", "void_bill", "push_payment",
+         "reverse_payment", "pull_bills")
 
 #: Set by ``jobs.configure``: ask a worker to run at ``when`` (a retry that is due then).
 schedule_wake: Callable[[dt.datetime], None] | None = None

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from ..bootstrap import Container
 from ..connectors import registry
 from ..sync import builtin_sandbox
-from .api import contract, errors
+from .api import contract, docs, errors
 from .api.routes import accounting, bills, inbound, resources
 from .idempotency import IdempotencyMiddleware
 from .sandbox_gate import SandboxGate
@@ -20,7 +20,7 @@ log = logging.getLogger("billpay")
 
 
 def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs: bool = False) -> FastAPI:
-    app = FastAPI(title="billpay", version="0.1.0", openapi_url="/openapi.json", docs_url="/api/docs",
+    app = FastAPI(title="billpay", version="0.1.0", openapi_url="/openapi.json", docs_url=None,
                   redoc_url=None, description="Bill Pay with two-way accounting sync. "
                   "Authenticate with `Authorization: Bearer <api key>`. Errors are application/problem+json "
                   "with a stable `code`. POSTs accept `Idempotency-Key`.")
@@ -31,6 +31,8 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (bills.router, resources.router, accounting.router, inbound.router):
         app.include_router(router, prefix="/api/v1")
+
+    docs.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

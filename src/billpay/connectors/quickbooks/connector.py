@@ -51,7 +51,7 @@ from billpay.connectors.base.errors import NOT_FOUND
 from billpay.connectors.base.idempotency import record_of, request_id
 from billpay.connectors.base.pagination import PaginationStats
 from billpay.connectors.base.retry import RetryPolicy
-from billpay.connectors.quickbooks import faults, wire
+from billpay.connectors.quickbooks import extras, faults, wire
 from billpay.connectors.quickbooks.client import QuickBooksClient
 from billpay.connectors.quickbooks.faults import PLATFORM
 from billpay.connectors.quickbooks.payments import BillPaymentWriter
@@ -73,12 +73,15 @@ from billpay.connectors.quickbooks.transform import (
 from billpay.sync.ports import (
     BillPayload,
     BillPaymentPayload,
+    CompanyInfo,
     ConnectorError,
     PullResult,
     ReferenceItem,
     ReferenceKind,
     RemoteBill,
     RemoteRef,
+    VendorCreditPayload,
+    VendorPayload,
     WriteResult,
 )
 
@@ -183,6 +186,19 @@ class QuickBooksConnector:
                                      "or state it on the bill, then sync again.", kind="rejected", raw=body)
             self.discovered[key] = rate
         return self.discovered[key]
+
+    # -- optional abilities (ports.ConnectorExtras), in extras.py ---------------------------
+    def company_info(self) -> CompanyInfo:
+        return extras.company_info(self)
+
+    def push_vendor_credits(self, items: Sequence[tuple[str, VendorCreditPayload]]) -> list[WriteResult]:
+        return extras.push_vendor_credits(self, items)
+
+    def find_vendor_credit(self, idempotency_key: str, payload: VendorCreditPayload) -> RemoteRef | None:
+        return extras.find_vendor_credit(self, idempotency_key, payload)
+
+    def create_vendor(self, payload: VendorPayload, idempotency_key: str) -> ReferenceItem:
+        return extras.create_vendor(self, payload, idempotency_key)
 
     def _remote(self, obj: dict) -> RemoteBill:
         if self._company is None and ref_value(obj.get("CurrencyRef")):

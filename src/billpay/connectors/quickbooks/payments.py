@@ -16,6 +16,7 @@ in the books. A payment the bank returned after settlement is voided
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from billpay.connectors.base.idempotency import request_id
@@ -65,16 +66,18 @@ class BillPaymentWriter:
         try:
             # One guard read for every bill of the push (in groups that keep the query short).
             bills = self._bills_by_id({payload.bill_external_id for _, payload in items})
+            credits = self._balances("VendorCredit", {c for _, p in items for c in p.vendor_credit_ids})
         except ConnectorError as error:
             return [WriteResult(key=key, error=error) for key, _ in items]
         results: dict[str, WriteResult] = {}
         for start in range(0, len(items), wire.BATCH_SIZE):
             chunk = list(items[start:start + wire.BATCH_SIZE])
-            results.update(self._push_chunk(chunk, company, bills))
+            results.update(self._push_chunk(chunk, company, bills, credits))
         return [results[key] for key, _ in items]
 
     def _push_chunk(
         self, chunk: list[tuple[str, BillPaymentPayload]], company: CompanyCurrency, bills: dict[str, dict],
+        credits: dict[str, Decimal],
     ) -> dict[str, WriteResult]:
         results: dict[str, WriteResult] = {}
         to_send: list[tuple[str, BillPaymentPayload]] = []
@@ -89,7 +92,8 @@ class BillPaymentWriter:
             assert isinstance(payload, BillPaymentPayload)
             bank = self.bank_account_id(payload, lambda: self._choices(payload.currency.upper(), company.home))
             rate = self._connector.rate_for(payload.currency, payload.exchange_rate, payload.pay_date)
-            return payment_to_wire(payload, company, bank_account_id=bank, exchange_rate=rate)
+            return payment_to_wire(payload, company, bank_account_id=bank, exchange_rate=rate,
+                                   credit_balances=credits)
 
         written = self._connector.write_in_batches("BillPayment", to_send, build)
         results.update({result.key: result for result in written})
@@ -112,14 +116,21 @@ class BillPaymentWriter:
 
     GUARD_GROUP = 300  # ids per query: about 2 KB of query text
 
-    def _bills_by_id(self, ids: set[str]) -> dict[str, dict]:
+    def _rows_by_id(self, entity: str, ids: set[str]) -> dict[str, dict]:
         ordered = sorted(ids)
         out: dict[str, dict] = {}
         for start in range(0, len(ordered), self.GUARD_GROUP):
             listed = ", ".join(wire.quote(i) for i in ordered[start:start + self.GUARD_GROUP])
-            for row in self._client.query_all("Bill", f"Id IN ({listed})"):
+            for row in self._client.query_all(entity, f"Id IN ({listed})"):
                 out[str(row.get("Id"))] = row
         return out
+
+    def _bills_by_id(self, ids: set[str]) -> dict[str, dict]:
+        return self._rows_by_id("Bill", ids)
+
+    def _balances(self, entity: str, ids: set[str]) -> dict[str, Decimal]:
+        """Open balances of these records (vendor credits applied with payments), one query per group."""
+        return {key: to_decimal(row.get("Balance")) for key, row in self._rows_by_id(entity, ids).items()}
 
     def _linked_payment(self, bill: dict, payment_id: str) -> RemoteRef | None:
         linked = paid_by_payment(bill)

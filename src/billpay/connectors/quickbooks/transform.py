@@ -44,6 +44,7 @@ from billpay.sync.ports import (
     ConnectorError,
     ReferenceItem,
     RemoteBill,
+    VendorCreditPayload,
 )
 
 NOTE_MARKER = "billpay:"
@@ -333,7 +334,7 @@ def _str_or_none(value: Any) -> str | None:
 
 def payment_to_wire(
     payload: BillPaymentPayload, company: CompanyCurrency, *, bank_account_id: str,
-    exchange_rate: Decimal | None = None,
+    exchange_rate: Decimal | None = None, credit_balances: dict[str, Decimal] | None = None,
 ) -> wire.BillPayment:
     """A check-type BillPayment linked to its bill.
 
@@ -359,6 +360,41 @@ def payment_to_wire(
             "Amount": amount,
             "LinkedTxn": [{"TxnId": payload.bill_external_id, "TxnType": "Bill"}],
         }],
+    }
+    # Vendor credits applied with the payment: each one's open balance, never more than the bill takes;
+    # the cash paid (TotalAmt) is what is left.
+    credited = ZERO
+    for credit_id in payload.vendor_credit_ids:
+        take = min(to_decimal((credit_balances or {}).get(credit_id, ZERO)), amount - credited)
+        if take <= 0:
+            raise _invalid(f"vendor credit {credit_id} has no open balance left in QuickBooks Online")
+        credited += take
+        body["Line"].append({"Amount": take, "LinkedTxn": [{"TxnId": credit_id, "TxnType": "VendorCredit"}]})
+    body["TotalAmt"] = amount - credited
+    if company.multicurrency:
+        body["CurrencyRef"] = {"value": payload.currency.upper()}
+        if exchange_rate is not None and is_foreign(payload.currency, company):
+            body["ExchangeRate"] = exchange_rate
+    return body
+
+
+def vendor_credit_to_wire(
+    payload: VendorCreditPayload, company: CompanyCurrency, exchange_rate: Decimal | None = None,
+) -> dict:
+    """A VendorCredit create body: the credit note's lines as expense lines, amounts positive.
+    ``exchange_rate`` as for :func:`bill_to_wire`."""
+    if not payload.vendor_external_id:
+        raise _invalid("the vendor is not mapped to a QuickBooks Online vendor")
+    if len(payload.reference) > wire.DOC_NUMBER_MAX:
+        raise _unsupported(f"the credit note number {payload.reference!r} is longer than the "
+                           f"{wire.DOC_NUMBER_MAX} characters QuickBooks Online allows")
+    check_currency(payload.currency, company)
+    body: dict = {
+        "VendorRef": {"value": payload.vendor_external_id},
+        "DocNumber": payload.reference,
+        "TxnDate": payload.credit_date.isoformat(),
+        "PrivateNote": compose_note(payload.memo, payload.credit_id),
+        "Line": bill_lines_to_wire(payload),
     }
     if company.multicurrency:
         body["CurrencyRef"] = {"value": payload.currency.upper()}

@@ -20,13 +20,13 @@ from typing import Any, Iterator
 from . import errors, timefmt
 
 NAME_LISTS = ("Vendor", "Account", "Class", "Department", "Term")
-TRANSACTIONS = ("Bill", "BillPayment")
+TRANSACTIONS = ("Bill", "BillPayment", "VendorCredit")
 ENTITIES = NAME_LISTS + TRANSACTIONS
 ENDPOINTS = {name.lower(): name for name in ENTITIES}
 
 # Transactions share one id sequence, as QuickBooks transaction ids do; class ids
 # are long numbers in QuickBooks, which catches code that treats ids as small ints.
-_SEQUENCE = {"Bill": "txn", "BillPayment": "txn", "Class": "Class"}
+_SEQUENCE = {"Bill": "txn", "BillPayment": "txn", "VendorCredit": "txn", "Class": "Class"}
 _SEQUENCE_START = {"txn": 100, "Class": 5000000000000000001}
 
 DELETED_SUFFIX = " (deleted)"

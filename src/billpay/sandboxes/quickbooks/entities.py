@@ -32,6 +32,7 @@ from .transactions import (
     payment_applications,
     prepare_bill,
     prepare_bill_payment,
+    prepare_vendor_credit,
     set_home_amounts,
 )
 
@@ -68,4 +69,5 @@ _PREPARERS: dict[str, Preparer] = {
     "Term": prepare_term,
     "Bill": prepare_bill,
     "BillPayment": prepare_bill_payment,
+    "VendorCredit": prepare_vendor_credit,
 }

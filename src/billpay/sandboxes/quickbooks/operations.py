@@ -26,6 +26,7 @@ from .entities import (
     prepare,
     set_home_amounts,
 )
+from .vendor_credits import credit_applications, settle_credits
 
 DELETABLE = TRANSACTIONS
 VOIDABLE = ("BillPayment",)
@@ -59,6 +60,7 @@ def create(ctx: WriteContext, entity: str, data: dict) -> dict:
     stored = ctx.company.insert(entity, record, ctx.now)
     if entity == "BillPayment":
         _settle_bills(ctx, stored, {}, payment_applications(stored))
+        settle_credits(ctx, stored, {}, credit_applications(stored))
     return stored
 
 
@@ -77,12 +79,14 @@ def update(ctx: WriteContext, entity: str, data: dict) -> dict:
     else:
         merged = data
     before = payment_applications(existing) if entity == "BillPayment" else {}
+    credits_before = credit_applications(existing) if entity == "BillPayment" else {}
     record = prepare(ctx, entity, merged, existing)
     stored = ctx.company.replace(entity, record, ctx.now)
     if entity == "BillPayment":
         _settle_bills(
             ctx, stored, before, payment_applications(stored), previous_pay_type=existing["PayType"]
         )
+        settle_credits(ctx, stored, credits_before, credit_applications(stored))
     return stored
 
 
@@ -99,10 +103,14 @@ def delete(ctx: WriteContext, entity: str, data: dict) -> dict:
             "This bill has payments linked to it. You must unlink any linked transactions associated with "
             "the bill before deleting it."
         )
+    if entity == "VendorCredit" and existing.get("LinkedTxn"):
+        raise errors.business_validation(
+            "This vendor credit was applied in a bill payment. Remove it from the payment before deleting it.")
     before = payment_applications(existing) if entity == "BillPayment" else {}
     ctx.company.remove(entity, existing["Id"], ctx.now)
     if entity == "BillPayment":
         _settle_bills(ctx, existing, before, {})
+        settle_credits(ctx, existing, credit_applications(existing), {})
     return {"status": "Deleted", "domain": "QBO", "Id": existing["Id"]}
 
 
@@ -116,6 +124,7 @@ def void(ctx: WriteContext, entity: str, data: dict) -> dict:
     check_sync_token(existing, data)
     _closed_books(ctx, existing)
     before = payment_applications(existing)
+    credits_before = credit_applications(existing)
     record = copy.deepcopy(existing)
     record["TotalAmt"] = Decimal("0")
     record["Line"] = []
@@ -123,6 +132,7 @@ def void(ctx: WriteContext, entity: str, data: dict) -> dict:
     record["PrivateNote"] = "Voided" if not note or note.startswith("Voided") else f"Voided - {note}"
     stored = ctx.company.replace(entity, record, ctx.now, op="void")
     _settle_bills(ctx, stored, before, {})
+    settle_credits(ctx, stored, credits_before, {})
     return stored
 
 

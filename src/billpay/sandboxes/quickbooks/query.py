@@ -108,6 +108,17 @@ QUERYABLE: dict[str, dict[str, str]] = {
         "CurrencyRef": "ref",
         **_META,
     },
+    "VendorCredit": {
+        "Id": "id",
+        "VendorRef": "ref",
+        "TxnDate": "date",
+        "DocNumber": "string",
+        "Balance": "money",
+        "TotalAmt": "money",
+        "APAccountRef": "ref",
+        "CurrencyRef": "ref",
+        **_META,
+    },
     "CompanyInfo": {"Id": "id", **_META},
     "Preferences": {"Id": "id", **_META},
 }

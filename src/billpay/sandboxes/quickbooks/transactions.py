@@ -29,6 +29,7 @@ from .fields import (
     ref_to,
     resolve,
 )
+from .vendor_credits import check_credit_lines, credit_applications, credit_used
 
 PAYMENT_LINK_TYPES = {"Check": "BillPaymentCheck", "CreditCard": "BillPaymentCreditCard"}
 
@@ -83,7 +84,7 @@ def prepare_bill(ctx: WriteContext, fields: dict, existing: dict | None) -> dict
     _vendor_currency(ctx, vendor, fields)
     exchange_rate(ctx, fields, txn_date)
 
-    fields["Line"] = _bill_lines(ctx, fields.get("Line"), existing)
+    fields["Line"] = bill_lines(ctx, fields.get("Line"), existing)
     total = sum((line["Amount"] for line in fields["Line"]), ZERO)
     if total < 0:
         raise errors.business_validation("Transaction total can't be negative.")
@@ -135,7 +136,7 @@ def _check_duplicate_bill_number(
             raise errors.duplicate_doc_number(number, "Bill", bill["Id"])
 
 
-def _bill_lines(ctx: WriteContext, lines: Any, existing: dict | None) -> list[dict]:
+def bill_lines(ctx: WriteContext, lines: Any, existing: dict | None) -> list[dict]:
     if not isinstance(lines, list) or not lines:
         raise errors.business_validation("You must fill out at least one split line.")
     known_ids = {line["Id"] for line in (existing or {}).get("Line", [])}
@@ -275,10 +276,16 @@ def prepare_bill_payment(ctx: WriteContext, fields: dict, existing: dict | None)
     _vendor_currency(ctx, vendor, fields)
     exchange_rate(ctx, fields, txn_date)
     fields["Line"] = _payment_lines(ctx, fields.get("Line"), vendor["Id"], existing)
-    applied = sum((line["Amount"] for line in fields["Line"]), ZERO)
-    if applied > total:
+    applied = sum((line["Amount"] for line in fields["Line"] if line["LinkedTxn"][0]["TxnType"] == "Bill"), ZERO)
+    credited = sum((line["Amount"] for line in fields["Line"]
+                    if line["LinkedTxn"][0]["TxnType"] == "VendorCredit"), ZERO)
+    if credited and not applied:
+        raise errors.business_validation("A vendor credit can only be applied together with a bill.",
+                                         element="Line.LinkedTxn")
+    if applied - credited > total:
         raise errors.business_validation(
-            f"The amount applied to bills ({applied}) is more than the payment total ({total}).",
+            f"The amount applied to bills ({applied}) less credits ({credited}) is more than the payment total "
+            f"({total}).",
             element="TotalAmt",
         )
     return fields
@@ -299,6 +306,7 @@ def _payment_lines(ctx: WriteContext, lines: Any, vendor_id: str, existing: dict
         raise errors.required_param("Line", element="Line")
     previously = payment_applications(existing) if existing else {}
     wanted: dict[str, Decimal] = {}
+    credits: dict[str, Decimal] = {}
     out = []
     for line in lines:
         if not isinstance(line, dict):
@@ -314,6 +322,11 @@ def _payment_lines(ctx: WriteContext, lines: Any, vendor_id: str, existing: dict
         if len(links) != 1 or not isinstance(links[0], dict):
             raise errors.required_param("LinkedTxn", element="Line.LinkedTxn")
         link = links[0]
+        if link.get("TxnType") == "VendorCredit":
+            credit_id = str(link.get("TxnId"))
+            credits[credit_id] = credits.get(credit_id, ZERO) + amount
+            out.append({"Amount": amount, "LinkedTxn": [{"TxnId": credit_id, "TxnType": "VendorCredit"}]})
+            continue
         if link.get("TxnType") != "Bill":
             raise errors.business_validation(
                 "A bill payment line can only be linked to a Bill.", element="Line.LinkedTxn.TxnType"
@@ -337,4 +350,38 @@ def _payment_lines(ctx: WriteContext, lines: Any, vendor_id: str, existing: dict
                 f"The payment amount {amount} is more than the open balance {open_balance} of Bill {label}.",
                 element="Line.Amount",
             )
+    check_credit_lines(ctx, credits, vendor_id, credit_applications(existing) if existing else {})
     return out
+
+
+def prepare_vendor_credit(ctx: WriteContext, fields: dict, existing: dict | None) -> dict:
+    for key in ("TotalAmt", "Balance", "LinkedTxn", "HomeTotalAmt"):
+        fields.pop(key, None)
+    if ref_id(fields.get("VendorRef")) is None:
+        raise errors.required_param("VendorRef", element="VendorRef")
+    vendor = resolve(ctx, "Vendor", fields["VendorRef"], "VendorRef")
+    used = credit_used(ctx.company, existing) if existing else ZERO
+    if existing and used and existing["VendorRef"]["value"] != vendor["Id"]:
+        raise errors.business_validation("The vendor of a credit that was applied can't be changed.")
+    fields["VendorRef"] = ref_to("Vendor", vendor)
+    txn_date = day(fields["TxnDate"], "TxnDate") if "TxnDate" in fields else ctx.today
+    closed_books(ctx, txn_date, existing_day(existing, "TxnDate"))
+    fields["TxnDate"] = txn_date.isoformat()
+    max_length(fields, "DocNumber", 21)
+    max_length(fields, "PrivateNote", 4000)
+    ap = resolve(ctx, "Account", ref_id(fields.get("APAccountRef")) or ctx.company.default_ap_account_id(),
+                 "APAccountRef")
+    fields["APAccountRef"] = ref_to("Account", ap)
+    fields["CurrencyRef"] = currency_ref(ctx, fields)
+    fields["Line"] = bill_lines(ctx, fields.get("Line"), existing)
+    total = sum((line["Amount"] for line in fields["Line"]), ZERO)
+    if total <= 0:
+        raise errors.business_validation("A vendor credit's total must be greater than zero.")
+    if total < used:
+        raise errors.business_validation(
+            f"The credit total ({total}) can't be less than the amount already applied ({used}).")
+    fields["TotalAmt"] = total
+    fields["Balance"] = total - used
+    if existing and existing.get("LinkedTxn"):
+        fields["LinkedTxn"] = copy.deepcopy(existing["LinkedTxn"])
+    return fields

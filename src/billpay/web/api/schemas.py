@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 Amount = StrictStr | StrictInt
 
@@ -41,6 +41,8 @@ class LineIn(Body):
 
 
 class BillIn(Body):
+    kind: Literal["bill", "credit"] | None = Field(
+        default=None, description="'credit' for a credit note: a vendor credit taken off the vendor's next payment")
     vendor_id: StrictStr | None = None
     invoice_number: StrictStr | None = None
     invoice_date: StrictStr | None = None

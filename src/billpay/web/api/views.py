@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from ...db import tables as t
 from ...domain.money import exponent
-from ...services import sync_records
+from ...services import duplicates, sync_records, vendor_credits
 from ...services.context import Ctx
 
 
@@ -33,13 +33,15 @@ def bill_view(bill: t.Bill, lines: list[t.BillLine] | None, sync: t.SyncRecord |
         "due_date": _iso(bill.due_date), "payment_terms": bill.payment_terms, "currency": bill.currency,
         "amount": money(bill.amount, bill.currency), "paid_amount": money(bill.paid_amount or 0, bill.currency),
         "memo": bill.memo, "attributes": bill.attributes or {}, "attribute_sources": bill.attribute_sources or {},
-        "duplicate_of": bill.duplicate_of or [], "warnings": bill.warnings or [],
+        "kind": bill.kind or "bill",
+        "duplicate_of": bill.duplicate_of or [], "duplicate_status": duplicates.status(bill),
+        "duplicate_resolution": bill.duplicate_resolution, "warnings": bill.warnings or [],
         "document_id": bill.document_id, "extraction_status": bill.extraction_status,
         "read_only": bill.source == "accounting", "synced_once": bill.synced_once,
         "withdrawn_reason": bill.withdrawn_reason,
         "created_at": _iso(bill.created_at), "updated_at": _iso(bill.updated_at),
         "confirmed_at": _iso(bill.confirmed_at), "confirmed_by": bill.confirmed_by,
-        "sync": sync_records.view(sync),
+        "sync": _pulled_sync(bill) if bill.source == "accounting" and sync is None else sync_records.view(sync),
     }
     if lines is not None:
         out["lines"] = [line_view(ln, bill.currency) for ln in lines]
@@ -51,6 +53,12 @@ def bill_view(bill: t.Bill, lines: list[t.BillLine] | None, sync: t.SyncRecord |
     return out
 
 
+def _pulled_sync(bill: t.Bill) -> dict:
+    """A pulled bill lives on the platform: it is in step there by definition, not "not synced"."""
+    return {"status": "synced", "external_id": bill.external_id, "last_synced_at": _iso(bill.updated_at),
+            "error": None, "attempts": 0}
+
+
 def payment_view(p: t.Payment, sync: t.SyncRecord | None, decisions: list[t.PaymentDecision] | None = None) -> dict:
     out = {
         "id": p.id, "bill_id": p.bill_id, "vendor_id": p.vendor_id, "status": p.status,
@@ -59,6 +67,8 @@ def payment_view(p: t.Payment, sync: t.SyncRecord | None, decisions: list[t.Paym
         "bank_reference": p.bank_reference, "expected_settlement_date": _iso(p.expected_settlement),
         "return_code": p.return_code, "released_at": _iso(p.released_at), "settled_at": _iso(p.settled_at),
         "approval": p.approval_snapshot, "created_at": _iso(p.created_at), "updated_at": _iso(p.updated_at),
+        "credits_applied": [{**c, "amount": money(Decimal(c["amount"]), p.currency)} for c in p.credits_applied or []],
+        "cash_amount": money(vendor_credits.cash(p), p.currency),
         "sync": sync_records.view(sync),
     }
     if decisions is not None:

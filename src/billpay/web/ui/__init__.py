@@ -20,7 +20,7 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI, container) -> None:  # noqa: ANN001
-    from .routes import accounting, auth, bills, payments, rules, settings, vendors
+    from .routes import accounting, auth, bill_entry, bills, payments, people, rules, settings, vendors
 
     app.state.login_limiter = DbLoginLimiter(container, container.settings.login_rate_limit)
     # Added first = inner: the session is decoded before the actor is looked up.
@@ -29,6 +29,6 @@ def install(app: FastAPI, container) -> None:  # noqa: ANN001
                        session_cookie="billpay_session", max_age=12 * 3600, same_site="lax",
                        https_only=container.settings.public_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, bills, payments, vendors, rules, settings, accounting):
+    for module in (auth, bill_entry, bills, payments, vendors, rules, settings, accounting, people):
         app.include_router(module.router, include_in_schema=False)
     errors.install(app)

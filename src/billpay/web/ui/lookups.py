@@ -154,3 +154,23 @@ def tab_counts(ctx: Ctx, model, statuses: dict[str, list[str]]) -> dict[str, int
                                .group_by(model.status)).all()
     per = {s: n for s, n in rows}
     return {tab: sum(per.get(s, 0) for s in sts) for tab, sts in statuses.items()}
+
+
+def record_labels(ctx: Ctx, records: list[dict]) -> dict[str, str]:
+    """"Vendor · invoice number" for bills and bill payments named on a page, instead of their ids."""
+    bill_ids = {r["record_id"] for r in records if r.get("record_type") == "bill"}
+    payments = {p.id: p for p in ctx.session.scalars(select(t.Payment).where(
+        t.Payment.org_id == ctx.org_id, t.Payment.id.in_([r["record_id"] for r in records
+                                                          if r.get("record_type") == "payment"])))}
+    bills = bills_by_id(ctx, sorted(bill_ids | {p.bill_id for p in payments.values()}))
+    names = vendor_names(ctx)
+
+    def of(b: t.Bill | None) -> str:
+        if b is None:
+            return "a bill that no longer exists"
+        return f"{names.get(b.vendor_id, 'Unknown vendor')} · {b.invoice_number or 'no invoice number'}"
+    out = {bid: of(bills.get(bid)) for bid in bill_ids}
+    out.update({pid: of(bills.get(p.bill_id)) for pid, p in payments.items()})
+    out.update({r["record_id"]: names.get(r["record_id"], "no longer exists") for r in records
+                if r.get("record_type") == "vendor"})
+    return out

@@ -124,11 +124,16 @@ ACTION_WORDS = {
     "vendor.created": "Created", "vendor.updated": "Edited",
     "vendor.bank_details_changed": "Bank details changed (awaiting a second person)",
     "vendor.bank_details_verified": "New bank details verified", "vendor.bank_details_rejected": "Bank-detail change rejected",
+    "bill.duplicate_cleared": "Marked not a duplicate", "bill.credit_recorded": "Vendor credit recorded",
+    "bill.credit_applied": "Credit used on a payment", "payment.credits_applied": "Vendor credit taken off",
+    "vendor.platform_create_requested": "Creation in the accounting platform requested",
+    "vendor.created_in_platform": "Created in the accounting platform and mapped",
 }
 OPERATION_WORDS = {
     "create_bill": "Created the bill", "push_bill": "Sent the bill", "update_bill": "Updated the bill",
     "void_bill": "Voided the bill", "delete_bill": "Deleted the bill", "push_payment": "Sent the payment",
     "create_payment": "Recorded the payment", "read_status": "Checked status", "pull_bill": "Pulled the bill",
+    "create_vendor_credit": "Recorded the vendor credit", "create_vendor": "Created the vendor",
 }
 
 
@@ -181,8 +186,25 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def flash(request: Request, text: str, kind: str = "ok") -> None:
-    request.session.setdefault("flash", []).append([kind, sentence(text)])
+def flash(request: Request, text: str, kind: str = "ok", links: list[tuple[str, str]] | None = None) -> None:
+    """A message for the next page; ``links`` are (same-site path, words) shown with it, e.g. where to fix it."""
+    entry = [kind, sentence(text)]
+    if links:
+        entry.append([[local_url(href), label] for href, label in links])
+    request.session.setdefault("flash", []).append(entry)
+
+
+FIX_LINKS = {"vendor_not_mapped": "Open the vendor to map it", "attributes_incomplete": "Code the lines",
+             "bank_details_unverified": "Open the vendor", "vendor_payment_details_missing": "Open the vendor"}
+
+
+def fix_links(error: BillPayError) -> list[tuple[str, str]]:
+    """Where a person fixes what a refusal names (a problem's own link, else the vendor it names)."""
+    out = [(p["link"], FIX_LINKS.get(p["code"], "Fix it")) for p in (error.extra or {}).get("problems") or []
+           if p.get("link")]
+    if not out and (error.extra or {}).get("vendor_id") and error.code in FIX_LINKS:
+        out.append((f"/vendors/{error.extra['vendor_id']}", FIX_LINKS[error.code]))
+    return out
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -218,7 +240,7 @@ def act(request: Request, user: SessionUser, fn: Callable, *, ok: str | Callable
         with c.tx(user.actor) as ctx:
             result = fn(ctx)
     except BillPayError as e:
-        flash(request, e.detail, "error")
+        flash(request, e.detail, "error", fix_links(e))
         return redirect(back)
     if message:
         flash(request, message(result) if callable(message) else message)

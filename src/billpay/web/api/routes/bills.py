@@ -7,8 +7,9 @@ from fastapi.responses import Response
 from ....db import tables as t
 from ....domain.errors import NotFound, ValidationError
 from ....services import bills as svc
-from ....services import capture, sync_records
+from ....services import capture, duplicates, splitting, sync_records
 from ...documents import original_headers
+from ..control_schemas import NotDuplicateIn
 from ..deps import ActorDep, ContainerDep
 from ..schemas import ApplyRulesIn, BillIn, ConfirmIn, LinesIn, SendIn, VoidIn
 from ..views import bill_view, bills_page, payment_view
@@ -99,7 +100,7 @@ def put_lines(bill_id: str, body: LinesIn, c: ContainerDep, actor: ActorDep):
 @router.post("/{bill_id}/split-by-line-items")
 def split_by_line_items(bill_id: str, c: ContainerDep, actor: ActorDep):
     with c.tx(actor) as ctx:
-        return full_view(ctx, svc.split_by_line_items(ctx, bill_id))
+        return full_view(ctx, splitting.split_by_line_items(ctx, bill_id))
 
 
 @router.post("/{bill_id}/confirm")
@@ -112,7 +113,7 @@ def confirm(bill_id: str, c: ContainerDep, actor: ActorDep, body: ConfirmIn | No
 def send_to_payments(bill_id: str, c: ContainerDep, actor: ActorDep, body: SendIn | None = None):
     with c.tx(actor) as ctx:
         bill, payment = svc.send_to_payments(ctx, bill_id, method=body.method if body else None)
-        return {**full_view(ctx, bill), "payment": payment_view(payment, None)}
+        return {**full_view(ctx, bill), "payment": payment_view(payment, None) if payment is not None else None}
 
 
 @router.post("/{bill_id}/resync")
@@ -125,6 +126,16 @@ def resync(bill_id: str, c: ContainerDep, actor: ActorDep):
 def void(bill_id: str, c: ContainerDep, actor: ActorDep, body: VoidIn | None = None):
     with c.tx(actor) as ctx:
         return full_view(ctx, svc.void_bill(ctx, bill_id, reason=body.reason if body else None))
+
+
+@router.post("/{bill_id}/not-a-duplicate",
+             summary="Clear a likely-duplicate flag with a reason (audited); until then the bill cannot be paid",
+             responses={403: {"description": "forbidden"}, 404: {"description": "bill_not_found"},
+                        409: {"description": "duplicate_not_flagged: the bill has no flag waiting for a decision"},
+                        422: {"description": "reason_required (blank), reason_too_long"}})
+def not_a_duplicate(bill_id: str, body: NotDuplicateIn, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        return full_view(ctx, duplicates.clear(ctx, bill_id, body.reason))
 
 
 @router.get("/{bill_id}/sync-history")

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 
 from ....db import tables as t
-from ....services import api_keys, orgs, rails, sync_records
+from ....domain.errors import BillPayError
+from ....services import api_keys, orgs, pull_report, rails, sync_records
 from ....services import mapping_rules as rules_svc
 from ....services import payments as pay_svc
 from ....services import vendors as vendor_svc
+from ..control_schemas import NotBroughtIn, ScheduleManyIn, ScheduleOutcomes
 from ..deps import ActorDep, ContainerDep
 from ..schemas import PaymentPatch, ReasonIn, RuleIn, ScheduleIn, SettingsPatch, SettleIn, UserIn, UserPatch, VendorIn
 from ..views import audit_view, page, payment_view, rule_view, user_view
@@ -52,11 +54,31 @@ def mapping_suggestions(vendor_id: str, c: ContainerDep, actor: ActorDep):
         return {"data": vendor_svc.mapping_suggestions(ctx, vendor_id)}
 
 
+@router.post("/vendors/{vendor_id}/create-in-platform", tags=["vendors"], status_code=202,
+             summary="Create this vendor in the connected platform (name, e-mail, address) and map it",
+             responses={403: {"description": "forbidden"}, 404: {"description": "vendor_not_found"},
+                        409: {"description": "not_connected, create_vendors_unsupported or vendor_already_mapped"}})
+def create_in_platform(vendor_id: str, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        v = vendor_svc.create_in_platform(ctx, vendor_id)
+        return {**vendor_svc.vendor_view(ctx, v),
+                "platform_sync": sync_records.view(sync_records.records_for(ctx, "vendor", [v.id]).get(v.id))}
+
+
 @router.post("/vendors/{vendor_id}/verify-bank-details", tags=["vendors"],
              summary="A second person verifies (or rejects with approve=false) a bank-detail change")
 def verify_bank(vendor_id: str, c: ContainerDep, actor: ActorDep, approve: bool = True):
     with c.tx(actor) as ctx:
         return vendor_svc.vendor_view(ctx, vendor_svc.verify_bank_details(ctx, vendor_id, approve=approve))
+
+
+@router.get("/accounting/sync-bills/not-brought-in", tags=["accounting"], response_model=NotBroughtIn,
+            summary="What the last Sync Bills skipped and why: bills of unmapped platform vendors (by name, with "
+                    "the billpay vendor of that exact name when there is one) and bills dated before the start date")
+def pull_not_brought_in(c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        report = pull_report.not_brought_in(ctx)
+        return {**report, "at": report["at"].isoformat() if report["at"] else None}
 
 
 # mapping rules ---------------------------------------------------------------------------------------
@@ -102,6 +124,26 @@ def list_payments(c: ContainerDep, actor: ActorDep, status: str | None = None, b
         rows = pay_svc.list_payments(ctx, status=status, bill_id=bill_id, limit=limit, cursor=cursor)
         syncs = sync_records.records_for(ctx, "payment", [p.id for p in rows])
         return page(rows, limit, lambda p: payment_view(p, syncs.get(p.id)))
+
+
+@router.post("/payments/schedule-suggested", tags=["payments"], response_model=ScheduleOutcomes,
+             response_model_exclude_none=True,
+             summary="Schedule several drafts, each on its suggested date; one outcome per payment (a refusal of "
+                     "one — duplicate_unresolved, bank_details_unverified, … — does not stop the others)",
+             responses={403: {"description": "forbidden"}})
+def schedule_suggested(body: ScheduleManyIn, c: ContainerDep, actor: ActorDep):
+    with c.tx(actor) as ctx:
+        ctx.require("payments.write")
+    out = []
+    for pid in body.payment_ids:
+        try:
+            with c.tx(actor) as ctx:
+                p = pay_svc.schedule_suggested(ctx, pid)
+                out.append({"payment_id": p.id, "status": p.status, "pay_date": p.pay_date.isoformat(),
+                            "approval_deadline": (p.approval_snapshot or {}).get("deadline")})
+        except BillPayError as e:
+            out.append({"payment_id": pid, "error": {"code": e.code, "detail": e.detail}})
+    return {"data": out}
 
 
 @router.get("/payments/{payment_id}", tags=["payments"])

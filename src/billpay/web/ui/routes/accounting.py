@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 
 from ....connectors import registry
 from ....services import accounting as svc
+from ....services import pull_report
 from ....sync.engine import fix_for
 from ...api.views import payment_view
 from .. import lookups
@@ -24,12 +25,14 @@ def dashboard(request: Request, user=User):  # noqa: ANN001, ANN201
         vendors = lookups.vendor_names(ctx)
         bills = lookups.bills_by_id(ctx, [p["bill_id"] for p in data["ready"] + data["synced"]])
         plugin = lookups.plugin(ctx)
+        skipped = pull_report.not_brought_in(ctx)
+        labels = lookups.record_labels(ctx, [r for g in data["errors"] for r in g["records"][:10]])
     for p in data["ready"] + data["synced"]:
         b = bills.get(p["bill_id"])
         p["vendor_name"] = vendors.get(p["vendor_id"], "Unknown vendor")
         p["invoice_number"] = b.invoice_number if b else None
     return render(request, "accounting/dashboard.html", d=data, platform=plugin.display_name if plugin else None,
-                  words=plugin.words if plugin else registry.Words())
+                  words=plugin.words if plugin else registry.Words(), skipped=skipped, labels=labels)
 
 
 @router.post("/accounting/sync")
@@ -66,7 +69,8 @@ def job_progress(job_id: str, request: Request, user=User):  # noqa: ANN001, ANN
     with container(request).tx(user.actor) as ctx:
         job = svc.job_status(ctx, job_id)
         last_pull = svc.last_pull(ctx) if job["status"] in ("done", "failed") else None
-    response = render(request, "accounting/_job.html", job=job, last_pull=last_pull)
+        skipped = pull_report.not_brought_in(ctx) if last_pull else None
+    response = render(request, "accounting/_job.html", job=job, last_pull=last_pull, skipped=skipped)
     if is_htmx(request) and job["status"] in ("done", "failed"):
         response.headers["HX-Trigger"] = "sync-finished"
     return response

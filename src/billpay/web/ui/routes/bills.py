@@ -7,9 +7,10 @@ from starlette.exceptions import HTTPException
 
 from ....db import tables as t
 from ....domain.attributes import clean
+from ....domain.bills import IMMUTABLE_AFTER_SYNC
 from ....domain.errors import BillPayError
 from ....services import bills as svc
-from ....services import capture, sync_records
+from ....services import capture, duplicates, splitting, sync_records
 from ....services import payments as pay_svc
 from ....services import vendors as vendor_svc
 from ....services.coding import EXCHANGE_RATE
@@ -51,10 +52,11 @@ def bill_list(request: Request, user=User, tab: str = "inbox", q: str | None = N
         counts = lookups.tab_counts(ctx, t.Bill, {k: v[1] for k, v in TABS.items() if v[1]})
         vendors = lookups.vendor_names(ctx)
         platform = lookups.platform_name(ctx)
+        today = pay_svc.today(ctx).isoformat()
     template = "bills/_rows.html" if is_htmx(request) and request.headers.get("hx-target") == "bill-rows" \
         else "bills/list.html"
     return render(request, template, tab=tab, tabs=TABS, counts=counts, q=q or "", vendor_id=vendor_id or "",
-                  vendors=vendors, platform=platform, **data)
+                  vendors=vendors, platform=platform, today=today, **data)
 
 
 @router.post("/bills/upload")
@@ -96,6 +98,9 @@ def _detail(ctx, storage, bill_id: str) -> dict:  # noqa: ANN001
         "history": sync_records.history(ctx, "bill", bill.id, limit=20),
         "audit": lookups.audit_trail(ctx, "bill", bill.id), "users": lookups.user_names(ctx),
         "platform": lookups.platform_name(ctx),
+        "message": ctx.get(t.InboundMessage, doc.message_id, what="message") if doc and doc.message_id else None,
+        "dup_bills": lookups.bills_by_id(ctx, [d["bill_id"] for d in bill.duplicate_of or []]),
+        "dup_words": duplicates.REASON_WORDS, "frozen_fields": IMMUTABLE_AFTER_SYNC,
         "editable": bill.source != "accounting" and bill.status in ("in_review", "confirmed", "open", "partially_paid"),
     }
 
@@ -196,7 +201,7 @@ def save_lines(bill_id: str, request: Request, user=User, form=Form):  # noqa: A
 
 @router.post("/bills/{bill_id}/split-by-line-items")
 def split_items(bill_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
-    return act(request, user, lambda ctx: svc.split_by_line_items(ctx, bill_id), ok=f"/bills/{bill_id}#splits",
+    return act(request, user, lambda ctx: splitting.split_by_line_items(ctx, bill_id), ok=f"/bills/{bill_id}#splits",
                back=f"/bills/{bill_id}#splits", message="Each invoice line is now a split line.")
 
 
@@ -221,8 +226,17 @@ def create_vendor(bill_id: str, request: Request, user=User, form=Form):  # noqa
 def send(bill_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
     method = blank_to_none(form.get("method"))
     return act(request, user, lambda ctx: svc.send_to_payments(ctx, bill_id, method=method),
-               ok=lambda r: f"/payments/{r[1].id}", back=f"/bills/{bill_id}",
-               message="Sent to Payments. A payment draft is ready to schedule.")
+               ok=lambda r: f"/payments/{r[1].id}" if r[1] is not None else f"/bills/{bill_id}",
+               back=f"/bills/{bill_id}",
+               message=lambda r: "Sent to Payments. A payment draft is ready to schedule." if r[1] is not None else
+               "Vendor credit recorded. It is taken off this vendor's next payment.")
+
+
+@router.post("/bills/{bill_id}/not-a-duplicate")
+def not_a_duplicate(bill_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    reason = form.get("reason")
+    return act(request, user, lambda ctx: duplicates.clear(ctx, bill_id, reason), ok=f"/bills/{bill_id}",
+               back=f"/bills/{bill_id}", message="Marked as not a duplicate; the reason is kept in the bill's history.")
 
 
 @router.post("/bills/{bill_id}/resync")

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from ....db import tables as t
+from ....domain.errors import BillPayError
+from ....domain.payments import NOT_SENT
 from ....payments import calendar
 from ....services import orgs, rails, sync_records
 from ....services import payments as svc
 from ....services import vendors as vendor_svc
 from ...api.views import payment_view
 from .. import lookups
-from ..web import Form, User, act, blank_to_none, container, local_url, render
+from ..web import Form, User, act, blank_to_none, container, flash, local_url, redirect, render
 
 router = APIRouter()
 
@@ -33,6 +35,7 @@ def _rows(ctx, payments: list[t.Payment], syncs: dict, bills: dict, vendors: dic
     draft_vendors = {v.id: v for v in ctx.session.scalars(select(t.Vendor).where(
         t.Vendor.org_id == ctx.org_id, t.Vendor.id.in_(draft_vendor_ids)))} if draft_vendor_ids else {}
     policy = lookups.approval_policy(ctx) if any(p.status == "draft" for p in payments) else None
+    today = svc.today(ctx)
     out = []
     for p in payments:
         view = payment_view(p, syncs.get(p.id), svc.decisions_of(ctx, p) if decisions else None)
@@ -44,8 +47,13 @@ def _rows(ctx, payments: list[t.Payment], syncs: dict, bills: dict, vendors: dic
         view["approval_state"] = state
         view["may_approve"] = bool(state and ctx.actor.user_id in state.may_approve)
         view["needs_approval"] = p.status == "draft" and lookups.requires_approval(ctx, p.amount, policy)
+        if bill is not None and p.status == "draft":
+            view["suggested_pay_date"] = calendar.suggested_pay_date(
+                bill.due_date, today, needs_approval=view["needs_approval"]).isoformat()
+        view["overdue"] = bool(bill and bill.due_date and bill.due_date < today and p.status in NOT_SENT)
         if p.status == "draft" and p.vendor_id in draft_vendors:
-            view["methods"] = vendor_svc.vendor_view(ctx, draft_vendors[p.vendor_id])["payment_methods"]
+            vv = vendor_svc.vendor_view(ctx, draft_vendors[p.vendor_id])
+            view["methods"], view["pending_methods"] = vv["payment_methods"], vv["pending_payment_methods"]
         view["approvers_waiting"] = [users.get(u, u) for u in sorted(state.may_approve)] if state else []
         out.append(view)
     return out
@@ -92,6 +100,45 @@ def payment_detail(payment_id: str, request: Request, user=User):  # noqa: ANN00
 
 def _back(form, payment_id: str) -> str:  # noqa: ANN001
     return local_url(form.get("back"), f"/payments/{payment_id}")
+
+
+@router.post("/payments/schedule-selected")
+def schedule_selected(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    """Schedule the chosen drafts each on its suggested date; one summary of what went where."""
+    ids = form.getlist("payment_ids")[:200]
+    if not ids:
+        flash(request, "Tick the drafts to schedule first.", "error")
+        return redirect("/payments?tab=drafts")
+    c = container(request)
+    with c.tx(user.actor) as ctx:
+        ctx.require("payments.write")
+    scheduled, waiting, refused = [], [], []
+    for pid in ids:
+        try:
+            with c.tx(user.actor) as ctx:
+                p = svc.schedule_suggested(ctx, pid)
+                bill = ctx.get(t.Bill, p.bill_id)
+                name = f"{lookups.vendor_names(ctx).get(p.vendor_id, 'Unknown vendor')} · {bill.invoice_number or 'no number'}"
+                (waiting if p.status == "pending_approval" else scheduled).append(
+                    (name, p.pay_date, (p.approval_snapshot or {}).get("deadline")))
+        except BillPayError as e:
+            with c.tx(user.actor) as ctx:
+                p = ctx.session.get(t.Payment, pid)
+                bill = ctx.session.get(t.Bill, p.bill_id) if p is not None and p.org_id == ctx.org_id else None
+                name = (f"{lookups.vendor_names(ctx).get(p.vendor_id, 'Unknown vendor')} · "
+                        f"{bill.invoice_number or 'no number'}") if bill else "A payment"
+            refused.append((name, e.detail))
+    parts = []
+    if scheduled:
+        parts.append(f"Scheduled {len(scheduled)}: " + "; ".join(f"{n} on {d.isoformat()}" for n, d, _ in scheduled) + ".")
+    if waiting:
+        parts.append(f"{len(waiting)} need approval and went to the approvers: "
+                     + "; ".join(f"{n} (pay {d.isoformat()}, approve by {dl})" for n, d, dl in waiting) + ".")
+    if parts:
+        flash(request, " ".join(parts))
+    if refused:
+        flash(request, f"Not scheduled ({len(refused)}): " + " ".join(f"{n}: {why}" for n, why in refused), "error")
+    return redirect("/payments?tab=drafts")
 
 
 @router.post("/payments/{payment_id}/schedule")

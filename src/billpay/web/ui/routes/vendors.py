@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from ....connectors import registry
 from ....db import tables as t
+from ....services import sync_records
 from ....services import vendors as svc
+from ....sync.connections import connection_row
 from .. import lookups
 from ..web import Form, User, act, blank_to_none, container, render
 
@@ -52,6 +55,14 @@ def create(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
                back="/vendors", message=lambda v: f"Vendor {v.name} created.")
 
 
+@router.post("/vendors/from-platform")
+def from_platform(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    ext = blank_to_none(form.get("accounting_vendor_id")) or ""
+    return act(request, user, lambda ctx: svc.add_from_platform(ctx, ext), ok=lambda v: f"/vendors/{v.id}",
+               back="/accounting",
+               message=lambda v: f"Vendor {v.name} added and mapped. Its bills come in with the next Sync Bills.")
+
+
 @router.get("/vendors/{vendor_id}")
 def vendor_detail(vendor_id: str, request: Request, user=User):  # noqa: ANN001, ANN201
     with container(request).tx(user.actor) as ctx:
@@ -62,9 +73,16 @@ def vendor_detail(vendor_id: str, request: Request, user=User):  # noqa: ANN001,
         users = lookups.user_names(ctx)
         changed_by = row.bank_details_changed_by
         audit = lookups.audit_trail(ctx, "vendor", vendor_id, limit=15)
+        creating = sync_records.view(sync_records.records_for(ctx, "vendor", [vendor_id]).get(vendor_id))
+        conn = connection_row(ctx.session, ctx.org_id)
+        can_create = bool(conn and registry.get(conn.platform).capabilities.create_vendors)
     suggestions = [] if vendor["accounting_vendor_id"] else lookups.vendor_suggestions(vendor["name"], platform_vendors)
+    exact = None if vendor["accounting_vendor_id"] else next(
+        (pv for pv in platform_vendors if pv["active"] and pv["name"].strip().lower() == vendor["name"].strip().lower()),
+        None)
     return render(request, "vendors/detail.html", vendor=vendor, platform_vendors=platform_vendors, platform=platform,
-                  suggestions=suggestions, changed_by=changed_by, users=users, audit=audit,
+                  suggestions=suggestions, exact=exact, creating=creating, can_create=can_create,
+                  changed_by=changed_by, users=users, audit=audit,
                   self_changed=changed_by == user.actor.user_id)
 
 
@@ -90,6 +108,13 @@ def bank(vendor_id: str, request: Request, user=User, form=Form):  # noqa: ANN00
                back=f"/vendors/{vendor_id}",
                message="New bank details saved. They wait for a second person's verification; until then "
                        "payments use the verified details.")
+
+
+@router.post("/vendors/{vendor_id}/create-in-platform")
+def create_in_platform(vendor_id: str, request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
+    return act(request, user, lambda ctx: svc.create_in_platform(ctx, vendor_id), ok=f"/vendors/{vendor_id}",
+               back=f"/vendors/{vendor_id}",
+               message="Creating the vendor in the accounting platform; it is mapped as soon as that is done.")
 
 
 @router.post("/vendors/{vendor_id}/verify")
