@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from . import control_schemas as cs
 from . import models as m
 
 PROBLEM_MEDIA = "application/problem+json"
@@ -41,7 +42,8 @@ MONEY = ("amount_invalid", "amount_negative", "amount_too_large", "amount_too_pr
          "currency_mismatch", "currency_unknown", "allocation_empty", "allocation_invalid")
 CODING = ("attribute_unknown", "attribute_value_inactive", "attribute_value_unknown", "attributes_invalid")
 SPLITS = ("lines_required", "lines_sum_mismatch", "percentage_invalid", "percentages_sum_mismatch",
-          "line_amount_required", "lines_too_many", "split_mode_mixed", "no_line_items")
+          "line_amount_required", "lines_too_many", "split_mode_mixed", "no_line_items", "line_items_invalid",
+          "line_items_exceed_total", "amount_required")
 BILL_FIELDS = ("amount_required", "attributes_incomplete", "bill_incomplete", "due_before_invoice_date",
                "invoice_number_invalid", "terms_invalid", "source_unknown", "status_unknown",
                "bill_field_immutable", "bill_read_only", "invalid_transition", "conflict")
@@ -49,6 +51,9 @@ BILL_WRITE = BILL_FIELDS + MONEY + CODING + SPLITS
 UPLOAD = ("file_required", "empty_file", "file_too_large")
 BILL_FLOW = ("low_confidence_unconfirmed", "vendor_not_mapped", "not_connected", "invalid_transition",
              "bill_read_only", "bill_incomplete", "conflict")
+#: held until a person decides (duplicates), what the connected platform would refuse, credit notes
+CONTROLS = ("duplicate_unresolved", "attributes_incomplete", "currency_not_supported", "period_closed",
+            "vendor_not_mapped", "vendor_credits_unsupported")
 PAYMENT_RULES = ("amount_exceeds_open_balance", "approval_deadline_passed", "approval_overdue",
                  "bank_details_unverified", "reason_required", "vendor_payment_details_missing",
                  "pay_date_in_past", "pay_date_not_business_day", "method_not_supported", "invalid_transition",
@@ -80,7 +85,7 @@ V1 = "/api/v1"
 OPERATIONS: dict[str, Op] = {
     # bills
     "POST /bills": Op((m.BillOut, m.BillUploads), request={"application/json": m.BillCreate, "multipart/form-data": m.BillUpload},
-                      codes=BILL_WRITE + UPLOAD + ("vendor_not_mapped", "vendor_not_found")),
+                      codes=BILL_WRITE + UPLOAD + ("vendor_not_mapped", "vendor_not_found", "kind_invalid")),
     "GET /bills": Op(m.BillList, codes=("status_unknown", "source_unknown")),
     "POST /bills/apply-rules": Op(m.RuleApplication, codes=RULES + BILL_FIELDS + ("bill_not_found",)),
     "GET /bills/{bill_id}": Op(m.BillOut),
@@ -88,9 +93,11 @@ OPERATIONS: dict[str, Op] = {
     "PUT /bills/{bill_id}/lines": Op(m.BillOut, codes=BILL_WRITE),
     "POST /bills/{bill_id}/split-by-line-items": Op(m.BillOut, no_body=True, codes=BILL_WRITE),
     "POST /bills/{bill_id}/confirm": Op(m.BillOut, codes=BILL_WRITE + BILL_FLOW),
-    "POST /bills/{bill_id}/send-to-payments": Op(m.BillSentToPayments, codes=BILL_FLOW + PAYMENT_RULES),
+    "POST /bills/{bill_id}/send-to-payments": Op(m.BillSentToPayments, codes=BILL_FLOW + PAYMENT_RULES + CONTROLS),
     "POST /bills/{bill_id}/resync": Op(m.BillOut, no_body=True, codes=BILL_FLOW),
     "POST /bills/{bill_id}/void": Op(m.BillOut, codes=BILL_FLOW),
+    "POST /bills/{bill_id}/not-a-duplicate": Op(m.BillOut, codes=("reason_required", "reason_too_long",
+                                                                  "duplicate_not_flagged")),
     "GET /bills/{bill_id}/sync-history": Op(m.SyncHistory),
     "GET /bills/{bill_id}/document": Op(media="application/octet-stream", codes=("document_not_found",)),
     # vendors
@@ -100,6 +107,8 @@ OPERATIONS: dict[str, Op] = {
     "PATCH /vendors/{vendor_id}": Op(m.VendorOut, codes=VENDOR),
     "GET /vendors/{vendor_id}/mapping-suggestions": Op(m.VendorSuggestions),
     "POST /vendors/{vendor_id}/verify-bank-details": Op(m.VendorOut, no_body=True, codes=BANK_VERIFY),
+    "POST /vendors/{vendor_id}/create-in-platform": Op(cs.VendorInPlatform, no_body=True, codes=(
+        "not_connected", "create_vendors_unsupported", "vendor_already_mapped")),
     # mapping rules
     "GET /mapping-rules": Op(m.RuleList),
     "POST /mapping-rules": Op(m.RuleOut, codes=RULES + ("vendor_not_found",)),
@@ -110,8 +119,9 @@ OPERATIONS: dict[str, Op] = {
     "GET /payments": Op(m.PaymentList, codes=("status_unknown",)),
     "GET /payments/{payment_id}": Op(m.PaymentOut),
     "PATCH /payments/{payment_id}": Op(m.PaymentOut, codes=PAYMENT_RULES),
-    "POST /payments/{payment_id}/schedule": Op(m.PaymentOut, codes=PAYMENT_RULES),
-    "POST /payments/{payment_id}/approve": Op(m.PaymentOut, codes=PAYMENT_RULES),
+    "POST /payments/schedule-suggested": Op(cs.ScheduleOutcomes),
+    "POST /payments/{payment_id}/schedule": Op(m.PaymentOut, codes=PAYMENT_RULES + ("duplicate_unresolved",)),
+    "POST /payments/{payment_id}/approve": Op(m.PaymentOut, codes=PAYMENT_RULES + ("duplicate_unresolved",)),
     "POST /payments/{payment_id}/reject": Op(m.PaymentOut, codes=PAYMENT_RULES),
     "POST /payments/{payment_id}/cancel": Op(m.PaymentOut, codes=PAYMENT_RULES),
     "GET /payments/{payment_id}/sync-history": Op(m.SyncHistory),
@@ -127,7 +137,7 @@ OPERATIONS: dict[str, Op] = {
     # users, audit
     "GET /users": Op(m.UserList),
     "POST /users": Op(m.UserOut, codes=USERS),
-    "PATCH /users/{user_id}": Op(m.UserOut, codes=USERS),
+    "PATCH /users/{user_id}": Op(m.UserOut, codes=USERS + ("last_admin", "user_self_lockout")),
     "POST /users/{user_id}/api-keys": Op(m.ApiKeyOut, no_body=True, codes=("user_not_found",)),
     "GET /users/{user_id}/api-keys": Op(m.ApiKeyList),
     "DELETE /users/{user_id}/api-keys/{key_id}": Op(codes=("api_key_not_found",)),
@@ -143,6 +153,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /accounting/sync": Op(m.SyncQueued, request={"application/json": m.SyncIn}, optional_body=True,
                                 codes=("not_connected", "payment_not_settled", "payment_not_found")),
     "POST /accounting/sync-bills": Op(m.JobQueued, no_body=True, codes=("not_connected",)),
+    "GET /accounting/sync-bills/not-brought-in": Op(cs.NotBroughtIn),
     "PATCH /accounting/connection/options": Op(m.ConnectionOut, request={"application/json": m.ConnectionOptionsIn},
                                                codes=("not_connected", "options_invalid", "bank_account_unknown")),
     "GET /accounting/platforms": Op(m.PlatformList),

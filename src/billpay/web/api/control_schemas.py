@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from .models import SyncStatus, VendorOut
 from .schemas import Body
 
 
@@ -62,3 +63,9 @@ class NotBroughtIn(BaseModel):
     before_start: int = Field(description="Open bills dated before the start date", examples=[0])
     start_date: str | None = Field(default=None, examples=["2026-01-01"])
     at: str | None = Field(default=None, description="When the last Sync Bills ran")
+
+
+class VendorInPlatform(VendorOut):
+    """The vendor, with the state of its creation in the connected platform (queued: ``pending``)."""
+
+    platform_sync: SyncStatus

@@ -69,6 +69,7 @@ class BillSummary(Out):
     """A bill in a list (no lines, no extraction)."""
 
     id: str
+    kind: Literal["bill", "credit"] = Field(description="'credit': a credit note, taken off the vendor's next payment")
     status: Literal["in_review", "confirmed", "open", "partially_paid", "paid", "void"]
     source: Literal["upload", "email", "api", "accounting"]
     vendor_id: str | None
@@ -83,6 +84,9 @@ class BillSummary(Out):
     attributes: dict[str, Any]
     attribute_sources: dict[str, Any]
     duplicate_of: list[Any]
+    duplicate_status: Literal["none", "unresolved", "cleared"] = Field(
+        description="'unresolved': a likely duplicate, held from payment until a person clears it or voids it")
+    duplicate_resolution: Json | None = Field(description="Who said it is not a duplicate, when, and why")
     warnings: list[Any]
     document_id: str | None
     extraction_status: str | None
@@ -128,6 +132,12 @@ class Decision(Out):
     at: str | None
 
 
+class CreditApplied(Out):
+    credit_id: str
+    amount: Money
+    reference: str | None
+
+
 class PaymentSummary(Out):
     id: str
     bill_id: str
@@ -147,6 +157,8 @@ class PaymentSummary(Out):
     approval: Json | None
     created_at: str | None
     updated_at: str | None
+    credits_applied: list[CreditApplied] = Field(description="Vendor credits taken off this payment")
+    cash_amount: Money | None = Field(description="What the bank sends: the amount less the credits applied")
     sync: SyncStatus
 
 
@@ -160,7 +172,7 @@ class PaymentList(Out):
 
 
 class BillSentToPayments(BillOut):
-    payment: PaymentSummary
+    payment: PaymentSummary | None = Field(description="None for a credit note: it is recorded, not paid")
 
 
 class BankFile(Out):
@@ -188,6 +200,11 @@ class PaymentDetailsOut(Out):
     bic: str | None
 
 
+class Verifier(Out):
+    id: str
+    name: str | None
+
+
 class VendorOut(Out):
     id: str
     name: str
@@ -202,6 +219,10 @@ class VendorOut(Out):
     bank_details_status: Literal["none", "verified", "pending_verification"]
     pending_payment_details: PaymentDetailsOut | None
     payment_methods: list[Literal["ach", "wire", "check"]]
+    pending_payment_methods: list[Literal["ach", "wire"]]
+    bank_details_entered_by: str | None = Field(description="Who entered the bank details waiting for verification")
+    bank_details_verifiers: list[Verifier] = Field(
+        default=[], description="Who may verify the waiting bank details (a role that allows it, not who entered them)")
     created_at: str | None = None
 
 
@@ -468,7 +489,7 @@ class RetryQueued(Out):
 
 class RetryRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    record_type: Literal["bill", "payment"]
+    record_type: Literal["bill", "payment", "vendor"]
     record_id: StrictStr
 
 
