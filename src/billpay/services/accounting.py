@@ -280,7 +280,7 @@ def retry(ctx: Ctx, records: list[dict] | None = None) -> list[dict]:
                 kind = "push_vendor_credit"  # written as the platform's vendor credit, never voided by billpay
             elif bill.status == "void":
                 kind = "void_bill"
-        elif ctx.get(t.Payment, rec.record_id).status == "failed":
+        elif rec.record_type == "payment" and ctx.get(t.Payment, rec.record_id).status == "failed":
             kind = "reverse_payment"  # returned by the bank after it was recorded on the platform
         rec.state = "pending"
         ctx.enqueue(kind, rec.record_id)
