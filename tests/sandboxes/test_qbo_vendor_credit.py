@@ -54,3 +54,22 @@ def test_a_credit_cannot_be_overdrawn_or_used_for_another_vendor(qbo):
         pay_with_credit(qbo, bill, other, "100.00", "10.00")
     with pytest.raises(QBOFault):
         make_credit(qbo, "0.00")
+
+
+def test_a_vendor_credit_is_in_its_vendors_currency_at_the_days_rate(qbo):
+    """As a bill: a credit in another currency than its vendor's is refused; a foreign one carries the rate of its
+    date and its home-currency amounts."""
+    qbo.state.set_company_settings(qbo.realm, multicurrency=True)
+    qbo.state.set_exchange_rate(qbo.realm, "EUR", "1.1000", as_of="2030-06-01")
+    with pytest.raises(QBOFault, match="vendor's currency"):
+        qbo.state.create(qbo.realm, "VendorCredit", {**_credit_body(qbo, qbo.first("Vendor")), "CurrencyRef": {"value": "EUR"}})
+    eur = qbo.state.create(qbo.realm, "Vendor", {"DisplayName": "Rhône Fournitures", "CurrencyRef": {"value": "EUR"}})
+    credit = qbo.state.create(qbo.realm, "VendorCredit", {**_credit_body(qbo, eur), "CurrencyRef": {"value": "EUR"},
+                                                          "TxnDate": "2030-06-03"})
+    assert credit["ExchangeRate"] == Decimal("1.1000") and credit["HomeTotalAmt"] == Decimal("33.00")
+
+
+def _credit_body(qbo: Company, vendor: dict) -> dict:
+    return {"VendorRef": {"value": vendor["Id"]}, "DocNumber": "AV-2",
+            "Line": [{"Amount": Decimal("30.00"), "DetailType": "AccountBasedExpenseLineDetail",
+                      "AccountBasedExpenseLineDetail": {"AccountRef": {"value": qbo.account("Expense")["Id"]}}}]}

@@ -163,6 +163,16 @@ _CURRENCY_NAMES = {
 }
 
 
+def set_home_amounts(bill: dict) -> None:
+    """``HomeTotalAmt`` and ``HomeBalance`` of a foreign-currency bill or vendor credit (none on a home-currency one)."""
+    if bill.get("ExchangeRate") is None:
+        bill.pop("HomeTotalAmt", None)
+        bill.pop("HomeBalance", None)
+        return
+    bill["HomeTotalAmt"] = home_amount(bill, bill["TotalAmt"])
+    bill["HomeBalance"] = home_amount(bill, bill["Balance"])
+
+
 def closed_books(ctx: WriteContext, *days: date | None) -> None:
     close = ctx.company.settings.book_close_date
     if not close:

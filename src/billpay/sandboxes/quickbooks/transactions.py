@@ -22,12 +22,12 @@ from .fields import (
     day,
     exchange_rate,
     existing_day,
-    home_amount,
     max_length,
     money,
     ref_id,
     ref_to,
     resolve,
+    set_home_amounts,
 )
 from .vendor_credits import check_credit_lines, credit_applications, credit_used
 
@@ -109,16 +109,6 @@ def _vendor_currency(ctx: WriteContext, vendor: dict, fields: dict) -> None:
         raise errors.business_validation(
             f"The currency of the transaction ({fields['CurrencyRef']['value']}) must be the vendor's currency "
             f"({wanted}).", element="CurrencyRef")
-
-
-def set_home_amounts(bill: dict) -> None:
-    """``HomeTotalAmt`` and ``HomeBalance`` of a foreign-currency bill (none on a home-currency one)."""
-    if bill.get("ExchangeRate") is None:
-        bill.pop("HomeTotalAmt", None)
-        bill.pop("HomeBalance", None)
-        return
-    bill["HomeTotalAmt"] = home_amount(bill, bill["TotalAmt"])
-    bill["HomeBalance"] = home_amount(bill, bill["Balance"])
 
 
 def _check_duplicate_bill_number(
@@ -373,6 +363,8 @@ def prepare_vendor_credit(ctx: WriteContext, fields: dict, existing: dict | None
                  "APAccountRef")
     fields["APAccountRef"] = ref_to("Account", ap)
     fields["CurrencyRef"] = currency_ref(ctx, fields)
+    _vendor_currency(ctx, vendor, fields)
+    exchange_rate(ctx, fields, txn_date)
     fields["Line"] = bill_lines(ctx, fields.get("Line"), existing)
     total = sum((line["Amount"] for line in fields["Line"]), ZERO)
     if total <= 0:
@@ -382,6 +374,7 @@ def prepare_vendor_credit(ctx: WriteContext, fields: dict, existing: dict | None
             f"The credit total ({total}) can't be less than the amount already applied ({used}).")
     fields["TotalAmt"] = total
     fields["Balance"] = total - used
+    set_home_amounts(fields)
     if existing and existing.get("LinkedTxn"):
         fields["LinkedTxn"] = copy.deepcopy(existing["LinkedTxn"])
     return fields

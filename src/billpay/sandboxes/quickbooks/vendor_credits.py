@@ -13,7 +13,7 @@ import copy
 from decimal import Decimal
 
 from . import errors
-from .fields import ZERO, WriteContext
+from .fields import ZERO, WriteContext, set_home_amounts
 
 
 def credit_applications(payment: dict) -> dict[str, Decimal]:
@@ -69,4 +69,5 @@ def settle_credits(ctx: WriteContext, payment: dict, before: dict[str, Decimal],
         else:
             updated.pop("LinkedTxn", None)
         updated["Balance"] = updated["TotalAmt"] - credit_used(ctx.company, updated)
+        set_home_amounts(updated)
         ctx.company.replace("VendorCredit", updated, ctx.now)
