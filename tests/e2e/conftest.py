@@ -98,6 +98,11 @@ class QuickBooksPlatform(AccessTokenSignIn):
         """``home_currency="EUR"``, ``book_close_date="2026-11-15"`` (None reopens the books)."""
         self.state.set_company_settings(self.realm, **settings)
 
+    def add_bank_account(self, name: str, currency: str) -> str:
+        return self.state.create(self.realm, "Account", {"Name": name, "AccountType": "Bank",
+                                                         "AccountSubType": "Checking",
+                                                         "CurrencyRef": {"value": currency}})["Id"]
+
     def records(self, entity: str) -> list[dict]:
         return list(self.state.query(self.realm, f"select * from {entity}").get(entity) or [])
 

@@ -31,6 +31,10 @@ class Platform:
         """Change what the company accepts (home currency, books closed through) as its admin would."""
         pytest.skip(f"the {getattr(self, 'name', 'platform')} sandbox has no company settings a test can change")
 
+    def add_bank_account(self, name: str, currency: str) -> str:
+        """A bank account in ``currency`` opened in the company, as its admin would; returns its platform id."""
+        pytest.skip(f"the {getattr(self, 'name', 'platform')} sandbox has no bank accounts a test can add")
+
 
 class AccessTokenSignIn(Platform):
     """Platforms whose connector signs in with OAuth access tokens kept (encrypted) in the connection row."""

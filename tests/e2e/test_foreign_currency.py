@@ -11,7 +11,7 @@ import pytest
 from billpay.payments.calendar import next_business_day
 from billpay.sync import worker
 
-from .conftest import QuickBooksPlatform, expense_account, open_bill
+from .conftest import QuickBooksPlatform, expense_account, open_bill, verified_by_colleague
 
 pytestmark = pytest.mark.parametrize("stack", [QuickBooksPlatform], indirect=True, ids=["quickbooks"])
 
@@ -34,7 +34,7 @@ def _eur_vendor(stack) -> dict:
                                     "address": {"line1": "12 rue de la Paix", "city": "Lyon", "postal_code": "69001",
                                                 "country": "FR"}})
     assert r.status_code == 201, r.text
-    return r.json()
+    return verified_by_colleague(stack.org, r.json())
 
 
 def _pushed(stack, bill: dict) -> dict:
@@ -86,8 +86,8 @@ def test_a_bill_that_states_its_own_rate_is_recorded_at_that_rate(stack):
 
 def test_a_home_currency_bill_carries_no_rate(stack):
     _eur_vendor(stack)
-    vendor = stack.org.post("/vendors", {"name": stack.ref("vendors")[0]["name"], "routing_number": "021000021",
-                                         "account_number": "123456789",
-                                         "accounting_vendor_id": stack.ref("vendors")[0]["id"]}).json()
+    vendor = verified_by_colleague(stack.org, stack.org.post("/vendors", {
+        "name": stack.ref("vendors")[0]["name"], "routing_number": "021000021", "account_number": "123456789",
+        "accounting_vendor_id": stack.ref("vendors")[0]["id"]}).json())
     raw = _pushed(stack, open_bill(stack, vendor, "US-1", "80.00"))
     assert raw["CurrencyRef"]["value"] == "USD" and "ExchangeRate" not in raw

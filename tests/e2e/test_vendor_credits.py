@@ -39,13 +39,18 @@ def test_avoir_becomes_a_vendor_credit_applied_to_the_next_payment(stack, contai
     org, platform = stack.org, stack.platform
     container.now = lambda: NOW
     platform.set_company_settings(home_currency="EUR")
+    euro_bank = platform.add_bank_account("Compte courant", "EUR")
     org.post("/accounting/connection/refresh")
     stack.work()
-    ext = stack.ref("vendors")[0]
+    # bill payments in euros are drawn on the account chosen for euros, never on one billpay picks
+    assert org.patch("/accounting/connection/options", {"bank_accounts": {"EUR": euro_bank}}).status_code == 200
+    # a vendor of the (now euro) company: a transaction is in its vendor's currency, so one made in euros
     vendor = org.post("/vendors", {"name": "Au bon moulin", "iban": "FR1420041010050500013M02606",
-                                   "bic": "PSSTFRPPXXX", "default_currency": "EUR",
-                                   "accounting_vendor_id": ext["id"]}).json()
+                                   "bic": "PSSTFRPPXXX", "default_currency": "EUR"}).json()
+    assert org.post(f"/vendors/{vendor['id']}/create-in-platform").status_code == 202
+    stack.work()
     vendor = verified_by_colleague(org, vendor)
+    assert vendor["accounting_vendor_id"]
     r = org.client.post("/api/v1/bills", headers=org.h(), files={
         "file": ("Avoir.pdf", (DEV / "Avoir_FR_type381_EN16931.pdf").read_bytes(), "application/pdf")})
     assert r.status_code == 201, r.text
@@ -93,6 +98,18 @@ def test_avoir_becomes_a_vendor_credit_applied_to_the_next_payment(stack, contai
     kinds = sorted(line["LinkedTxn"][0]["TxnType"] for line in payments[0]["Line"])
     assert kinds == ["Bill", "VendorCredit"]
     assert platform.read("VendorCredit", synced["external_id"])["Balance"] == Decimal("0")
+
+    # the bank returns the payment after settlement: the bill reopens, and so does the credit it used, in billpay
+    # and, once the bill payment is reversed, on the platform
+    r = org.post("/sandbox-bank/settle", {"payment_id": payment["id"], "outcome": "returned", "return_code": "R03"})
+    assert r.status_code == 200, r.text
+    assert org.get(f"/bills/{bill['id']}").json()["status"] == "open"
+    reopened = org.get(f"/bills/{credit_id}").json()
+    assert reopened["status"] == "open" and reopened["paid_amount"] == "0.00"
+    assert org.get(f"/payments/{payment['id']}").json()["credits_applied"] == []
+    if platform.reverses_payments:
+        stack.work()
+        assert platform.read("VendorCredit", synced["external_id"])["Balance"] == Decimal("233.47")
 
 
 def test_a_credit_whose_answer_was_lost_is_written_once(stack, container):
