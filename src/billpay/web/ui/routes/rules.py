@@ -86,9 +86,9 @@ def create(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
 @router.post("/rules/apply")
 def save_and_apply(request: Request, user=User, form=Form):  # noqa: ANN001, ANN201
     """From the preview: save the rule and apply it to the existing bills that were ticked."""
-    rule, rule_id = _rule_from_form(form), blank_to_none(form.get("rule_id"))
-    ids = form.getlist("apply_bill_ids")
-    return act(request, user, lambda ctx: svc.save_and_apply(ctx, rule_id, rule, ids), ok="/rules",
+    rule_id, ids = blank_to_none(form.get("rule_id")), form.getlist("apply_bill_ids")
+    return act(request, user, lambda ctx: svc.save_and_apply(
+        ctx, rule_id, _rule_from_form(form, list(lookups.attribute_kinds(ctx))), ids), ok="/rules",
                back=f"/rules?edit={rule_id}" if rule_id else "/rules",
                message=lambda r: f"Rule “{r[0].name}” saved and applied to {r[1]} existing "
                                  f"bill{'s' if r[1] != 1 else ''}. Values set by hand were kept.")
