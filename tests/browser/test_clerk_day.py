@@ -162,7 +162,8 @@ def test_sync_bills_names_what_it_skipped_and_vendors_are_mapped_or_created_from
     from billpay.services import accounting, orgs
     from billpay.sync import builtin_sandbox
 
-    builtin_sandbox.state(live.container).seed_company(vendors=3, bills=3)
+    # the organization's own sandbox company, seeded with vendors and their open bills
+    builtin_sandbox.get(live.container, "quickbooks").state.provision(live.org_id, vendors=3, bills=3)
     with live.tx() as ctx:
         accounting.connect(ctx, live.container, {"platform": "quickbooks", "sandbox": True})
         orgs.update_settings(ctx, {"pull_bills_enabled": True, "pull_start_date": "2000-01-01"})
