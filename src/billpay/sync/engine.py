@@ -141,22 +141,33 @@ def attributes_of(account_id: str | None, dimensions: dict) -> dict[str, str]:
     return {k: v for k, v in {"gl_account": account_id, **dimensions}.items() if v}
 
 
-def bill_payload(ctx: Ctx, bill: t.Bill, conn: t.Connection, lines: Sequence[t.BillLine]) -> BillPayload:
+def platform_vendor_id(ctx: Ctx, bill: t.Bill, conn: t.Connection) -> str:
+    """The platform vendor a bill (or credit note) goes to on ``conn``; refused while its vendor is not mapped."""
     vendor = ctx.session.get(t.Vendor, bill.vendor_id) if bill.vendor_id else None
     vendor_ext = mapped_vendor_id(vendor, conn.id) if vendor is not None else None
     if not vendor_ext:
         raise ConnectorError("vendor_not_mapped", f"Vendor {vendor.name if vendor else '?'} is not mapped to a "
                              "vendor of the connected accounting platform.", kind="config")
-    head = bill.attributes or {}
+    return vendor_ext
+
+
+def line_payloads(head: dict, lines: Sequence[t.BillLine]) -> list[BillLinePayload]:
+    """Each line with the header's coding under its own (a line's value wins)."""
     out = []
     for ln in lines:
         attrs = {**{k: v for k, v in head.items() if k != "custom"}, **(ln.attributes or {})}
         out.append(BillLinePayload(amount=Decimal(ln.amount), description=ln.description,
                                    account_id=attrs.get("gl_account"), dimensions=dimensions_of(attrs),
                                    custom={**(head.get("custom") or {}), **(attrs.get("custom") or {})}))
+    return out
+
+
+def bill_payload(ctx: Ctx, bill: t.Bill, conn: t.Connection, lines: Sequence[t.BillLine]) -> BillPayload:
+    vendor_ext = platform_vendor_id(ctx, bill, conn)
+    head = bill.attributes or {}
     return BillPayload(bill_id=bill.id, vendor_external_id=vendor_ext, invoice_number=bill.invoice_number or "",
                        invoice_date=bill.invoice_date, due_date=bill.due_date, currency=bill.currency,
-                       amount=Decimal(bill.amount), lines=out, memo=bill.memo,
+                       amount=Decimal(bill.amount), lines=line_payloads(head, lines), memo=bill.memo,
                        terms_external_id=_ref_id(ctx, conn.id, "terms", bill.payment_terms),
                        dimensions=dimensions_of(head), exchange_rate=exchange_rate_of(head))
 

@@ -20,32 +20,22 @@ from ..domain.bills import BillStatus
 from ..services import sync_records as records
 from ..services.bills import lines_of
 from ..services.context import Ctx
-from ..services.vendors import mapped_vendor_id
 from . import payloads
 from .attempts import apply, chunks, error_fields, fenced, held, send, waiting_attempts
 from .connections import connector_for
-from .engine import dimensions_of
+from .engine import dimensions_of, line_payloads, platform_vendor_id
 from .lease import Lease
-from .ports import BillLinePayload, ConnectorError, VendorCreditPayload
+from .ports import ConnectorError, VendorCreditPayload
 
 ACTION = "credit"
 
 
 def credit_payload(ctx: Ctx, credit: t.Bill, conn: t.Connection) -> VendorCreditPayload:
-    vendor = ctx.session.get(t.Vendor, credit.vendor_id) if credit.vendor_id else None
-    vendor_ext = mapped_vendor_id(vendor, conn.id) if vendor is not None else None
-    if not vendor_ext:
-        raise ConnectorError("vendor_not_mapped", f"Vendor {vendor.name if vendor else '?'} is not mapped to a "
-                             "vendor of the connected accounting platform.", kind="config")
     head = credit.attributes or {}
-    lines = []
-    for ln in lines_of(ctx, credit):
-        attrs = {**{k: v for k, v in head.items() if k != "custom"}, **(ln.attributes or {})}
-        lines.append(BillLinePayload(amount=Decimal(ln.amount), description=ln.description,
-                                     account_id=attrs.get("gl_account"), dimensions=dimensions_of(attrs)))
-    return VendorCreditPayload(credit_id=credit.id, vendor_external_id=vendor_ext,
+    return VendorCreditPayload(credit_id=credit.id, vendor_external_id=platform_vendor_id(ctx, credit, conn),
                                reference=credit.invoice_number or "", credit_date=credit.invoice_date,
-                               currency=credit.currency, amount=Decimal(credit.amount), lines=lines,
+                               currency=credit.currency, amount=Decimal(credit.amount),
+                               lines=line_payloads(head, lines_of(ctx, credit)),
                                memo=credit.memo, dimensions=dimensions_of(head))
 
 

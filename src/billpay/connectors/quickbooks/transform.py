@@ -192,6 +192,14 @@ def is_foreign(currency: str, company: CompanyCurrency) -> bool:
     return company.multicurrency and currency.upper() != company.home.upper()
 
 
+def set_currency(body: dict, currency: str, company: CompanyCurrency, exchange_rate: Decimal | None) -> None:
+    """With multicurrency on, a transaction names its currency and, when foreign, the rate it is recorded at."""
+    if company.multicurrency:
+        body["CurrencyRef"] = {"value": currency.upper()}
+        if exchange_rate is not None and is_foreign(currency, company):
+            body["ExchangeRate"] = exchange_rate
+
+
 def bill_to_wire(payload: BillPayload, company: CompanyCurrency, exchange_rate: Decimal | None = None) -> wire.Bill:
     """The create body for a bill (no envelope, as QuickBooks expects). ``exchange_rate``: home currency per unit
     of a foreign-currency bill's currency (the bill's own, else the platform's for its date)."""
@@ -218,10 +226,7 @@ def bill_to_wire(payload: BillPayload, company: CompanyCurrency, exchange_rate: 
         body["SalesTermRef"] = {"value": payload.terms_external_id}
     if payload.ap_account_id:
         body["APAccountRef"] = {"value": payload.ap_account_id}
-    if company.multicurrency:
-        body["CurrencyRef"] = {"value": payload.currency.upper()}
-        if exchange_rate is not None and is_foreign(payload.currency, company):
-            body["ExchangeRate"] = exchange_rate
+    set_currency(body, payload.currency, company, exchange_rate)
     return body
 
 
@@ -371,10 +376,7 @@ def payment_to_wire(
         credited += take
         body["Line"].append({"Amount": take, "LinkedTxn": [{"TxnId": credit_id, "TxnType": "VendorCredit"}]})
     body["TotalAmt"] = amount - credited
-    if company.multicurrency:
-        body["CurrencyRef"] = {"value": payload.currency.upper()}
-        if exchange_rate is not None and is_foreign(payload.currency, company):
-            body["ExchangeRate"] = exchange_rate
+    set_currency(body, payload.currency, company, exchange_rate)
     return body
 
 
@@ -396,10 +398,7 @@ def vendor_credit_to_wire(
         "PrivateNote": compose_note(payload.memo, payload.credit_id),
         "Line": bill_lines_to_wire(payload),
     }
-    if company.multicurrency:
-        body["CurrencyRef"] = {"value": payload.currency.upper()}
-        if exchange_rate is not None and is_foreign(payload.currency, company):
-            body["ExchangeRate"] = exchange_rate
+    set_currency(body, payload.currency, company, exchange_rate)
     return body
 
 
