@@ -19,6 +19,7 @@ from ..db import tables as t
 from ..domain.bills import BillStatus
 from ..services import sync_records as records
 from ..services.bills import lines_of
+from ..services.coding import exchange_rate_of
 from ..services.context import Ctx
 from . import payloads
 from .attempts import apply, chunks, error_fields, fenced, held, send, waiting_attempts
@@ -36,7 +37,7 @@ def credit_payload(ctx: Ctx, credit: t.Bill, conn: t.Connection) -> VendorCredit
                                reference=credit.invoice_number or "", credit_date=credit.invoice_date,
                                currency=credit.currency, amount=Decimal(credit.amount),
                                lines=line_payloads(head, lines_of(ctx, credit)),
-                               memo=credit.memo, dimensions=dimensions_of(head))
+                               memo=credit.memo, dimensions=dimensions_of(head), exchange_rate=exchange_rate_of(head))
 
 
 def push_vendor_credits(container: Any, org_id: str, credit_ids: list[str], lease: Lease | None = None

@@ -21,8 +21,9 @@ from billpay.connectors.quickbooks.transform import (
     parse_note,
     payment_to_wire,
     reference_from_wire,
+    vendor_credit_to_wire,
 )
-from billpay.sync.ports import BillLinePayload, BillPayload, BillPaymentPayload, ConnectorError
+from billpay.sync.ports import BillLinePayload, BillPayload, BillPaymentPayload, ConnectorError, VendorCreditPayload
 
 USD = CompanyCurrency("USD")
 
@@ -175,6 +176,28 @@ def test_payment_body_matches_the_documented_check_payment():
     }
     with pytest.raises(ConnectorError):
         payment_to_wire(BillPaymentPayload(**{**pay.__dict__, "method": "card"}), USD, bank_account_id="35")
+
+
+def test_a_foreign_payment_that_applies_a_credit_carries_its_rate_and_pays_the_rest_in_cash():
+    pay = BillPaymentPayload(payment_id="pay_2", bill_external_id="234", vendor_external_id="56",
+                             amount=Decimal("1000.00"), currency="EUR", pay_date=dt.date(2024, 5, 2),
+                             method="wire", vendor_credit_ids=("77",))
+    body = payment_to_wire(pay, CompanyCurrency("USD", True), bank_account_id="36", exchange_rate=Decimal("1.1"),
+                           credit_balances={"77": Decimal("233.47")})
+    assert body["ExchangeRate"] == Decimal("1.1") and body["CurrencyRef"] == {"value": "EUR"}
+    assert body["TotalAmt"] == Decimal("766.53")
+    assert body["Line"][1] == {"Amount": Decimal("233.47"), "LinkedTxn": [{"TxnId": "77", "TxnType": "VendorCredit"}]}
+
+
+def test_a_vendor_credit_in_a_foreign_currency_carries_its_rate_and_a_home_one_none():
+    credit = VendorCreditPayload(credit_id="bill_cn", vendor_external_id="56", reference="AV-1",
+                                 credit_date=dt.date(2024, 5, 2), currency="EUR", amount=Decimal("30.00"),
+                                 lines=[BillLinePayload(amount=Decimal("30.00"), account_id="7")])
+    body = vendor_credit_to_wire(credit, CompanyCurrency("USD", True), Decimal("1.07"))
+    assert body["CurrencyRef"] == {"value": "EUR"} and body["ExchangeRate"] == Decimal("1.07")
+    home = vendor_credit_to_wire(VendorCreditPayload(**{**credit.__dict__, "currency": "USD"}),
+                                 CompanyCurrency("USD", True), Decimal("1.07"))
+    assert "ExchangeRate" not in home
 
 
 def test_reference_items_from_documented_vendor_and_term_samples():

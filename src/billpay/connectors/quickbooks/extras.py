@@ -65,7 +65,7 @@ def push_vendor_credits(connector: "QuickBooksConnector",
 
     def build(payload: object) -> dict:
         assert isinstance(payload, VendorCreditPayload)
-        return vendor_credit_to_wire(payload, company, connector.rate_for(payload.currency, None,
+        return vendor_credit_to_wire(payload, company, connector.rate_for(payload.currency, payload.exchange_rate,
                                                                           payload.credit_date))
 
     return connector.write_in_batches("VendorCredit", items, build)
