@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # A connection's sync lease lives this long without a heartbeat; a dead worker is replaced after it.
     sync_lease_seconds: float = 15.0
     sync_heartbeat_seconds: float = 3.0
+    # A worker's turn with one connection ends after this long (then the least recently served goes next).
+    sync_turn_seconds: float = 5.0
+    # Waits inside a platform's limits up to this long are slept; longer back-offs hand the work back for later.
+    sync_max_wait_seconds: float = 2.0
+    # Other jobs (document reading) of one organization running at once, over all workers.
+    org_job_concurrency: int = 2
 
     @field_validator("secret_key")
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .services import capture, capture_learning, sync_records
 from .services.context import Actor
-from .sync import engine, pull
+from .sync import engine, pull, schedule
 from .sync.worker import Retry, connection_handler, handler
 
 
@@ -39,6 +39,12 @@ def extract(container, job) -> None:  # noqa: ANN001
 def learn_profile(container, job) -> None:  # noqa: ANN001
     with container.tx(Actor.system(job.org_id)) as ctx:
         capture_learning.learn(ctx, job.record_id)
+
+
+@handler("payments_due")
+def payments_due(container, job) -> None:  # noqa: ANN001
+    """The organization's payments whose release, settlement or approval deadline has come (``sync.schedule``)."""
+    schedule.run_payments_due(container, job.org_id)
 
 
 @connection_handler("push_bill", give_up=_give_up("bill", "send"))

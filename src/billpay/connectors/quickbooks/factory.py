@@ -20,6 +20,11 @@ def build(settings: ConnectionSettings, *, http: httpx.Client, tokens: TokenStor
         kwargs["minorversion"] = int(options["minorversion"])
     if options.get("bank_account_id"):
         kwargs["bank_account_id"] = str(options["bank_account_id"])
+    limiter = overrides.pop("limiter", None)
+    if callable(limiter) and not hasattr(limiter, "slot"):
+        limiter = limiter()  # a factory of limiters
+    if limiter is not None:
+        kwargs["limiter"] = limiter
     kwargs.update(overrides)
     return QuickBooksConnector(
         http,
