@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     sync_max_wait_seconds: float = 2.0
     # Other jobs (document reading) of one organization running at once, over all workers.
     org_job_concurrency: int = 2
+    # ``GET /metrics`` (Prometheus) answers only ``Authorization: Bearer <this token>``; unset: no /metrics.
+    metrics_token: str | None = Field(default=None, repr=False)
 
     @field_validator("secret_key")
     @classmethod
