@@ -32,5 +32,6 @@ def elect(container, name: str, now: dt.datetime, runner: str = WORKER_ID) -> bo
         if won:
             return True
         insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
-        return bool(s.execute(insert(t.SchedulerRun).values(name=name, minute=minute, runner=runner[:80])
-                              .on_conflict_do_nothing(index_elements=["name"])).rowcount)
+        inserted = s.execute(insert(t.SchedulerRun).values(name=name, minute=minute, runner=runner[:80])
+                             .on_conflict_do_nothing(index_elements=["name"]).returning(t.SchedulerRun.name)).first()
+        return inserted is not None
