@@ -65,6 +65,7 @@ def sync_times(conn: t.Connection) -> dict:
         last = st.last_run_at if st is not None else None
         calls = session.get(t.PlatformCalls, conn.id)
     return {"next_pull_at": _ny(conn.next_pull_at or conn.created_at), "last_pull_at": _ny(last),
+            "pull_due": conn.next_pull_at is None,  # not scheduled yet: the first pull starts at the next minute
             "platform_calls": {"requests": calls.requests if calls else 0, "throttled": calls.throttled if calls else 0,
                                "last_throttled_at": calls.last_throttled_at.isoformat()
                                if calls and calls.last_throttled_at else None}}
