@@ -86,15 +86,33 @@ def test_a_per_minute_budget_is_shared_and_a_long_wait_is_handed_back(stores):
     a, b, advance = stores
     one = SharedLimiter(a, "quickbooks:9341", budgets={"batches_per_minute": 40}, max_wait=0)
     two = SharedLimiter(b, "quickbooks:9341", budgets={"batches_per_minute": 40}, max_wait=0)
-    for i in range(40):
-        (one if i % 2 else two).spend("batches_per_minute")
+    one.spend("batches_per_minute")
     with pytest.raises(ConnectorError) as e:
-        two.spend("batches_per_minute")
+        two.spend("batches_per_minute")  # the other process draws from the same bucket
     assert e.value.code == "platform_rate_limited"
-    assert 1.0 < e.value.retry_after <= 1.5  # 40 a minute: the next one in 1.5 s
+    assert 1.4 < e.value.retry_after <= 60 / 39  # 39 a minute once the burst of one is spent
     one.spend("requests_per_minute")  # not a budget of this company: never waits
     advance(1.6)
-    one.spend("batches_per_minute")  # refilled
+    two.spend("batches_per_minute")  # refilled
+
+
+def test_no_window_of_a_minute_ever_holds_more_than_the_budget(container):
+    """QuickBooks counts 40 batches in any 60 s: spending as fast as allowed for five minutes never puts a 41st
+    into any window (a bucket holding a whole minute's budget would put up to 80 into one)."""
+    clock = FakeClock()
+
+    def sleep(s: float) -> None:
+        clock.t += s
+
+    limiter = SharedLimiter(DatabaseLimits(container.sessionmaker, clock), "quickbooks:1",
+                            budgets={"batches_per_minute": 40}, max_wait=60, sleep=sleep)
+    start, stamps = clock.t, []
+    while clock.t - start < 300:
+        limiter.spend("batches_per_minute")
+        stamps.append(clock.t)
+    worst = max(sum(1 for x in stamps if s <= x < s + 60) for s in stamps)
+    assert 39 <= worst <= 40
+    assert len(stamps) >= 5 * 39  # and the budget is used: 39 a minute after the first
 
 
 def test_a_short_wait_is_slept_inside_the_limit(container):
@@ -105,11 +123,12 @@ def test_a_short_wait_is_slept_inside_the_limit(container):
         clock.t += s
 
     limiter = SharedLimiter(DatabaseLimits(container.sessionmaker, clock), "quickbooks:1",
-                            budgets={"requests_per_minute": 60}, max_wait=2.0, sleep=sleep)
-    for _ in range(60):
+                            budgets={"requests_per_minute": 600}, max_wait=2.0, sleep=sleep)
+    for _ in range(10):  # a burst of 10 (of 600 a minute)
         limiter.spend("requests_per_minute")
+    assert slept == []
     limiter.spend("requests_per_minute")
-    assert slept == [pytest.approx(1.0)] and limiter.waited == pytest.approx(1.0)
+    assert slept == [pytest.approx(60 / 590)] and limiter.waited == pytest.approx(60 / 590)
 
 
 def test_a_dead_holders_slot_comes_back_after_its_ttl(container):

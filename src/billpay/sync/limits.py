@@ -8,8 +8,12 @@ application database otherwise (``DatabaseLimits``: one locked row per bucket). 
 The limits themselves come from the platform plugin (``Capabilities.concurrency`` and ``.limits``).
 
 Budgets are named ``<what>_per_<window>``: ``requests_per_minute``, ``batches_per_minute``,
-``requests_per_5_minutes``, ``requests_per_second``, ``requests_per_hour``. A bucket holds one window's
-budget and refills continuously.
+``requests_per_5_minutes``, ``requests_per_second``, ``requests_per_hour``. Platforms count a budget over
+any window of that length (QuickBooks: 40 batches in *any* 60 s), so a plain bucket holding a whole
+window's budget would let twice the budget through in one window (a full bucket spent, then refilled).
+Each budget of ``L`` per window ``W`` is therefore a token bucket with a small burst ``b`` (``burst``)
+refilled at ``(L - b) / W``: at most ``b + (L - b) = L`` requests in any window, and close to ``L`` per
+window under load (QuickBooks: 39 batches a minute, 490 requests).
 
 **Back-off never holds a worker.** A short wait for a slot or a token (pacing inside the limit) is slept;
 a longer one raises ``platform_rate_limited`` with ``retry_after`` at once, before anything is sent, so
@@ -49,8 +53,14 @@ class LimitStore(Protocol):
 
     def leave(self, key: str, holder: str) -> None: ...
 
-    def take(self, key: str, bucket: str, amount: float, size: float, window: float) -> float:
-        """Take ``amount`` tokens from a bucket of ``size`` refilled over ``window`` s: 0, or seconds to wait."""
+    def take(self, key: str, bucket: str, amount: float, capacity: float, rate: float) -> float:
+        """Take ``amount`` tokens from a bucket holding at most ``capacity``, refilled at ``rate`` per second:
+        0, or the seconds to wait until it holds them."""
+
+
+def burst(limit: float) -> float:
+    """The burst allowed out of a budget of ``limit`` per window (see module docstring)."""
+    return float(max(1, min(10, int(limit) // 50)))
 
 
 class SharedLimiter:
@@ -93,9 +103,11 @@ class SharedLimiter:
         if size is None:
             return
         window = window_seconds(bucket) or 60.0
+        capacity = min(burst(size), size)
+        rate = max(size - capacity, 1.0) / window
         waited = 0.0
         while True:
-            wait = self.store.take(self.key, bucket, amount, size, window)
+            wait = self.store.take(self.key, bucket, amount, capacity, rate)
             if wait <= 0:
                 self.waited += waited
                 return
@@ -129,16 +141,15 @@ return 0
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local amount, size, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local rate = size / window
+local amount, capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local v = redis.call('HMGET', KEYS[1], 'level', 'stamp')
 local level, stamp = tonumber(v[1]), tonumber(v[2])
-if level == nil then level, stamp = size, now end
-level = math.min(size, level + math.max(0, now - stamp) * rate)
+if level == nil then level, stamp = capacity, now end
+level = math.min(capacity, level + math.max(0, now - stamp) * rate)
 local wait = 0
 if level >= amount then level = level - amount else wait = (amount - level) / rate end
 redis.call('HSET', KEYS[1], 'level', tostring(level), 'stamp', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(window * 2000))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity / rate + 60) * 1000))
 return tostring(wait)
 """
 
@@ -161,8 +172,8 @@ class RedisLimits:
     def leave(self, key: str, holder: str) -> None:
         self.client.zrem(f"{self.prefix}{key}:slots", holder)
 
-    def take(self, key: str, bucket: str, amount: float, size: float, window: float) -> float:
-        return float(self._take(keys=[f"{self.prefix}{key}:{bucket}"], args=[amount, size, window]))
+    def take(self, key: str, bucket: str, amount: float, capacity: float, rate: float) -> float:
+        return float(self._take(keys=[f"{self.prefix}{key}:{bucket}"], args=[amount, capacity, rate]))
 
     def close(self) -> None:
         self.client.close()
@@ -206,12 +217,11 @@ class DatabaseLimits:
             row = self._row(s, key, "slots", 0.0)
             row.holders = {h: exp for h, exp in (row.holders or {}).items() if h != holder}
 
-    def take(self, key: str, bucket: str, amount: float, size: float, window: float) -> float:
-        rate = size / window
+    def take(self, key: str, bucket: str, amount: float, capacity: float, rate: float) -> float:
         with self._local, self.sessionmaker() as s, s.begin():
-            row = self._row(s, key, bucket, size)
+            row = self._row(s, key, bucket, capacity)
             now = self.clock()
-            level = min(size, row.level + max(0.0, now - row.stamp) * rate)
+            level = min(capacity, row.level + max(0.0, now - row.stamp) * rate)
             wait = 0.0
             if level >= amount:
                 level -= amount
