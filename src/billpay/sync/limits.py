@@ -113,6 +113,7 @@ class SharedLimiter:
                 return
             if waited + wait > self.max_wait:
                 raise self._throttled(wait)
+            wait = max(wait, 0.001)
             self._sleep(wait)
             waited += wait
 
@@ -147,7 +148,7 @@ local level, stamp = tonumber(v[1]), tonumber(v[2])
 if level == nil then level, stamp = capacity, now end
 level = math.min(capacity, level + math.max(0, now - stamp) * rate)
 local wait = 0
-if level >= amount then level = level - amount else wait = (amount - level) / rate end
+if level + 1e-9 >= amount then level = math.max(0, level - amount) else wait = (amount - level) / rate end
 redis.call('HSET', KEYS[1], 'level', tostring(level), 'stamp', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil((capacity / rate + 60) * 1000))
 return tostring(wait)
@@ -223,8 +224,8 @@ class DatabaseLimits:
             now = self.clock()
             level = min(capacity, row.level + max(0.0, now - row.stamp) * rate)
             wait = 0.0
-            if level >= amount:
-                level -= amount
+            if level + 1e-9 >= amount:  # a float's last digit must not keep a refilled token out of reach
+                level = max(0.0, level - amount)
             else:
                 wait = (amount - level) / rate
             row.level, row.stamp = level, now
