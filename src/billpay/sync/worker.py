@@ -218,8 +218,15 @@ def drain_connection(container, org_id: str, *, owner: str | None = None,  # noq
                 break
     finally:
         lease.release()
-        connections.flush_calls(container)
+        _flush_calls(container)
     return ran
+
+
+def _flush_calls(container) -> None:  # noqa: ANN001
+    try:
+        connections.flush_calls(container)
+    except Exception:  # noqa: BLE001 - call counts are figures to watch; losing a few never stops the work
+        log.warning("could not record platform call counts", exc_info=True)
 
 
 def _run_connection_jobs(container, kind: str, org_id: str, jobs: list[t.Outbox], lease: Lease) -> None:  # noqa: ANN001
@@ -349,7 +356,7 @@ def tick(container) -> schedule.TickResult:  # noqa: ANN001
     result = schedule.tick(container)
     if result.payments:
         run_until_idle(container, kinds=["payments_due"])
-    connections.flush_calls(container)
+    _flush_calls(container)
     connections.resources(container).sweep()
     return result
 
