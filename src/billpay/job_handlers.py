@@ -67,6 +67,8 @@ def void_bill(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
 
 @connection_handler("pull_bills")
 def pull_bills(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
+    if any((j.payload or {}).get("refresh") for j in jobs):
+        engine.refresh_reference(container, org_id, lease)  # the daily pull brings reference data up to date first
     full = any((j.payload or {}).get("full") for j in jobs)
     pull.pull_bills(container, org_id, full=full, lease=lease)
     return {}

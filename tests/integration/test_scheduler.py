@@ -15,7 +15,7 @@ from billpay.db import tables as t
 from billpay.ids import new_id
 from billpay.services import pulled_bills
 from billpay.services.orgs import create_organization
-from billpay.sync import schedule
+from billpay.sync import schedule, worker
 from billpay.sync.schedule import next_pull_at, pull_slot
 from billpay.web.app import create_app
 
@@ -64,7 +64,7 @@ def test_pulls_spread_over_the_hour_once_each_on_the_night_daylight_saving_ends(
         clock += dt.timedelta(minutes=1)
     pulls = jobs(container, "pull_bills")
     assert Counter(j.org_id for j in pulls) == Counter(org for org, _ in conns)  # each exactly once
-    assert len(jobs(container, "refresh_reference")) == len(conns)
+    assert all(j.payload == {"reason": "daily", "refresh": True} for j in pulls)  # reference data first
     starts = [j.available_at for j in pulls]
     assert min(starts) >= ny(2026, 11, 1, 0, 0) and max(starts) <= ny(2026, 11, 1, 1, 0)
     assert max(starts) - min(starts) >= dt.timedelta(minutes=45)
@@ -176,8 +176,13 @@ def test_the_connection_shows_its_next_and_last_pull_in_new_york_time(container)
     assert r.status_code == 200, r.text
     assert r.json()["last_pull_at"] is None
     assert dt.datetime.fromisoformat(r.json()["next_pull_at"]) <= container.now()  # due: pulls at the next tick
-    schedule.tick(container)
+    worker.run_until_idle(container)  # reference data on connecting
+    container.now = lambda: ny(2026, 1, 20, 15, 1)
+    assert schedule.tick(container).pulls == [out.organization_id]  # never pulled: at once
+    worker.run_until_idle(container)  # the daily pull job refreshes reference data, then pulls
     body = client.get("/api/v1/accounting/connection", headers=h).json()
+    assert body["last_pull_at"] == "2026-01-20T15:01:00-05:00"
+    assert body["reference_refreshed_at"] == ny(2026, 1, 20, 15, 1).isoformat()
     con = body["id"]
     nxt = dt.datetime.fromisoformat(body["next_pull_at"])
     assert body["next_pull_at"].endswith("-05:00")  # January: EST
@@ -190,8 +195,8 @@ def test_the_connection_shows_its_next_and_last_pull_in_new_york_time(container)
     assert body["next_pull_at"].endswith("-04:00")
     assert dt.datetime.fromisoformat(body["next_pull_at"]).time() == nxt.time()
     with container.sessionmaker() as s, s.begin():
-        s.add(t.SyncState(id=new_id("sst"), org_id=out.organization_id, connection_id=con,
-                          stream=pulled_bills.STREAM, last_run_at=ny(2026, 7, 20, 0, 31, 5)))
+        s.scalars(select(t.SyncState).where(t.SyncState.connection_id == con)).one().last_run_at = \
+            ny(2026, 7, 20, 0, 31, 5)
     body = client.get("/api/v1/accounting/connection", headers=h).json()
     assert body["last_pull_at"] == "2026-07-20T00:31:05-04:00"
-    assert body["platform_calls"] == {"requests": 0, "throttled": 0, "last_throttled_at": None}
+    assert body["platform_calls"]["requests"] > 0 and body["platform_calls"]["throttled"] == 0

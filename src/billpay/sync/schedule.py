@@ -25,9 +25,10 @@ import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import String, column, insert, select, update, values
 
 from ..db import tables as t
+from ..db.types import UTCDateTime
 from ..ids import new_id
 from ..services import payment_due, payments, pulled_bills, rails
 from ..services.context import Actor
@@ -99,9 +100,13 @@ def _pending(s, kind: str, org_ids: list[str]) -> set[str]:  # noqa: ANN001
                                                        t.Outbox.status.in_(["pending", "running"]))))
 
 
-def _job(org_id: str, kind: str, now: dt.datetime, payload: dict | None = None) -> t.Outbox:
-    return t.Outbox(id=new_id("job"), org_id=org_id, kind=kind, record_id=None, payload=payload or {},
-                    status="pending", attempts=0, available_at=now, created_at=now)
+def _job(org_id: str, kind: str, now: dt.datetime, payload: dict | None = None) -> dict:
+    return {"id": new_id("job"), "org_id": org_id, "kind": kind, "record_id": None, "payload": payload or {},
+            "status": "pending", "attempts": 0, "available_at": now, "created_at": now}
+
+
+def _chunks(rows: list, size: int = 500) -> list[list]:
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
 def due_work(container, now: dt.datetime, limit: int = TICK_LIMIT) -> TickResult:  # noqa: ANN001
@@ -119,17 +124,22 @@ def due_work(container, now: dt.datetime, limit: int = TICK_LIMIT) -> TickResult
             .order_by(t.Connection.next_pull_at).limit(limit)).all()
         start = [(cid, org) for cid, org, last in fresh if pull_is_due(cid, last, now)] + [tuple(r) for r in due]
         busy = _pending(s, "pull_bills", [org for _, org in start])
-        jobs: list[t.Outbox] = []
+        jobs: list[dict] = []
         for _cid, org in start:
             if org in busy:
                 continue
             busy.add(org)
-            jobs += [_job(org, "refresh_reference", now), _job(org, "pull_bills", now, {"reason": "daily"})]
+            # One job: the pull refreshes reference data first (one outbox row per connection and day).
+            jobs.append(_job(org, "pull_bills", now, {"reason": "daily", "refresh": True}))
             out.pulls.append(org)
-        slots = [{"id": cid, "next_pull_at": next_pull_at(cid, now)} for cid, *_ in fresh] \
-            + [{"id": cid, "next_pull_at": next_pull_at(cid, now)} for cid, _ in due]
-        if slots:
-            s.execute(update(t.Connection), slots)
+        slots = [(cid, next_pull_at(cid, now)) for cid, *_ in fresh] + [(cid, next_pull_at(cid, now)) for cid, _ in due]
+        for chunk in _chunks(slots):
+            if s.bind.dialect.name == "postgresql":  # one statement per chunk, not one per connection
+                v = values(column("id", String), column("slot", UTCDateTime), name="slots").data(chunk)
+                s.execute(update(t.Connection).where(t.Connection.id == v.c.id).values(next_pull_at=v.c.slot)
+                          .execution_options(synchronize_session=False))
+            else:
+                s.execute(update(t.Connection), [{"id": cid, "next_pull_at": slot} for cid, slot in chunk])
         out.scheduled = len(fresh)
 
         orgs = list(s.scalars(select(t.Payment.org_id).where(t.Payment.due_at <= now)
@@ -139,7 +149,8 @@ def due_work(container, now: dt.datetime, limit: int = TICK_LIMIT) -> TickResult
             if org not in waiting:
                 jobs.append(_job(org, "payments_due", now))
                 out.payments.append(org)
-        s.add_all(jobs)
+        for chunk in _chunks(jobs):
+            s.execute(insert(t.Outbox).values(chunk))
     if out.pulls or out.payments:
         container.wake()
     return out
