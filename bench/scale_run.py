@@ -41,6 +41,7 @@ from billpay.services.context import Actor
 from billpay.services.orgs import create_organization
 
 UTC = dt.timezone.utc
+LOOPBACK = "127.0.0.1,localhost"  # the sandbox server runs on this machine
 
 
 def now() -> dt.datetime:
@@ -198,9 +199,9 @@ def run_once(server: str, redis_url: str, workdir: Path, w: int, *, small_orgs: 
     redis.Redis.from_url(redis_url).flushdb()
     sandbox, info = start_sandbox(small_orgs + 1)
     env = {"BILLPAY_DATABASE_URL": url, "BILLPAY_REDIS_URL": redis_url, "BILLPAY_SECRET_KEY": secret,
-           "BILLPAY_SMTP_ENABLED": "false"}
+           "BILLPAY_SMTP_ENABLED": "false", "BILLPAY_ALLOWED_PLATFORM_HOSTS": LOOPBACK}
     container = build(Settings(database_url=url, redis_url=redis_url, secret_key=secret, smtp_enabled=False,
-                               data_dir=workdir / f"bench{w}"))
+                               data_dir=workdir / f"bench{w}", allowed_platform_hosts=LOOPBACK))
     jobs.configure(container)  # commits wake the workers through Redis
     procs: list[subprocess.Popen] = []
     try:
