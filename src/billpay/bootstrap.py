@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +13,7 @@ from . import job_handlers  # noqa: F401 - registers the job kinds with the work
 from .config import Settings
 from .crypto import Vault
 from .db.engine import make_engine, make_sessionmaker
+from .services import payment_due
 from .services.context import Actor, Ctx, transaction, utcnow
 from .storage import DocumentStore, open_storage
 from .sync import builtin_sandbox
@@ -33,13 +34,18 @@ class Container:
     mailer: object | None = None
     # Wakes a worker after a commit that wrote outbox rows (set by ``jobs.configure``; a no-op without a queue).
     wake: Callable[[], None] = lambda: None
+    # Pooled HTTP clients, shared platform limiters and call counts per connection (``sync.connections``).
+    connection_resources: Any = None
 
     def builtin_sandbox(self, platform: str):  # noqa: ANN201
         """The installation's built-in sandbox of ``platform`` (demo equipment, built on first use)."""
         return builtin_sandbox.get(self, platform)
 
     def close(self) -> None:
-        """Release database connections (the app's pool and the document store's, if it has one)."""
+        """Release HTTP clients and database connections (the app's pool and the document store's, if any)."""
+        if self.connection_resources is not None:
+            self.connection_resources.close()
+            self.connection_resources = None
         getattr(self.storage, "close", lambda: None)()
         self.engine.dispose()
 
@@ -56,6 +62,8 @@ def build(settings: Settings | None = None) -> Container:
     from .mail import Mailer
 
     mailer = Mailer(settings.mail_host, settings.mail_port, settings.mail_from) if settings.mail_host else None
-    return Container(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+    factory = make_sessionmaker(engine)
+    payment_due.install(factory)  # payments.due_at stays right on every flush
+    return Container(settings=settings, engine=engine, sessionmaker=factory,
                      vault=Vault(settings.resolved_secret_key), storage=open_storage(settings, engine),
                      mailer=mailer)

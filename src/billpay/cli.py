@@ -154,6 +154,18 @@ def worker(threads: int = typer.Option(2, help="worker threads")) -> None:
 
 
 @app.command()
+def status() -> None:
+    """Print what to watch on a deployment as JSON: jobs due, waiting and running by kind, sync lag, daily pulls
+    overdue, payments due, and requests and 429s per platform."""
+    from .sync import watch
+
+    c = _container()
+    try:
+        typer.echo(json.dumps(watch.snapshot(c), indent=2))
+    finally:
+        c.close()
+
+
 def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Option(True, "--serve/--no-serve"),
          platform: Optional[str] = typer.Option(None, help="the built-in sandbox the demo connects to "
                                                 "(default: the first platform that has one)")) -> None:

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     # Hosts a connection may point at besides the platforms' official ones (comma-separated names or
     # addresses); loopback sandboxes need "127.0.0.1,localhost". Private addresses are refused otherwise.
     allowed_platform_hosts: str = ""
+    # A worker's turn with one connection ends after this long (then the least recently served goes next).
+    sync_turn_seconds: float = 5.0
+    # Waits inside a platform's limits up to this long are slept; longer back-offs hand the work back for later.
+    sync_max_wait_seconds: float = 2.0
+    # Other jobs (document reading) of one organization running at once, over all workers.
+    org_job_concurrency: int = 2
+    # ``GET /metrics`` (Prometheus) answers only ``Authorization: Bearer <this token>``; unset: no /metrics.
+    metrics_token: str | None = Field(default=None, repr=False)
 
     @field_validator("secret_key")
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .services import capture, capture_learning, sync_records
 from .services.context import Actor
-from .sync import company_facts, engine, platform_vendors, pull, vendor_credits
+from .sync import company_facts, engine, platform_vendors, pull, schedule, vendor_credits
 from .sync.ports import ConnectorError
 from .sync.worker import Retry, connection_handler, handler
 
@@ -53,6 +53,12 @@ def learn_profile(container, job) -> None:  # noqa: ANN001
         capture_learning.learn(ctx, job.record_id)
 
 
+@handler("payments_due")
+def payments_due(container, job) -> None:  # noqa: ANN001
+    """The organization's payments whose release, settlement or approval deadline has come (``sync.schedule``)."""
+    schedule.run_payments_due(container, job.org_id)
+
+
 @connection_handler("push_bill", give_up=_give_up("bill", "send"))
 def push_bill(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
     return engine.push_bills(container, org_id, _ids(jobs), lease)
@@ -88,6 +94,8 @@ def void_bill(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
 
 @connection_handler("pull_bills")
 def pull_bills(container, org_id: str, jobs, lease) -> dict:  # noqa: ANN001
+    if any((j.payload or {}).get("refresh") for j in jobs):
+        refresh_reference(container, org_id, jobs, lease)  # the daily pull brings reference data up to date first
     full = any((j.payload or {}).get("full") for j in jobs)
     pull.pull_bills(container, org_id, full=full, lease=lease)
     return {}

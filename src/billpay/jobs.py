@@ -69,6 +69,11 @@ def wake_at(when) -> None:  # noqa: ANN001
         log.warning("could not schedule a wake-up; the next tick will pick the work up")
 
 
+#: An idle consumer thread looks at the queue again at least this often (Huey's default backs off to 10 s, which
+#: a woken job would wait on top of everything else).
+IDLE_POLL = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
+
+
 class _ThreadConsumer(Consumer):
     def _set_signal_handlers(self) -> None:  # signals belong to the main thread (uvicorn's)
         pass
@@ -76,7 +81,8 @@ class _ThreadConsumer(Consumer):
 
 def start_in_process(container, workers: int = 1) -> Consumer:  # noqa: ANN001
     huey = configure(container)
-    consumer = _ThreadConsumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=False)
+    consumer = _ThreadConsumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=False,
+                               **IDLE_POLL)
     thread = threading.Thread(target=consumer.start, name="billpay-jobs", daemon=True)
     thread.start()
     return consumer
@@ -84,4 +90,4 @@ def start_in_process(container, workers: int = 1) -> Consumer:  # noqa: ANN001
 
 def run_worker(container, workers: int = 2) -> None:  # noqa: ANN001
     huey = configure(container)
-    Consumer(huey, workers=workers, worker_type="thread", periodic=True).run()
+    Consumer(huey, workers=workers, worker_type="thread", periodic=True, **IDLE_POLL).run()

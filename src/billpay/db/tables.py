@@ -7,7 +7,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import JSONType, Money, UTCDateTime
@@ -177,6 +190,9 @@ class Payment(Base):
     __table_args__ = (
         Index("ix_payments_org_status_id", "org_id", "status", "id"),
         Index("ix_payments_org_bill", "org_id", "bill_id"),
+        # The scheduler's only look at payments: those whose next clock-driven step has come.
+        Index("ix_payments_due", "due_at", sqlite_where=text("due_at IS NOT NULL"),
+              postgresql_where=text("due_at IS NOT NULL")),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
@@ -199,6 +215,9 @@ class Payment(Base):
     credits_applied: Mapped[list | None] = mapped_column(JSONType, nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the clock next has something to do with this payment (release at the pay date's release hour, the
+    # sandbox bank's settlement, an approval deadline passing); kept by ``services.payment_due`` on every flush.
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -261,6 +280,9 @@ class Connection(Base):
     __table_args__ = (Index("ix_connections_org", "org_id"),
                       Index("uq_connections_one_connected", "org_id", unique=True,
                             sqlite_where=text("status = 'connected'"),
+                            postgresql_where=text("status = 'connected'")),
+                      # The scheduler's look at connections: the daily pulls whose slot has come.
+                      Index("ix_connections_next_pull", "next_pull_at", sqlite_where=text("status = 'connected'"),
                             postgresql_where=text("status = 'connected'")))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
@@ -275,6 +297,11 @@ class Connection(Base):
     lock_owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
     lock_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lease_token: Mapped[int] = mapped_column(Integer, default=0)
+    # When the connection's last turn with a worker began: workers serve the least recently served first.
+    turn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The daily pull and reference refresh: the connection's own slot in 00:00-01:00 America/New_York
+    # (``sync.schedule``); NULL until the scheduler first sees the connection (it pulls at once).
+    next_pull_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reference_refreshed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -458,6 +485,44 @@ class VendorProfile(Base):
     vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id"))
     profile: Mapped[dict] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlatformLimit(Base):
+    """Platform limits shared by every worker when there is no Redis (``sync.limits.DatabaseLimits``).
+
+    One row per company key (``<platform>:<company id>``) and name: a token bucket (``level`` tokens at
+    ``stamp``, seconds since the epoch) or, for ``name == "slots"``, the requests in flight (``holders``:
+    holder id -> expiry in epoch seconds).
+    """
+
+    __tablename__ = "platform_limits"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    level: Mapped[float] = mapped_column(Float, default=0.0)
+    stamp: Mapped[float] = mapped_column(Float, default=0.0)
+    holders: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class PlatformCalls(Base):
+    """Requests each connection sent to its platform and how many were refused as over a limit (HTTP 429)."""
+
+    __tablename__ = "platform_calls"
+    __table_args__ = (Index("ix_platform_calls_platform", "platform"),)
+    connection_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(40))
+    platform: Mapped[str] = mapped_column(String(30))
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    throttled: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_throttled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SchedulerRun(Base):
+    """The periodic tick's election: the process that moves ``minute`` forward runs that minute's tick."""
+
+    __tablename__ = "scheduler_runs"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    minute: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    runner: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class SandboxState(Base):

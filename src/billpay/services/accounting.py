@@ -8,13 +8,16 @@ its sync records, reference data and bookmarks); connecting again to the same co
 """
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 from collections import defaultdict
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
 
 from ..connectors import registry
 from ..connectors.base.auth import OAuthTokens, exchange_authorization_code
@@ -45,12 +48,36 @@ def active_connection(ctx: Ctx) -> t.Connection | None:
     return sync_records.active_connection(ctx.session, ctx.org_id)
 
 
+PULL_TZ = ZoneInfo("America/New_York")
+
+
+def _ny(value: dt.datetime | None) -> str | None:
+    return value.astimezone(PULL_TZ).isoformat() if value is not None else None
+
+
+def sync_times(conn: t.Connection) -> dict:
+    """When the daily pull runs next (its slot in 00:00-01:00 New York; a time already past means due now, at the
+    next minute) and ran last, in America/New_York with the offset; requests sent and 429s seen so far."""
+    session = object_session(conn)
+    last, calls = None, None
+    if session is not None:
+        st = session.scalars(select(t.SyncState).where(t.SyncState.connection_id == conn.id,
+                                                       t.SyncState.stream == pulled_bills.STREAM)).first()
+        last = st.last_run_at if st is not None else None
+        calls = session.get(t.PlatformCalls, conn.id)
+    return {"next_pull_at": _ny(conn.next_pull_at or conn.created_at), "last_pull_at": _ny(last),
+            "pull_due": conn.next_pull_at is None,  # not scheduled yet: the first pull starts at the next minute
+            "platform_calls": {"requests": calls.requests if calls else 0, "throttled": calls.throttled if calls else 0,
+                               "last_throttled_at": calls.last_throttled_at.isoformat()
+                               if calls and calls.last_throttled_at else None}}
+
+
 def connection_view(conn: t.Connection | None) -> dict:
     if conn is None or conn.status != "connected":
         return {"status": "not_connected", "platform": None}
     cfg = conn.config or {}
     plugin = registry.get(conn.platform)
-    return {"id": conn.id, "platform": conn.platform, "platform_name": plugin.display_name, "status": conn.status,
+    return {**sync_times(conn),"id": conn.id, "platform": conn.platform, "platform_name": plugin.display_name, "status": conn.status,
             "sandbox": conn.sandbox, "company_id": cfg.get("company_id"), "base_url": cfg.get("base_url"),
             "options": cfg.get("options") or {},
             "health": {k: v for k, v in (conn.health or {}).items() if k != "pending_oauth"},

@@ -76,7 +76,7 @@ class Lease:
                 or_(t.Connection.lock_until.is_(None), t.Connection.lock_until < now,
                     t.Connection.lock_owner == self.owner),
                 t.Connection.lease_token == conn.lease_token,
-            ).values(lock_owner=self.owner, lock_until=now + self.ttl, lease_token=token)).rowcount
+            ).values(lock_owner=self.owner, lock_until=now + self.ttl, lease_token=token, turn_at=now)).rowcount
             if got:
                 s.flush()
                 s.refresh(conn)

@@ -20,14 +20,17 @@ import datetime as dt
 import logging
 import random
 import threading
+import time
 from typing import Callable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
+from ..connectors import registry
 from ..db import tables as t
 from ..services.context import Actor
-from . import schedule
+from . import connections, schedule
 from .lease import WORKER_ID, ConnectionBusy, Lease, LeaseLost, NotConnected, owner_id
+from .ports import ConnectorError
 
 log = logging.getLogger("billpay.worker")
 LEASE = dt.timedelta(minutes=5)  # other jobs (extraction can take a while on a busy machine)
@@ -148,29 +151,60 @@ def run_job(container, job: t.Outbox, worker_id: str = WORKER_ID) -> None:  # no
 
 # --- connection work ----------------------------------------------------------------------------------
 
-def _orgs_with_due_work(container, limit: int = 50) -> list[str]:  # noqa: ANN001
+def _due_orgs(container, kinds: list[str]) -> list[str]:  # noqa: ANN001
+    """Organizations with due work of ``kinds`` (cost grows with the due rows, not with organizations)."""
     now = container.now()
     with container.sessionmaker() as s:
-        return list(s.scalars(select(t.Outbox.org_id).where(
-            _due(now), t.Outbox.kind.in_(list(CONNECTION_HANDLERS))).group_by(t.Outbox.org_id)
-            .order_by(t.Outbox.org_id).limit(limit)))
+        return list(s.scalars(select(t.Outbox.org_id).where(_due(now), t.Outbox.kind.in_(kinds))
+                              .group_by(t.Outbox.org_id)))
+
+
+def turn_order(container, limit: int = 50) -> list[str]:  # noqa: ANN001
+    """Organizations with due connection work whose connection no worker holds, least recently served first
+    (round robin over organizations: a busy one goes to the back after each turn). Organizations no longer
+    connected come first: their work is failed at once."""
+    orgs = _due_orgs(container, list(CONNECTION_HANDLERS))
+    if not orgs:
+        return []
+    now = container.now()
+    with container.sessionmaker() as s:
+        conns = {c.org_id: c for c in s.execute(select(
+            t.Connection.org_id, t.Connection.turn_at, t.Connection.lock_until).where(
+            t.Connection.org_id.in_(orgs), t.Connection.status == "connected")).all()}
+    gone = [o for o in orgs if o not in conns]
+    free = [c for c in conns.values() if c.lock_until is None or c.lock_until < now]
+    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    free.sort(key=lambda c: (c.turn_at or epoch, c.org_id))
+    return (gone + [c.org_id for c in free])[:limit]
+
+
+def _claim_size(lease: Lease) -> int:
+    caps = registry.get(lease.connection.platform).capabilities
+    # Whole platform batches, and enough single writes to keep the platform's concurrency busy.
+    return max(4 * caps.batch_size, 4 * caps.concurrency, 20)
 
 
 def drain_connection(container, org_id: str, *, owner: str | None = None,  # noqa: ANN001
-                     max_rounds: int = 1000) -> int:
-    """Take the organization's connection lease and run its due connection work until none is left.
+                     max_rounds: int = 1000, turn_seconds: float | None = None) -> int:
+    """Take the organization's connection lease and run its due connection work.
+
+    Without ``turn_seconds``: until none is left. With it: one **turn** — rounds of a few full batches,
+    until the turn's time is up — then the lease is released, so the worker serves other organizations
+    and the rest of this one's work waits for its next turn (``run_until_idle``).
 
     Raises ``ConnectionBusy`` (nothing claimed, no attempt used) when another worker holds the lease.
     """
     ran = 0
+    started = time.monotonic()
     try:
         lease = Lease(container, org_id, owner=owner).acquire()
     except NotConnected:
         _fail_unconnected(container, org_id)
         return 0
     try:
+        size = _claim_size(lease) if turn_seconds is not None else 10_000
         for _ in range(max_rounds):
-            rows = claim(container, limit=10_000, worker_id=lease.owner, kinds=list(CONNECTION_HANDLERS),
+            rows = claim(container, limit=size, worker_id=lease.owner, kinds=list(CONNECTION_HANDLERS),
                          org_id=org_id, until=lease.until)
             if not rows:
                 break
@@ -182,9 +216,19 @@ def drain_connection(container, org_id: str, *, owner: str | None = None,  # noq
                 _run_connection_jobs(container, kind, org_id, by_kind[kind], lease)
                 if lease.lost:
                     return ran  # another worker has the connection now; it finds these rows as theirs expire
+            if turn_seconds is not None and time.monotonic() - started >= turn_seconds:
+                break
     finally:
         lease.release()
+        _flush_calls(container)
     return ran
+
+
+def _flush_calls(container) -> None:  # noqa: ANN001
+    try:
+        connections.flush_calls(container)
+    except Exception:  # noqa: BLE001 - call counts are figures to watch; losing a few never stops the work
+        log.warning("could not record platform call counts", exc_info=True)
 
 
 def _run_connection_jobs(container, kind: str, org_id: str, jobs: list[t.Outbox], lease: Lease) -> None:  # noqa: ANN001
@@ -200,6 +244,13 @@ def _run_connection_jobs(container, kind: str, org_id: str, jobs: list[t.Outbox]
     except Retry as e:
         for j in jobs:
             _finish(container, j, lease.owner, error=str(e), retry_in=e.delay or backoff(j.attempts))
+        return
+    except ConnectorError as e:
+        if not e.retryable and e.kind != "transient":
+            log.exception("%d %s job(s) failed", len(jobs), kind)
+        for j in jobs:
+            _finish(container, j, lease.owner, error=f"{e.code}: {e.message}",
+                    retry_in=e.retry_after or backoff(j.attempts))
         return
     except Exception as e:  # noqa: BLE001
         log.exception("%d %s job(s) failed", len(jobs), kind)
@@ -226,25 +277,67 @@ def _fail_unconnected(container, org_id: str) -> None:  # noqa: ANN001
                           locked_until=None))
 
 
+# --- other jobs: fair claims with a per-organization cap ----------------------------------------------
+
+def claim_fair(container, limit: int, kinds: list[str], worker_id: str = WORKER_ID,  # noqa: ANN001
+               per_org: int | None = None) -> list[t.Outbox]:
+    """Claim up to ``limit`` due jobs, taking them round robin over organizations (each one's oldest first)
+    and never more than ``per_org`` running at once for one organization over all workers."""
+    cap = per_org if per_org is not None else int(getattr(container.settings, "org_job_concurrency", 2))
+    now = container.now()
+    with container.sessionmaker() as s:
+        running: dict[str, int] = dict(s.execute(select(t.Outbox.org_id, func.count()).where(
+            t.Outbox.status == "running", t.Outbox.locked_until >= now, t.Outbox.kind.in_(kinds))
+            .group_by(t.Outbox.org_id)).all())
+        rank = func.row_number().over(partition_by=t.Outbox.org_id,
+                                      order_by=(t.Outbox.available_at, t.Outbox.id)).label("rank")
+        due = select(t.Outbox.id, t.Outbox.org_id, rank).where(_due(now), t.Outbox.kind.in_(kinds)).subquery()
+        candidates = s.execute(select(due.c.id, due.c.org_id, due.c.rank).where(due.c.rank <= cap)
+                               .order_by(due.c.rank, due.c.id)).all()
+    picked: list[str] = []
+    for job_id, org, r in candidates:
+        if r + running.get(org, 0) <= cap and len(picked) < limit:
+            picked.append(job_id)
+    if not picked:
+        return []
+    with container.sessionmaker() as s, s.begin():
+        stmt = select(t.Outbox).where(t.Outbox.id.in_(picked), _due(now)).order_by(t.Outbox.available_at)
+        if s.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = list(s.scalars(stmt))
+        for r in rows:
+            r.status, r.locked_by, r.locked_until = "running", worker_id, now + LEASE
+            r.attempts += 1
+        s.flush()
+        s.expunge_all()
+    return rows
+
+
 def run_until_idle(container, max_jobs: int = 100_000, worker_id: str | None = None,  # noqa: ANN001
                    kinds: list[str] | None = None, batch: int = 300) -> int:
-    """Run due work until there is none (or only work of connections other workers hold)."""
+    """Run due work until there is none (or only work of connections other workers hold).
+
+    Connection work goes in turns (``drain_connection`` with ``sync_turn_seconds``), the least recently
+    served organization first; other jobs are claimed a few at a time, fairly over organizations
+    (``claim_fair``). A waiting organization therefore waits for at most one turn of each worker thread,
+    however much work another one has queued.
+    """
     done = 0
-    busy: set[str] = set()
+    conn_work = kinds is None or bool(set(kinds) & set(CONNECTION_HANDLERS))
+    other = [k for k in (kinds if kinds is not None else HANDLERS) if k not in CONNECTION_HANDLERS]
+    turn = float(getattr(container.settings, "sync_turn_seconds", 5.0))
+    small = max(1, min(batch, int(getattr(container.settings, "org_job_concurrency", 2)) * 4))
     while done < max_jobs:
         progressed = 0
-        if kinds is None or set(kinds) & set(CONNECTION_HANDLERS):
-            for org_id in _orgs_with_due_work(container):
-                if org_id in busy:
-                    continue
+        if conn_work:
+            for org_id in turn_order(container):
                 try:
-                    progressed += drain_connection(container, org_id, owner=_owner(worker_id))
+                    progressed += drain_connection(container, org_id, owner=_owner(worker_id), turn_seconds=turn)
                 except ConnectionBusy:
-                    busy.add(org_id)
-        other = [k for k in (kinds or []) if k not in CONNECTION_HANDLERS] if kinds is not None else None
-        if other is None or other:
-            rows = claim(container, limit=batch, worker_id=worker_id or WORKER_ID,
-                         kinds=other if other is not None else list(HANDLERS))
+                    continue  # taken between the look and the lease: the next one in line
+                break
+        if other:
+            rows = claim_fair(container, limit=small, kinds=other, worker_id=worker_id or WORKER_ID)
             for job in rows:
                 run_job(container, job, worker_id or WORKER_ID)
             progressed += len(rows)
@@ -258,9 +351,16 @@ def _owner(worker_id: str | None) -> str:
     return f"{worker_id}:{threading.get_ident()}" if worker_id else owner_id()
 
 
-def tick(container) -> None:  # noqa: ANN001
-    """Once a minute: daily pulls (with catch-up), payment release and sandbox-bank settlement."""
-    schedule.tick(container)
+def tick(container) -> schedule.TickResult:  # noqa: ANN001
+    """Once a minute: in the elected process, start the daily pulls whose slot came (with catch-up) and the
+    payment work that is due (``sync.schedule``), then run that payment work here too (other workers, woken,
+    share it); every process flushes its platform call counts and closes idle HTTP clients."""
+    result = schedule.tick(container)
+    if result.payments:
+        run_until_idle(container, kinds=["payments_due"])
+    _flush_calls(container)
+    connections.resources(container).sweep()
+    return result
 
 
 def system_actor(org_id: str) -> Actor:

@@ -1,14 +1,15 @@
 """The ASGI application: JSON API under /api/v1, web pages at /, the built-in sandboxes under /sandbox."""
 from __future__ import annotations
 
+import hmac
 import logging
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ..bootstrap import Container
 from ..connectors import registry
-from ..sync import builtin_sandbox
+from ..sync import builtin_sandbox, watch
 from .api import contract, docs, errors
 from .api.routes import accounting, bills, inbound, resources
 from .idempotency import IdempotencyMiddleware
@@ -37,6 +38,15 @@ def create_app(container: Container, *, mount_sandboxes: bool = True, start_jobs
     @app.get("/healthz", include_in_schema=False)
     def healthz():
         return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request):
+        # Deployment-wide figures for the operator (no organization's data): only with BILLPAY_METRICS_TOKEN.
+        token = container.settings.metrics_token
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            return Response(status_code=404)
+        return PlainTextResponse(watch.prometheus(watch.snapshot(container)), media_type="text/plain; version=0.0.4")
 
     install_ui(app, container)
     if mount_sandboxes:

@@ -13,9 +13,22 @@ connections to one company share their budget.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from typing import Callable, Iterator, Mapping, Protocol
+
+_WINDOW = re.compile(r"_per_(?:(\d+(?:\.\d+)?)_)?(second|minute|hour)s?$")
+_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+
+
+def window_seconds(bucket: str) -> float | None:
+    """The window of a budget named ``<what>_per_<window>``: ``requests_per_minute`` -> 60,
+    ``requests_per_5_minutes`` -> 300, ``requests_per_second`` -> 1; not a budget name -> None."""
+    m = _WINDOW.search(bucket)
+    if m is None:
+        return None
+    return float(m.group(1) or 1) * _UNIT[m.group(2)]
 
 
 class PlatformLimiter(Protocol):
@@ -27,11 +40,11 @@ class PlatformLimiter(Protocol):
 
 
 class LocalLimiter:
-    """In-process limits: a semaphore of ``concurrency`` slots and token buckets refilled per minute.
+    """In-process limits: a semaphore of ``concurrency`` slots and token buckets refilled over their window.
 
-    ``budgets`` maps a bucket name ending in ``_per_minute`` to its size, e.g.
-    ``{"requests_per_minute": 500, "batches_per_minute": 40}``; unknown buckets
-    are unlimited. ``clock``/``sleep`` are injectable for tests.
+    ``budgets`` maps a bucket name ``<what>_per_<window>`` to its size, e.g.
+    ``{"requests_per_minute": 500, "batches_per_minute": 40}`` or ``{"requests_per_5_minutes": 6000}``;
+    unknown buckets are unlimited. ``clock``/``sleep`` are injectable for tests.
     """
 
     def __init__(self, concurrency: int = 1, budgets: Mapping[str, float] | None = None, *,
@@ -65,7 +78,7 @@ class LocalLimiter:
         size = self._budgets.get(bucket)
         if size is None:
             return
-        rate = size / 60.0
+        rate = size / (window_seconds(bucket) or 60.0)
         while True:
             with self._lock:
                 now = self._clock()
@@ -78,4 +91,4 @@ class LocalLimiter:
             self._sleep(wait)
 
 
-__all__ = ["LocalLimiter", "PlatformLimiter"]
+__all__ = ["LocalLimiter", "PlatformLimiter", "window_seconds"]

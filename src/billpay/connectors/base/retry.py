@@ -34,12 +34,18 @@ class RetryPolicy:
     "equal jitter" (half fixed, half random) so parallel workers spread out.
     A server-provided ``retry_after`` wins over the computed wait, capped at
     ``max_retry_after`` so a hostile header cannot park a worker for hours.
+
+    ``max_wait``: a wait longer than this is not slept at all; the error is
+    raised at once with ``retry_after`` set to the wait, so a background worker
+    hands the work back for later instead of sleeping on it (and on the
+    connection's lease). None: every wait is slept.
     """
 
     max_attempts: int = 5
     base_delay: float = 1.0
     max_delay: float = 60.0
     max_retry_after: float = 120.0
+    max_wait: float | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     random: Callable[[], float] = field(default=_random.random, repr=False)
 
@@ -76,6 +82,10 @@ class RetryPolicy:
                 if attempt >= self.max_attempts or not should_retry(error):
                     raise
                 wait = self.delay(attempt, error.retry_after)
+                if self.max_wait is not None and wait > self.max_wait:
+                    if error.retry_after is None:
+                        error.retry_after = wait
+                    raise
                 if on_retry is not None:
                     on_retry(attempt, error, wait)
                 self.sleep(wait)

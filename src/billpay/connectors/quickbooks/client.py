@@ -11,6 +11,11 @@ read without floats (``codec``). Failures become ``ConnectorError`` through
   out is reported with ``outcome_unknown=True`` once retries run out.
 - connection failures before the request was sent (connect errors and
   timeouts, pool timeouts) are safe to retry for every call.
+
+Every request holds one of the realm's concurrent slots and spends one
+``requests_per_minute`` token of the ``limiter`` (a ``/batch`` also one
+``batches_per_minute`` token), so all workers together stay inside
+QuickBooks' limits per realm when the limiter is shared.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import httpx
 from billpay.connectors.base import codec
 from billpay.connectors.base.auth import OAuth2RefreshTokenAuth
 from billpay.connectors.base.errors import CONNECTION_FAILED, TIMEOUT, UNEXPECTED_RESPONSE
+from billpay.connectors.base.limits import LocalLimiter, PlatformLimiter
 from billpay.connectors.base.pagination import OffsetPaginator, Page, PaginationStats, paginate
 from billpay.connectors.base.retry import RetryPolicy, parse_retry_after
 from billpay.connectors.quickbooks import faults, wire
@@ -51,8 +57,10 @@ class QuickBooksClient:
         auth: OAuth2RefreshTokenAuth,
         retry: RetryPolicy,
         minorversion: int = 75,
+        limiter: PlatformLimiter | None = None,
     ) -> None:
         self._http = http
+        self._limiter = limiter or LocalLimiter()
         self._root = f"{api_root(base_url)}/company/{realm_id}"
         self._auth = auth
         self._retry = retry
@@ -132,7 +140,11 @@ class QuickBooksClient:
         body: Any = None,
     ) -> dict:
         def once() -> dict:
-            return self._send(method, path, params=params, body=body, operation=operation)
+            self._limiter.spend("requests_per_minute")
+            if path == "batch":
+                self._limiter.spend("batches_per_minute")
+            with self._limiter.slot():
+                return self._send(method, path, params=params, body=body, operation=operation)
 
         def on_retry(attempt: int, error: ConnectorError, wait: float) -> None:
             log.info(

@@ -49,12 +49,14 @@ import httpx
 from billpay.connectors.base.auth import OAuth2RefreshTokenAuth, OAuthTokens, TokenStore, utc_now
 from billpay.connectors.base.errors import NOT_FOUND
 from billpay.connectors.base.idempotency import record_of, request_id
+from billpay.connectors.base.limits import LocalLimiter, PlatformLimiter
 from billpay.connectors.base.pagination import PaginationStats
 from billpay.connectors.base.retry import RetryPolicy
 from billpay.connectors.quickbooks import extras, faults, wire
 from billpay.connectors.quickbooks.client import QuickBooksClient
 from billpay.connectors.quickbooks.faults import PLATFORM
 from billpay.connectors.quickbooks.payments import BillPaymentWriter
+from billpay.connectors.quickbooks.plugin import PLUGIN
 from billpay.connectors.quickbooks.transform import (
     CompanyCurrency,
     bill_from_wire,
@@ -95,6 +97,12 @@ CDC_SAFE_WINDOW = wire.CDC_WINDOW - dt.timedelta(days=1)
 DEFAULT_HOME_CURRENCY = "USD"
 
 
+def default_limiter() -> LocalLimiter:
+    """Limits within this process only, from the plugin's capabilities (the sync engine hands a shared one)."""
+    caps = PLUGIN.capabilities
+    return LocalLimiter(caps.concurrency, caps.limits)
+
+
 class QuickBooksConnector:
     """QuickBooks Online Accounting API v3 behind ``billpay.sync.ports.AccountingConnector``.
 
@@ -107,6 +115,8 @@ class QuickBooksConnector:
     bill payments in it are drawn on (a payment may name its own); with none
     chosen a payment is refused, never drawn on the first account found.
     ``revoke_url`` is Intuit's token revocation endpoint (``revoke()``).
+    ``limiter`` holds the realm's limits (concurrent requests, requests and
+    batches per minute); default: this process only.
     """
 
     platform = "quickbooks"
@@ -130,6 +140,7 @@ class QuickBooksConnector:
         on_token_rotate: Callable[[OAuthTokens], None] | None = None,
         retry: RetryPolicy | None = None,
         discovered: dict | None = None,
+        limiter: PlatformLimiter | None = None,
     ) -> None:
         self.realm_id = realm_id
         self._now = now
@@ -142,7 +153,7 @@ class QuickBooksConnector:
         )
         self.client = QuickBooksClient(
             http, base_url=base_url, realm_id=realm_id, auth=self.auth,
-            retry=self.retry, minorversion=minorversion,
+            retry=self.retry, minorversion=minorversion, limiter=limiter or default_limiter(),
         )
         # Facts read from the company once (home currency, bank account), shared by the connectors
         # built for the same connection so each batch does not read them again.

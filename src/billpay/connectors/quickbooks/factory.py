@@ -22,6 +22,11 @@ def build(settings: ConnectionSettings, *, http: httpx.Client, tokens: TokenStor
         kwargs["bank_accounts"] = dict(options["bank_accounts"])
     if settings.get("revoke_url"):
         kwargs["revoke_url"] = str(settings.get("revoke_url"))
+    limiter = overrides.pop("limiter", None)
+    if callable(limiter) and not hasattr(limiter, "slot"):
+        limiter = limiter()  # a factory of limiters
+    if limiter is not None:
+        kwargs["limiter"] = limiter
     kwargs.update(overrides)
     return QuickBooksConnector(
         http,

@@ -408,6 +408,13 @@ class ConnectionIn(BaseModel):
         return self
 
 
+class PlatformCallsOut(Out):
+    """Requests this connection sent to the platform and the 429s it answered."""
+    requests: int
+    throttled: int
+    last_throttled_at: str | None = None
+
+
 class ConnectionOut(Out):
     id: str | None = None
     status: str
@@ -420,6 +427,11 @@ class ConnectionOut(Out):
     health: Json | None = None
     connected_at: str | None = None
     reference_refreshed_at: str | None = None
+    next_pull_at: str | None = Field(None, description="When the daily pull runs next (its slot between 00:00 and "
+                                     "01:00 New York), America/New_York with the offset")
+    last_pull_at: str | None = Field(None, description="When the last pull ran, America/New_York with the offset")
+    pull_due: bool | None = Field(None, description="Not scheduled yet: the first pull starts at the next minute")
+    platform_calls: PlatformCallsOut | None = None
 
 
 class JobQueued(Out):
