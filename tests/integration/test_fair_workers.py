@@ -13,7 +13,8 @@ from billpay.db import tables as t
 from billpay.ids import new_id
 from billpay.services import bills as bill_services
 from billpay.services.context import Actor
-from billpay.services.orgs import create_organization
+from billpay.services import vendors as vendor_services
+from billpay.services.orgs import create_organization, create_user
 from billpay.sync import worker
 from billpay.sync.ports import ConnectorError
 from billpay.web.app import create_app
@@ -47,6 +48,10 @@ def _connected_org(container, client, name: str) -> tuple[str, Actor, dict]:
                     headers=h)
     assert v.status_code == 201, v.text
     actor = Actor(out.organization_id, out.user_id, frozenset({"admin"}), "user")
+    with container.tx(actor) as ctx:  # new bank details wait for a second person
+        colleague = create_user(ctx, email=f"colleague@{name.lower()}.test", roles=["admin"])
+    with container.tx(Actor(out.organization_id, colleague.id, frozenset({"admin"}), "user")) as ctx:
+        vendor_services.verify_bank_details(ctx, v.json()["id"])
     return out.organization_id, actor, {"vendor_id": v.json()["id"], "gl_account": account["id"]}
 
 
@@ -55,7 +60,7 @@ def _send_bills(container, actor: Actor, coding: dict, n: int, prefix: str) -> N
         for i in range(n):
             bill = bill_services.create_bill(ctx, {
                 "vendor_id": coding["vendor_id"], "invoice_number": f"{prefix}-{i}", "invoice_date": "2026-04-01",
-                "payment_terms": "Net 30", "amount": "10.00", "attributes": {"gl_account": coding["gl_account"]}})
+                "payment_terms": "Net 30", "amount": f"{10 + i}.00", "attributes": {"gl_account": coding["gl_account"]}})
             bill_services.confirm_bill(ctx, bill.id)
             bill_services.send_to_payments(ctx, bill.id, method="ach")
 

@@ -34,7 +34,8 @@ def test_the_migrations_form_one_line():
     revisions = list(script.walk_revisions())
     assert not [r.revision for r in revisions if r.is_merge_point or r.is_branch_point]
     assert "0004" in {r.revision for r in revisions} and script.get_revision("0004").down_revision == "0003"
-    assert script.get_revision("0005").down_revision == "0004" and script.get_heads() == ["0005"]
+    assert script.get_revision("0005").down_revision == "0004"
+    assert script.get_revision("0006").down_revision == "0005" and script.get_heads() == ["0006"]
 
 
 def test_upgrade_from_empty_matches_models_and_downgrades(empty_db):

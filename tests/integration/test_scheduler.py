@@ -195,7 +195,8 @@ def test_the_connection_shows_its_next_and_last_pull_in_new_york_time(container)
     assert body["next_pull_at"].endswith("-04:00")
     assert dt.datetime.fromisoformat(body["next_pull_at"]).time() == nxt.time()
     with container.sessionmaker() as s, s.begin():
-        s.scalars(select(t.SyncState).where(t.SyncState.connection_id == con)).one().last_run_at = \
+        s.scalars(select(t.SyncState).where(t.SyncState.connection_id == con,
+                                             t.SyncState.stream == pulled_bills.STREAM)).one().last_run_at = \
             ny(2026, 7, 20, 0, 31, 5)
     body = client.get("/api/v1/accounting/connection", headers=h).json()
     assert body["last_pull_at"] == "2026-07-20T00:31:05-04:00"
