@@ -166,6 +166,7 @@ def status() -> None:
         c.close()
 
 
+@app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000, serve_after: bool = typer.Option(True, "--serve/--no-serve"),
          platform: Optional[str] = typer.Option(None, help="the built-in sandbox the demo connects to "
                                                 "(default: the first platform that has one)")) -> None:

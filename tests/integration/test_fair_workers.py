@@ -12,8 +12,8 @@ from sqlalchemy import select
 from billpay.db import tables as t
 from billpay.ids import new_id
 from billpay.services import bills as bill_services
-from billpay.services.context import Actor
 from billpay.services import vendors as vendor_services
+from billpay.services.context import Actor
 from billpay.services.orgs import create_organization, create_user
 from billpay.sync import worker
 from billpay.sync.ports import ConnectorError
