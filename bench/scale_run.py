@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -38,10 +40,13 @@ from billpay.sandboxes.quickbooks.routes import create_app
 from billpay.services import accounting, vendors
 from billpay.services import bills as bill_services
 from billpay.services.context import Actor
-from billpay.services.orgs import create_organization
+from billpay.services.orgs import create_organization, create_user
 
 UTC = dt.timezone.utc
 LOOPBACK = "127.0.0.1,localhost"  # the sandbox server runs on this machine
+# Every bill of the run has its own amount: one vendor's bills with the same amount and date are held as
+# likely duplicates.
+_CENTS = itertools.count(1000)
 
 
 def now() -> dt.datetime:
@@ -155,7 +160,11 @@ def map_vendors(container, orgs: list[tuple[str, Actor]]) -> dict[str, dict]:  #
             account = next(a for a in refs["accounts"] if "xpense" in json.dumps(a.extra or {}))
             v = vendors.create_vendor(ctx, {"name": ext.name, "routing_number": "021000021",
                                             "account_number": "123456789", "accounting_vendor_id": ext.external_id})
+            colleague = create_user(ctx, email=f"colleague.{org_id[-8:]}@bench.test", roles=["admin"])
             coding[org_id] = {"vendor_id": v.id, "gl_account": account.external_id}
+        # new bank details wait for a second person before any payment can go to them
+        with container.tx(Actor(org_id, colleague.id, frozenset({"admin"}), "user")) as ctx:
+            vendors.verify_bank_details(ctx, coding[org_id]["vendor_id"])
     return coding
 
 
@@ -165,7 +174,8 @@ def send(container, actor: Actor, coding: dict, n: int, prefix: str) -> list[str
         for i in range(n):
             b = bill_services.create_bill(ctx, {
                 "vendor_id": coding["vendor_id"], "invoice_number": f"{prefix}-{i}", "invoice_date": "2026-04-01",
-                "payment_terms": "Net 30", "amount": "10.00", "attributes": {"gl_account": coding["gl_account"]}})
+                "payment_terms": "Net 30", "amount": str(Decimal(next(_CENTS)).scaleb(-2)),
+                "attributes": {"gl_account": coding["gl_account"]}})
             bill_services.confirm_bill(ctx, b.id)
             bill_services.send_to_payments(ctx, b.id, method="ach")
             ids.append(b.id)
