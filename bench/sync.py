@@ -216,6 +216,8 @@ def expense_accounts(stack: Stack) -> list[str]:
 def map_vendors(stack: Stack) -> list[str]:
     """One billpay vendor (with bank details, so ACH is possible) per sandbox vendor, mapped to it."""
     from billpay.services import vendors as vendor_svc
+    from billpay.services.context import Actor
+    from billpay.services.orgs import create_user
 
     ids = []
     with stack.tx(stack.admin) as ctx:
@@ -226,6 +228,11 @@ def map_vendors(stack: Stack) -> list[str]:
                                                "account_number": f"12345678{i}",
                                                "accounting_vendor_id": ext["id"]})
             ids.append(v.id)
+        colleague = create_user(ctx, email=f"colleague@{stack.org_id[-8:]}.bench.test", roles=["admin"]).id
+    # new bank details wait for a second person before any payment can go to them
+    with stack.tx(Actor(stack.org_id, colleague, frozenset({"admin"}), "user")) as ctx:
+        for vendor_id in ids:
+            vendor_svc.verify_bank_details(ctx, vendor_id)
     return ids
 
 
