@@ -215,6 +215,8 @@ def naive_client(stack: Stack):  # noqa: ANN201
 def phase_naive(stack: Stack, pairs: list[tuple[str, str]], n_payments: int) -> tuple[dict, dict | None]:
     from billpay.connectors.business_central import transform
     from billpay.db import tables as t
+    from billpay.services.bills import lines_of
+    from billpay.services.sync_records import active_connection
     from billpay.sync import engine
 
     client, company2, ids = naive_client(stack)
@@ -225,8 +227,10 @@ def phase_naive(stack: Stack, pairs: list[tuple[str, str]], n_payments: int) -> 
         d["code"]: d["id"] for d in st.company(company2).rows("dimensions")})
     payloads = []
     with stack.tx() as ctx:
+        conn = active_connection(ctx.session, ctx.org_id)
         for bill_id, _ in pairs:
-            payloads.append(engine.bill_payload(ctx, ctx.get(t.Bill, bill_id)))
+            bill = ctx.get(t.Bill, bill_id)
+            payloads.append(engine.bill_payload(ctx, bill, conn, lines_of(ctx, bill)))
     client.get("companyInformation")  # sign in outside the measurement, as the optimized run had
     invoices = []
     with Measure(st) as m:
