@@ -173,7 +173,7 @@ def send(container, actor: Actor, coding: dict, n: int, prefix: str) -> list[str
     with container.tx(actor) as ctx:
         for i in range(n):
             b = bill_services.create_bill(ctx, {
-                "vendor_id": coding["vendor_id"], "invoice_number": f"{prefix}-{i}", "invoice_date": "2026-04-01",
+                "vendor_id": coding["vendor_id"], "invoice_number": f"{prefix}-{i:05d}", "invoice_date": "2026-04-01",
                 "payment_terms": "Net 30", "amount": str(Decimal(next(_CENTS)).scaleb(-2)),
                 "attributes": {"gl_account": coding["gl_account"]}})
             bill_services.confirm_bill(ctx, b.id)
@@ -232,7 +232,7 @@ def run_once(server: str, redis_url: str, workdir: Path, w: int, *, small_orgs: 
         t0 = now()
         big_ids: list[str] = []
         pusher = threading.Thread(target=lambda: [big_ids.extend(send(container, big_actor, coding[big], 100,
-                                                                       f"BIG{k}"))
+                                                                       f"BIG{k:04d}"))
                                                   for k in range(big_bills // 100)])
         pusher.start()
         sent: dict[str, dt.datetime] = {}
