@@ -189,6 +189,9 @@ def test_terms_give_a_due_date():
     ("Totaal", "total"), ("Total (incl. VAT)", "total"), ("Total HT", "subtotal"), ("Nettobetrag", "subtotal"),
     ("Facture n°", "invoice_number"), ("Rechnungsnr.", "invoice_number"), ("Factuurnummer", "invoice_number"),
     ("Order Date", "other"), ("Customer VAT Number", "other"),
+    # OCR drops or misreads the umlaut of "überweisen" on scans
+    ("Bitte überweisen Sie bis zum", "due_date"), ("Bitte iberweisen Sie bis zum", "due_date"),
+    ("Bitte berweisen Sie bis zum", "due_date"), ("issued at", "invoice_date"),
 ])
 def test_multilingual_labels(text, field):
     assert scan_labels(fold(text))[0].field == field

@@ -27,7 +27,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     ],
     "invoice_date": [
         (r"invoice\s*date", 0.95), (r"date\s*of\s*invoice", 0.95), (r"invoice\s*dated", 0.9), (r"(?:date\s*of\s*issue|issue\s*date|issued\s*on|date\s*issued)", 0.9),
-        (r"bill(?:ing)?\s*date", 0.85), (r"receipt\s*date", 0.7), (r"dated", 0.6), (r"date", 0.55),
+        (r"bill(?:ing)?\s*date", 0.85), (r"issued\s*at", 0.85), (r"receipt\s*date", 0.7), (r"dated", 0.6), (r"date", 0.55),
         (r"rechnungs\s*-?\s*datum", 0.95), (r"datum\s*der\s*rechnung", 0.95), (r"ausstellungs\s*-?\s*datum", 0.9),
         (r"beleg\s*-?\s*datum", 0.85), (r"datum", 0.55), (r"vom", 0.5),
         (r"date\s*(?:de\s*(?:la\s*)?)?factur(?:e|ation)", 0.95), (r"date\s*d'emission", 0.9), (r"date\s*de\s*l'avoir", 0.9),
@@ -38,7 +38,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"due\s*date", 0.95), (r"date\s*due", 0.9), (r"payment\s*due(?:\s*date)?", 0.9), (r"due\s*by", 0.9), (r"due\s*on", 0.8),
         (r"(?:please\s*)?pay(?:able)?\s*by", 0.85), (r"pay\s*before", 0.85),
         (r"falligkeits\s*-?\s*datum", 0.95), (r"fallig\s*(?:am|bis|zum)?", 0.85), (r"zahlbar\s*bis(?:\s*(?:zum|spatestens))?", 0.9),
-        (r"zahlungs\s*-?\s*ziel", 0.8), (r"zahlungs\s*-?\s*termin", 0.8), (r"(?:uberweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?", 0.85),
+        (r"zahlungs\s*-?\s*ziel", 0.8), (r"zahlungs\s*-?\s*termin", 0.8), (r"(?:[ui]?berweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?", 0.85),
         (r"date\s*d'echeance", 0.95), (r"echeance", 0.88), (r"date\s*limite\s*de\s*(?:paiement|reglement)(?:\s*le)?", 0.95),
         (r"a\s*payer\s*avant\s*le", 0.9), (r"payable\s*(?:avant\s*)?le", 0.8),
         (r"verval\s*-?\s*datum", 0.95), (r"vervaldag", 0.9), (r"uiterste\s*betaal\s*-?\s*datum", 0.95), (r"(?:te\s*)?betalen\s*voor", 0.85),

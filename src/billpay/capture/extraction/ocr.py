@@ -7,7 +7,9 @@ height of its text lines is measured before OCR and the image resampled so
 that a line is about ``TARGET_LINE_PX`` pixels high, never above 300 dpi. A
 600-dpi scan of small print (or an image whose header claims the wrong
 resolution) is read the same as a 300-dpi one. Orientation detection runs only
-when the first pass looks sideways or poor.
+when the first pass looks sideways or poor. Table rules (long straight
+lines) are whitened before OCR: Tesseract's layout analysis takes a ruled
+table for a picture and drops the text that touches it, often the totals.
 
 OpenMP threading inside Tesseract made a page several times slower on a
 2-core machine, so it is limited to one thread; pages run in parallel instead.
@@ -15,9 +17,11 @@ OpenMP threading inside Tesseract made a page several times slower on a
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
+import numpy as np
 from PIL import Image, ImageFilter
 
 from .layout import Page, Word
@@ -39,6 +43,10 @@ PAGE_PSM = tesserocr.PSM.AUTO
 RECEIPT_COLUMN = True
 #: a 3x3 median before OCR (not on thin-printed receipts unless speckled)
 DESPECKLE = True
+#: whiten table rules (runs of ink far longer than any letter) before OCR
+REMOVE_RULES = True
+#: text lines read again at most per page (``_missed_bands``)
+MAX_BANDS = 8
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                   "/usr/share/tessdata", "/usr/local/share/tessdata")
 
@@ -186,6 +194,48 @@ def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float, bool]:
     return img, scale, column
 
 
+def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
+    """Mask of the runs of True along each row of ``ink`` at least ``min_len`` long."""
+    h, _w = ink.shape
+    edge = np.zeros((h, 1), dtype=np.int8)
+    d = np.diff(np.concatenate([edge, ink.astype(np.int8), edge], axis=1), axis=1)
+    rows, starts = np.nonzero(d == 1)
+    _, ends = np.nonzero(d == -1)  # row-major order: the n-th end closes the n-th start
+    keep = (ends - starts) >= min_len
+    mask = np.zeros(ink.shape, dtype=bool)
+    for r, s, e in zip(rows[keep], starts[keep], ends[keep]):
+        mask[r, s:e] = True
+    return mask
+
+
+def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
+    """Whiten horizontal and vertical rules: ink running straight for ``min_len`` pixels or more.
+
+    A letter is at most a line height wide (about ``TARGET_LINE_PX`` after ``choose_scale``), so a run four
+    times that long is a rule. A scan is a little skewed: a rule drifts by a pixel every few dozen, so runs
+    are looked for in bands five pixels thick (the ink of the band is what is whitened). Text touching a rule
+    loses at most the pixels on it.
+    """
+    a = np.asarray(img)
+    ink = a < 200
+    min_len = min_len or max(100, int(4 * TARGET_LINE_PX), img.width // 16)
+    band = ink.copy()
+    for k in (1, 2):
+        band[k:] |= ink[:-k]
+        band[:-k] |= ink[k:]
+    mask = _long_runs(band, min_len)
+    band = ink.copy()
+    for k in (1, 2):
+        band[:, k:] |= ink[:, :-k]
+        band[:, :-k] |= ink[:, k:]
+    mask |= _long_runs(band.T, min_len).T
+    if not mask.any():
+        return img
+    out = a.copy()
+    out[mask & ink] = 255
+    return Image.fromarray(out)
+
+
 def _speckled(img: Image.Image) -> bool:
     """Salt-and-pepper noise: isolated dark pixels that a 3x3 minimum would not explain."""
     sample = img.crop((0, 0, min(img.width, 600), min(img.height, 600)))
@@ -221,11 +271,11 @@ def is_single_column(img: Image.Image) -> bool:
 
 
 def _recognize(img: Image.Image, lang: str, deadline: float, factor: float,
-               column: bool = False) -> tuple[list[Word], float]:
+               column: bool = False, psm: int | None = None) -> tuple[list[Word], float]:
     left = deadline - time.monotonic()
     if left <= 0.5:
         raise TimeoutError("no time left for OCR")
-    api = _api(lang, tesserocr.PSM.SINGLE_COLUMN if column else None)
+    api = _api(lang, psm if psm is not None else tesserocr.PSM.SINGLE_COLUMN if column else None)
     api.SetImage(img)
     api.SetSourceResolution(300)
     if not api.Recognize(timeout=int(left * 1000)):
@@ -236,18 +286,103 @@ def _recognize(img: Image.Image, lang: str, deadline: float, factor: float,
     level = tesserocr.RIL.WORD
     if it is not None:
         for w in tesserocr.iterate_level(it, level):
-            text = (w.GetUTF8Text(level) or "").strip()
+            try:
+                text = (w.GetUTF8Text(level) or "").strip()
+            except RuntimeError:  # tesserocr raises on a word that has no text (a speck read as a word)
+                continue
             box = w.BoundingBox(level)
             conf = w.Confidence(level)
             if not text or box is None or conf < 0:
                 continue
             if conf < 20 and not any(c.isalnum() for c in text):
                 continue  # specks read as punctuation
+            text = digit_letters(text)
             x0, y0, x1, y1 = box
             words.append(Word(text, x0 * factor, y0 * factor, x1 * factor, y1 * factor, conf / 100.0))
             confs.append(conf / 100.0)
     api.Clear()
     return words, (sum(confs) / len(confs) if confs else 0.0)
+
+
+def _overlaps(a: Word, b: Word) -> bool:
+    ix = min(a.x1, b.x1) - max(a.x0, b.x0)
+    iy = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return ix > 0 and iy > 0 and ix * iy > 0.3 * min((a.x1 - a.x0) * (a.y1 - a.y0), (b.x1 - b.x0) * (b.y1 - b.y0))
+
+
+def _missed_bands(ink: np.ndarray, words: list[Word], factor: float) -> list[tuple[int, int, int, int]]:
+    """Boxes (pixels) of text lines with ink that no word of the first pass covers, at most ``MAX_BANDS``.
+
+    A band is a run of rows whose uncovered ink is a text line high (half to two and a half times the
+    median word height): a logo or a photo, taller, is not read again."""
+    heights = sorted((w.y1 - w.y0) / factor for w in words if len(w.text) >= 3)
+    if not heights:
+        return []
+    lh = heights[len(heights) // 2]
+    free = ink.copy()
+    pad = max(2, int(lh * 0.25))
+    for w in words:
+        x0, y0 = int(w.x0 / factor) - pad, int(w.y0 / factor) - pad
+        x1, y1 = int(w.x1 / factor) + pad, int(w.y1 / factor) + pad
+        free[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = False
+    rows = free.sum(axis=1) >= 3
+    bands: list[tuple[int, int, int, int]] = []
+    y, h = 0, len(rows)
+    while y < h:
+        if not rows[y]:
+            y += 1
+            continue
+        top = y
+        while y < h and rows[y]:
+            y += 1
+        if 0.5 * lh <= y - top <= 2.5 * lh:
+            cols = np.nonzero(free[top:y].sum(axis=0))[0]
+            if len(cols) and cols[-1] - cols[0] >= 2 * lh:
+                m = int(lh * 0.4)
+                bands.append((max(int(cols[0]) - m, 0), max(top - m, 0), int(cols[-1]) + m, y + m))
+    return bands[:MAX_BANDS]
+
+
+def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: float, factor: float) -> list[Word]:
+    """On a page with table rules, read again the text lines the first pass left out, with the rules
+    whitened. Tesseract's layout analysis drops text touching a ruled table, often the totals line;
+    whitening the rules for the whole page made it drop other blocks instead, so only the lines with ink
+    and no word are read again (each as one line of text), which costs little on a page read well."""
+    cleaned = remove_rules(img)
+    if cleaned is img:
+        return words
+    ink = np.asarray(cleaned) < 160
+    added: list[Word] = []
+    for x0, y0, x1, y1 in _missed_bands(ink, words, factor):
+        if deadline - time.monotonic() <= 1.0:
+            break
+        crop = cleaned.crop((x0, y0, min(x1, cleaned.width), min(y1, cleaned.height)))
+        try:
+            more, _mean = _recognize(crop, lang, deadline, factor, psm=tesserocr.PSM.SINGLE_BLOCK)
+        except TimeoutError:
+            break
+        for w in more:
+            digits = sum(c.isdigit() for c in w.text)
+            if w.conf < (0.3 if digits >= 3 else 0.6) or sum(c.isalnum() for c in w.text) < max(1, len(w.text) // 2):
+                continue  # what is left of a rule, read as letters (a label glued to its amount reads low)
+            added.append(Word(w.text, w.x0 + x0 * factor, w.y0 + y0 * factor, w.x1 + x0 * factor, w.y1 + y0 * factor,
+                              w.conf))
+    return words + added
+
+
+_O_IN_NUMBER = re.compile(r"(?<=\d)[Oo]|[Oo](?=\d)")
+
+
+def digit_letters(text: str) -> str:
+    """An O read for a zero inside a number ("571,O4", "1O0.00") becomes 0; words that are mostly letters
+    ("CO2", "Oak") are left alone."""
+    if "O" not in text and "o" not in text:
+        return text
+    digits = sum(c.isdigit() for c in text)
+    letters = sum(c.isalpha() for c in text)
+    if digits == 0 or digits < letters:
+        return text
+    return _O_IN_NUMBER.sub("0", text)
 
 
 def _osd_rotation(img: Image.Image) -> int:
@@ -270,6 +405,8 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     img, scale, column = prepare(image, dpi)
     factor = 72.0 / (dpi * scale)
     words, mean = _recognize(img, lang, deadline, factor, column)
+    if REMOVE_RULES and not column and deadline - time.monotonic() > 2.0:
+        words = _with_ruled_text(img, words, lang, deadline, factor)
     width, height = image.width * 72.0 / dpi, image.height * 72.0 / dpi
     # Poor result, or words standing on end: the page may be rotated. Ask the orientation
     # detector, read again if it says so (Tesseract reads sideways lines quite confidently).
