@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BILLPAY_SHARED_DIR", ROOT.parent / "shared"))
 SCORER = SHARED / "tools" / "score_extraction.py"
 SETS_FILE = ROOT / "bench" / "extraction_sets.json"
+#: tuned fields a reading layer needs for a calibration map of its own
+MIN_LAYER_FIT = 200
 CALIBRATION = ROOT / "src" / "billpay" / "capture" / "extraction" / "calibration.json"
 KINDS = ("pdf-text", "pdf-scan", "image")
 KIND_NAME = {"pdf-text": "digital PDF", "pdf-scan": "scanned PDF", "image": "image"}
@@ -162,7 +164,8 @@ def _billpay_worker(data: Path, truth: list[dict], repeat: bool) -> None:
         results[e["file"]] = r
         row = {"file": e["file"], "seconds": wall, "cpu_s": _usage() - cpu0, "status": r.status, "layer": r.layer_used,
                "fields": _plain(cli_payload(r)),
-               "conf": {n: [f.confidence, f.raw_confidence] for n, f in r.fields.items()}}
+               "conf": {n: [f.confidence, f.raw_confidence, _engine.field_layer(f, r.document.layer if r.document else None)]
+                        for n, f in r.fields.items()}}
         if e["kind"] != "pdf-text":
             with tempfile.TemporaryDirectory() as tmp:
                 pages = baseline_pages(path, Path(tmp))
@@ -342,8 +345,8 @@ def _r(v):
     return round(v, 2) if v is not None else None
 
 
-def confidence_pairs(rows: list[dict], truth: list[dict], sc) -> list[tuple[float, float, bool]]:
-    """(calibrated, raw, right) for every scored field the engine returned."""
+def confidence_pairs(rows: list[dict], truth: list[dict], sc) -> list[tuple[float, float, bool, str | None]]:
+    """(calibrated, raw, right, layer read from) for every scored field the engine returned."""
     by_file = {e["file"]: e for e in truth}
     out = []
     for row in rows:
@@ -352,8 +355,8 @@ def confidence_pairs(rows: list[dict], truth: list[dict], sc) -> list[tuple[floa
             want = e["fields"].get(f)
             if want is None or f not in row.get("conf", {}) or row["fields"].get(f) is None:
                 continue
-            cal, raw = row["conf"][f]
-            out.append((cal, raw, sc.field_correct(f, want, row["fields"].get(f))))
+            cal, raw, *layer = row["conf"][f]
+            out.append((cal, raw, sc.field_correct(f, want, row["fields"].get(f)), layer[0] if layer else None))
     return out
 
 
@@ -483,6 +486,15 @@ def report(summary: dict) -> str:
             "|---|---:|---:|---:|---:|"]
     for a, b in zip(cal["tuned"], cal["evaluated"]):
         out.append(f"| {a['band']} | {a['fields']} | {_pc(a['accuracy'])} | {b['fields']} | {_pc(b['accuracy'])} |")
+    if cal.get("by_layer"):
+        out += ["", "Each value is calibrated with the map of the layer it was read from (fitted on that layer's tuned "
+                "fields); the table above is all layers together. Per layer:", "",
+                "| layer | knots | band | tuned: fields | tuned: right | evaluated: fields | evaluated: right |",
+                "|---|---|---|---:|---:|---:|---:|"]
+        for layer, lt in cal["by_layer"].items():
+            for a, b in zip(lt["tuned"], lt["evaluated"]):
+                out.append(f"| {layer} | {lt['knots']} | {a['band']} | {a['fields']} | {_pc(a['accuracy'])} | "
+                           f"{b['fields']} | {_pc(b['accuracy'])} |")
     if summary.get("repeat_vendor"):
         rv = summary["repeat_vendor"]
         out += ["", f"Next bill of a known vendor (invoices dev set, profile learned from one confirmed bill): "
@@ -597,15 +609,30 @@ def main(argv: list[str] | None = None) -> int:
                     if again and name == "invoices":
                         summary["repeat_vendor"] = score(again, truth, sc)
             summary["results"][f"{name}/{part}"] = entry
-    knots = calibration.fit([(raw, ok) for _, raw, ok in triples["tuned"]])
+    knots = calibration.fit([(raw, ok) for _, raw, ok, _layer in triples["tuned"]])
+    # one map per reading layer with enough tuned fields to fit it (OCR and text layer); the pooled map for the rest
+    by_layer = {}
+    for layer in sorted({lay for *_, lay in triples["tuned"] if lay}):
+        pairs = [(raw, ok) for _, raw, ok, lay in triples["tuned"] if lay == layer]
+        if len(pairs) >= MIN_LAYER_FIT:
+            by_layer[layer] = calibration.fit(pairs)
     if not args.no_fit:
         CALIBRATION.write_text(json.dumps({"knots": [list(k) for k in knots], "fitted": summary["date"],
-                                           "fields": len(triples["tuned"])}, indent=1) + "\n", encoding="utf-8")
-    recal = {role: [(calibration.calibrate(raw, knots), ok) for _, raw, ok in ts] for role, ts in triples.items()}
+                                           "fields": len(triples["tuned"]),
+                                           "by_layer": {k: [list(x) for x in v] for k, v in by_layer.items()}},
+                                          indent=1) + "\n", encoding="utf-8")
+    recal = {role: [(calibration.calibrate(raw, by_layer.get(lay or "", knots)), ok) for _, raw, ok, lay in ts]
+             for role, ts in triples.items()}
+    layer_tables = {
+        layer: {role: calibration_table([(calibration.calibrate(raw, lk), ok) for _, raw, ok, lay in ts if lay == layer])
+                for role, ts in triples.items()}
+        for layer, lk in by_layer.items()}
     summary["calibration"] = {"knots": [[round(a, 3), round(b, 3)] for a, b in knots], "fit_fields": len(triples["tuned"]),
                               "t_high": round(knots[-2][0], 3) if len(knots) > 2 else None,
                               "t_med": round(knots[1][0], 3) if len(knots) > 3 else None,
-                              "tuned": calibration_table(recal["tuned"]), "evaluated": calibration_table(recal["evaluated"])}
+                              "tuned": calibration_table(recal["tuned"]), "evaluated": calibration_table(recal["evaluated"]),
+                              "by_layer": {k: {"knots": [[round(a, 3), round(b, 3)] for a, b in v], **layer_tables[k]}
+                                           for k, v in by_layer.items()}}
     summary["digital_ms"] = {"files": len(digital), "median": _ms(pct(digital, 0.5)), "p95": _ms(pct(digital, 0.95)),
                              "max": _ms(max(digital, default=None))}
     summary["ratio_all"] = {"files": len(all_ratios), "median": _r(pct(all_ratios, 0.5)), "p95": _r(pct(all_ratios, 0.95))}

@@ -86,3 +86,20 @@ def test_line_items_of_a_table_add_up_to_the_subtotal():
     assert [ln.amount.value for ln in r.lines] == [Decimal("200.00"), Decimal("50.00")]
     assert sum(ln.amount.value for ln in r.lines) == r.fields["subtotal"].value
     assert all(ln.amount.confidence >= 0.85 for ln in r.lines)  # they add up
+
+
+def test_each_reading_layer_gets_its_own_map(tmp_path, monkeypatch):
+    path = tmp_path / "calibration.json"
+    path.write_text('{"knots": [[0, 0], [0.6, 0.8], [1, 0.99]], "by_layer": {"ocr": [[0, 0], [0.9, 0.8], [1, 0.99]],'
+                    ' "text": [[0, 0], [0.5, 0.8], [1, 0.99]], "bad": [[0, 0.5], [0, 0.2]]}}')
+    layers = calibration.load_layer_knots(path)
+    assert set(layers) == {"ocr", "text"}  # a map that is not monotone is dropped
+    monkeypatch.setattr(calibration, "KNOTS", calibration.load_knots(path))
+    monkeypatch.setattr(calibration, "LAYER_KNOTS", layers)
+    # the same raw score: high when read from a text layer, medium when read by OCR, pooled for other layers
+    assert calibration.calibrate(0.7, layer="text") >= 0.8 > calibration.calibrate(0.7, layer="ocr")
+    assert calibration.calibrate(0.7, layer="xml") == calibration.calibrate(0.7) >= 0.8
+    r = extract_document(make_pdf([invoice_page()]))
+    f = r.fields["total"]
+    assert f.source.layer == "text"
+    assert f.confidence == round(calibration.calibrate(f.raw_confidence, layers["text"]), 3)

@@ -12,7 +12,10 @@ evaluation documents) so that
 * below 0.5 ("low") is everything else, to be checked by a person.
 
 The map is monotone (piecewise linear through the fitted knots), so a higher
-raw score never gets a lower calibrated confidence.
+raw score never gets a lower calibrated confidence. Values read by OCR and
+values read from a PDF's text layer get a map each (``by_layer``): the same
+raw score is worth less on a scan, and one map for both let scans' errors
+into the high band.
 """
 from __future__ import annotations
 
@@ -38,12 +41,25 @@ def is_monotone(knots) -> bool:
     return len(knots) >= 2 and all(a[0] < b[0] and a[1] <= b[1] for a, b in zip(knots, knots[1:]))
 
 
+def load_layer_knots(path: Path = _FILE) -> dict[str, tuple[tuple[float, float], ...]]:
+    """The maps fitted per reading layer (``ocr``, ``text``); layers without one use ``KNOTS``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")).get("by_layer") or {}
+        out = {str(layer): tuple((float(r), float(c)) for r, c in knots) for layer, knots in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return {layer: knots for layer, knots in out.items() if is_monotone(knots)}
+
+
 KNOTS = load_knots()
+LAYER_KNOTS = load_layer_knots()
 
 
-def calibrate(raw: float, knots=None) -> float:
-    """The calibrated confidence of a raw score (piecewise linear between knots, clamped to 0..0.99)."""
-    knots = KNOTS if knots is None else knots
+def calibrate(raw: float, knots=None, layer: str | None = None) -> float:
+    """The calibrated confidence of a raw score (piecewise linear between knots, clamped to 0..0.99), with the
+    map of the layer the value was read from when one was fitted."""
+    if knots is None:
+        knots = LAYER_KNOTS.get(layer or "", KNOTS)
     xs = [k[0] for k in knots]
     if raw <= xs[0]:
         return max(0.0, min(knots[0][1], 0.99))

@@ -98,10 +98,11 @@ def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfil
 
 
 def _finish(result: ExtractionResult, got) -> None:
+    read_from = result.document.layer if result.document is not None else None
     for f in got.fields.values():
         if f.raw_confidence is None:
             f.raw_confidence = f.confidence
-            f.confidence = round(calibrate(f.confidence), 3)
+            f.confidence = round(calibrate(f.confidence, layer=field_layer(f, read_from)), 3)
             if f.ceiling is not None:
                 f.confidence = min(f.confidence, f.ceiling)
     result.fields = got.fields
@@ -116,6 +117,12 @@ def _finish(result: ExtractionResult, got) -> None:
         result.warn("not found: " + ", ".join(missing))
     else:
         result.status = "ok"
+
+
+def field_layer(f, read_from: str | None) -> str | None:  # noqa: ANN001
+    """The layer a value was read from: its own source's, else the document's (a value derived from several
+    places, such as the currency, was read from the document's layer)."""
+    return f.source.layer if f.source is not None else read_from
 
 
 def apply_profile(result: ExtractionResult, profile: VendorProfile | None) -> ExtractionResult:
