@@ -53,7 +53,8 @@ def test_calibration_is_monotone_and_separates_the_bands():
 def test_calibrated_and_raw_confidence_are_both_kept():
     r = extract_document(make_pdf([invoice_page()]))
     f = r.fields["total"]
-    assert f.raw_confidence is not None and f.confidence == round(calibration.calibrate(f.raw_confidence), 3)
+    assert f.raw_confidence is not None
+    assert f.confidence == round(calibration.calibrate(f.raw_confidence, layer=f.source.layer), 3)
     assert "raw_confidence" not in f.to_dict()
 
 
