@@ -39,7 +39,7 @@ fi
 if [ $# -gt 0 ]; then
   SUITES=("$@")
 else
-  # OCR-heavy extraction tests read no clock and take minutes; they run once, in the main suite
+  # OCR-heavy extraction tests take minutes and fix their reference day themselves; they run once, in the main suite
   SUITES=(tests/unit tests/sandboxes tests/contract tests/e2e tests/api
           --deselect tests/unit/extraction/test_dev_accuracy.py --deselect tests/unit/extraction/test_layers.py
           --ignore tests/api/test_fuzz_findings.py)

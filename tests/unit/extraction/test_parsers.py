@@ -195,3 +195,21 @@ def test_terms_give_a_due_date():
 ])
 def test_multilingual_labels(text, field):
     assert scan_labels(fold(text))[0].field == field
+
+
+def test_dates_are_judged_against_the_reference_day_even_on_a_leap_day(monkeypatch):
+    """Plausibility ("far from today") and two-digit years read the reference day from one place, which a
+    test sets; on 29 February the fifteen-years-back bound crashed every extraction with a dated invoice."""
+    from billpay.capture.extraction import dates, select
+
+    monkeypatch.setattr(dates, "today", lambda: dt.date(2028, 2, 29))
+    warnings: list[str] = []
+    recent = select.Choice(dt.date(2028, 2, 1), 0.9)
+    select.check_dates(recent, None, warnings)
+    assert warnings == [] and recent.confidence == 0.9
+    old = select.Choice(dt.date(2012, 1, 15), 0.9)
+    select.check_dates(old, None, warnings)
+    assert warnings == ["invoice date is far from today"] and old.confidence < 0.9
+    assert parse_date("01.03.38") == dt.date(2038, 3, 1)  # within ten years of the reference year: this century
+    monkeypatch.setattr(dates, "today", lambda: dt.date(2026, 12, 3))
+    assert parse_date("01.03.38") is None  # 1938: before any plausible invoice

@@ -73,18 +73,24 @@ class DateHit:
         return None
 
 
+def today() -> dt.date:
+    """The reference day for two-digit years and plausible dates (the only place extraction reads the clock;
+    tests set it)."""
+    return dt.date.today()
+
+
 def _year(y: str) -> int:
     y = y.lstrip("'")
     n = int(y)
     if len(y) == 2:
         # two-digit years: this century unless that lands far in the future
-        pivot = dt.date.today().year % 100 + 10
+        pivot = today().year % 100 + 10
         n += 2000 if n <= pivot else 1900
     return n
 
 
 def _mk(y: int, m: int, d: int) -> dt.date | None:
-    if not 1980 <= y <= dt.date.today().year + 10:
+    if not 1980 <= y <= today().year + 10:
         return None
     try:
         return dt.date(y, m, d)

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from . import dates
 from .amounts import currency_votes, find_amounts, local_currency
 from .candidates import Candidate, Context
 from .dates import DateHit, date_order, find_dates
@@ -367,8 +368,9 @@ def check_terms(inv: Choice | None, due: Choice | None, terms: Choice | None, wa
 
 
 def check_dates(inv: Choice | None, due: Choice | None, warnings: list[str]) -> None:
-    today = dt.date.today()
-    if inv is not None and not (today.replace(year=today.year - 15) <= inv.value <= today + dt.timedelta(days=400)):
+    today = dates.today()
+    # fifteen years back in days: ``replace(year=...)`` fails on 29 February
+    if inv is not None and not (today - dt.timedelta(days=5479) <= inv.value <= today + dt.timedelta(days=400)):
         inv.confidence *= 0.8
         warnings.append("invoice date is far from today")
     if inv is not None and due is not None:
