@@ -66,6 +66,48 @@ def test_a_line_the_first_pass_missed_is_read_again_with_the_rules_whitened():
     assert not any(ocr._overlaps(a, b) for a in added for b in dropped)
 
 
+def test_a_weak_reading_of_a_line_gives_way_to_the_line_read_again():
+    """A table row garbled by its rules reads with a low confidence: it does not keep the line from being read
+    again, and the words read again replace it."""
+    img = _ruled_page()
+    words, _mean = ocr._recognize(img, "eng", time.monotonic() + 60, 72 / 200)
+    total = [w for w in words if "297" in w.text]
+    assert total
+    garbled = [ocr.Word("2g7,5O", w.x0, w.y0, w.x1, w.y1, 0.2) if w in total else w for w in words]
+    got = ocr._with_ruled_text(img, garbled, "eng", time.monotonic() + 60, 72 / 200)
+    assert not any(w.text == "2g7,5O" for w in got)
+    assert any("297,50" in w.text for w in got), [w.text for w in got]
+    # a confident first pass is kept as it is: nothing to read again
+    assert ocr._with_ruled_text(img, words, "eng", time.monotonic() + 60, 72 / 200) == words
+
+
+def test_thin_ink_is_rules_and_flat_strokes_not_stems():
+    ink = np.zeros((40, 60), dtype=bool)
+    ink[10:12, 0:60] = True   # a rule two pixels thick
+    ink[20:38, 30:33] = True  # a letter's stem
+    thin = ocr._thin(ink)
+    assert thin[10:12].all() and not thin[20:38, 30:33].any()
+
+
+def test_a_faint_skewed_rule_is_whitened():
+    """A thin rule blurred by the scan is light grey in places (above the text's ink threshold) and drifts a
+    pixel every few dozen: it is still one rule."""
+    img = Image.new("L", (1200, 200), 255)
+    d = ImageDraw.Draw(img)
+    for x in range(0, 1200, 2):
+        y = 100 + x // 60
+        d.point([(x, y), (x, y + 1), (x + 1, y), (x + 1, y + 1)], fill=120 if (x // 40) % 2 else 215)
+    after = np.asarray(ocr.remove_rules(img))
+    assert (after < 232).sum() < 0.02 * (np.asarray(img) < 232).sum()
+
+
+@pytest.mark.parametrize("text,want", [("[200.00", "200.00"), ("_|Luftballon:", "Luftballon:"), ("158,00€|", "158,00€"),
+                                       ("—[158,00€", "158,00€"), ("info_x@y.de", "info_x@y.de"), ("a_b", "a_b"),
+                                       ("|", "|"), ("Nettopreis", "Nettopreis")])
+def test_a_rule_read_as_a_bar_beside_a_word_is_not_part_of_it(text, want):
+    assert ocr.strip_rule_marks(text) == want
+
+
 @pytest.mark.parametrize("text,want", [("O4€", "04€"), ("571,O4", "571,04"), ("1O0.00", "100.00"),
                                        ("2O20-11-21", "2020-11-21"), ("CO2", "CO2"), ("Oak", "Oak"),
                                        ("No.", "No."), ("Total", "Total"), ("1.0", "1.0")])

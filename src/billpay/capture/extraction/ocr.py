@@ -45,6 +45,10 @@ RECEIPT_COLUMN = True
 DESPECKLE = True
 #: whiten table rules (runs of ink far longer than any letter) before OCR
 REMOVE_RULES = True
+#: OCR confidence below which a first-pass word does not keep its line from being read again
+WEAK_WORD = 0.5
+#: grey level below which a pixel may belong to a rule
+RULE_INK = 232
 #: text lines read again at most per page (``_missed_bands``)
 MAX_BANDS = 8
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
@@ -208,22 +212,41 @@ def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
     return mask
 
 
+def _thin(ink: np.ndarray, most: int = 6) -> np.ndarray:
+    """The ink that is at most ``most`` pixels thick down its column: rules and the flat strokes of letters,
+    not the letters' stems."""
+    h, w = ink.shape
+    col = np.concatenate([ink.T, np.zeros((w, 1), dtype=bool)], axis=1).ravel()  # each column, then a gap
+    starts = col & ~np.concatenate([[False], col[:-1]])
+    label = np.cumsum(starts) * col
+    lengths = np.bincount(label)[label]
+    return (col & (lengths <= most)).reshape(w, h + 1)[:, :h].T
+
+
 def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
     """Whiten horizontal and vertical rules: ink running straight for ``min_len`` pixels or more.
 
     A letter is at most a line height wide (about ``TARGET_LINE_PX`` after ``choose_scale``), so a run four
     times that long is a rule. A scan is a little skewed: a rule drifts by a pixel every few dozen, so runs
-    are looked for in bands five pixels thick (the ink of the band is what is whitened). Text touching a rule
-    loses at most the pixels on it.
+    are looked for in bands five pixels thick (the ink of the band is what is whitened); the pieces of a
+    skewed rule shorter than that are found among thin ink only (no letter has a flat stroke two line
+    heights long). Text touching a rule loses at most the pixels on it.
     """
     a = np.asarray(img)
-    ink = a < 200
+    ink = a < RULE_INK  # a thin rule, blurred by the scan, is light grey in places
     min_len = min_len or max(100, int(4 * TARGET_LINE_PX), img.width // 16)
+    short = max(40, int(2 * TARGET_LINE_PX))
     band = ink.copy()
     for k in (1, 2):
         band[k:] |= ink[:-k]
         band[:-k] |= ink[k:]
     mask = _long_runs(band, min_len)
+    thin = _thin(ink)
+    tband = thin.copy()
+    for k in (1, 2):
+        tband[k:] |= thin[:-k]
+        tband[:-k] |= thin[k:]
+    mask |= _long_runs(tband, short)
     band = ink.copy()
     for k in (1, 2):
         band[:, k:] |= ink[:, :-k]
@@ -296,7 +319,9 @@ def _recognize(img: Image.Image, lang: str, deadline: float, factor: float,
                 continue
             if conf < 20 and not any(c.isalnum() for c in text):
                 continue  # specks read as punctuation
-            text = digit_letters(text)
+            text = digit_letters(strip_rule_marks(text))
+            if not text:
+                continue
             x0, y0, x1, y1 = box
             words.append(Word(text, x0 * factor, y0 * factor, x1 * factor, y1 * factor, conf / 100.0))
             confs.append(conf / 100.0)
@@ -322,6 +347,8 @@ def _missed_bands(ink: np.ndarray, words: list[Word], factor: float) -> list[tup
     free = ink.copy()
     pad = max(2, int(lh * 0.25))
     for w in words:
+        if w.conf < WEAK_WORD:
+            continue  # a word read this badly (a table row garbled by its rules) is read again
         x0, y0 = int(w.x0 / factor) - pad, int(w.y0 / factor) - pad
         x1, y1 = int(w.x1 / factor) + pad, int(w.y1 / factor) + pad
         free[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = False
@@ -353,6 +380,7 @@ def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: f
         return words
     ink = np.asarray(cleaned) < 160
     added: list[Word] = []
+    replaced: set[int] = set()
     for x0, y0, x1, y1 in _missed_bands(ink, words, factor):
         if deadline - time.monotonic() <= 1.0:
             break
@@ -361,13 +389,32 @@ def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: f
             more, _mean = _recognize(crop, lang, deadline, factor, psm=tesserocr.PSM.SINGLE_BLOCK)
         except TimeoutError:
             break
+        got = []
         for w in more:
             digits = sum(c.isdigit() for c in w.text)
             if w.conf < (0.3 if digits >= 3 else 0.6) or sum(c.isalnum() for c in w.text) < max(1, len(w.text) // 2):
                 continue  # what is left of a rule, read as letters (a label glued to its amount reads low)
-            added.append(Word(w.text, w.x0 + x0 * factor, w.y0 + y0 * factor, w.x1 + x0 * factor, w.y1 + y0 * factor,
-                              w.conf))
-    return words + added
+            got.append(Word(w.text, w.x0 + x0 * factor, w.y0 + y0 * factor, w.x1 + x0 * factor, w.y1 + y0 * factor,
+                            w.conf))
+        # word by word: a word read again replaces the first pass's words it covers when it reads with more
+        # confidence, and is added where the first pass had none
+        for g in got:
+            under = [i for i, w in enumerate(words) if i not in replaced and _overlaps(g, w)]
+            if under and g.conf <= max(words[i].conf for i in under):
+                continue
+            replaced.update(under)
+            added.append(g)
+    return [w for i, w in enumerate(words) if i not in replaced] + added
+
+
+
+_RULE_MARKS = re.compile(r"^[|\[\]_—–]+(?=[\w€$£(])|(?<=[\w€$£%.,:)])[|\[\]_—–]+$")
+
+
+def strip_rule_marks(text: str) -> str:
+    """A table rule read as a bar, bracket or underscore glued to the word beside it ("[200.00", "_|Luftballon",
+    "158,00€|") is not part of the word."""
+    return _RULE_MARKS.sub("", text) if any(c in text for c in "|[]_—–") else text
 
 
 _O_IN_NUMBER = re.compile(r"(?<=\d)[Oo]|[Oo](?=\d)")
