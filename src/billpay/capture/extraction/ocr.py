@@ -223,6 +223,19 @@ def _thin(ink: np.ndarray, most: int = 6) -> np.ndarray:
     return (col & (lengths <= most)).reshape(w, h + 1)[:, :h].T
 
 
+def _spread(ink: np.ndarray, axis: int) -> np.ndarray:
+    """``ink`` spread two pixels each way across ``axis`` (0: up and down): a band five pixels thick."""
+    band = ink.copy()
+    for k in (1, 2):
+        if axis == 0:
+            band[k:] |= ink[:-k]
+            band[:-k] |= ink[k:]
+        else:
+            band[:, k:] |= ink[:, :-k]
+            band[:, :-k] |= ink[:, k:]
+    return band
+
+
 def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
     """Whiten horizontal and vertical rules: ink running straight for ``min_len`` pixels or more.
 
@@ -236,22 +249,9 @@ def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
     ink = a < RULE_INK  # a thin rule, blurred by the scan, is light grey in places
     min_len = min_len or max(100, int(4 * TARGET_LINE_PX), img.width // 16)
     short = max(40, int(2 * TARGET_LINE_PX))
-    band = ink.copy()
-    for k in (1, 2):
-        band[k:] |= ink[:-k]
-        band[:-k] |= ink[k:]
-    mask = _long_runs(band, min_len)
-    thin = _thin(ink)
-    tband = thin.copy()
-    for k in (1, 2):
-        tband[k:] |= thin[:-k]
-        tband[:-k] |= thin[k:]
-    mask |= _long_runs(tband, short)
-    band = ink.copy()
-    for k in (1, 2):
-        band[:, k:] |= ink[:, :-k]
-        band[:, :-k] |= ink[:, k:]
-    mask |= _long_runs(band.T, min_len).T
+    mask = _long_runs(_spread(ink, 0), min_len)
+    mask |= _long_runs(_spread(_thin(ink), 0), short)
+    mask |= _long_runs(_spread(ink, 1).T, min_len).T
     if not mask.any():
         return img
     out = a.copy()
@@ -336,7 +336,8 @@ def _overlaps(a: Word, b: Word) -> bool:
 
 
 def _missed_bands(ink: np.ndarray, words: list[Word], factor: float) -> list[tuple[int, int, int, int]]:
-    """Boxes (pixels) of text lines with ink that no word of the first pass covers, at most ``MAX_BANDS``.
+    """Boxes (pixels) of text lines with ink that no word of the first pass read with at least ``WEAK_WORD``
+    confidence covers, at most ``MAX_BANDS``.
 
     A band is a run of rows whose uncovered ink is a text line high (half to two and a half times the
     median word height): a logo or a photo, taller, is not read again."""
@@ -371,10 +372,14 @@ def _missed_bands(ink: np.ndarray, words: list[Word], factor: float) -> list[tup
 
 
 def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: float, factor: float) -> list[Word]:
-    """On a page with table rules, read again the text lines the first pass left out, with the rules
-    whitened. Tesseract's layout analysis drops text touching a ruled table, often the totals line;
-    whitening the rules for the whole page made it drop other blocks instead, so only the lines with ink
-    and no word are read again (each as one line of text), which costs little on a page read well."""
+    """On a page with table rules, read again, with the rules whitened, the text lines the first pass left out
+    or read badly.
+
+    Tesseract's layout analysis takes a ruled table for a picture: it drops the text touching the rules (often
+    the totals line) and garbles the rows (the line items). Whitening the rules for the whole page made it drop
+    other blocks instead, so only the lines with ink and no confident word (``_missed_bands``) are read again,
+    each as a block of its own; a word read again replaces the first pass's words it covers where it reads with
+    more confidence. A page read well costs the rule finding only."""
     cleaned = remove_rules(img)
     if cleaned is img:
         return words
@@ -405,7 +410,6 @@ def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: f
             replaced.update(under)
             added.append(g)
     return [w for i, w in enumerate(words) if i not in replaced] + added
-
 
 
 _RULE_MARKS = re.compile(r"^[|\[\]_—–]+(?=[\w€$£(])|(?<=[\w€$£%.,:)])[|\[\]_—–]+$")
