@@ -8,6 +8,9 @@ receipt dev sets are split by vendor into a part the extractor was tuned on and
 a part it is only evaluated on; ``public`` (invoices from PyPI packages' test
 fixtures and scans of them, ``bench.public_sets``) is evaluated only; ``gen``
 (our own generator, ``bench.invoicegen``) is tuning data, never evidence.
+``tunedscans`` (not in the default run; ``--sets tunedscans --no-fit --no-docs``)
+is what OCR changes are tuned on: scans made from tuned digital invoices the
+way the evaluation scans are made (``tuned_scans``).
 Every file is scored with the official scorer's rules (fields, line items).
 
 Speed is a ratio measured in the same run, so that a shared, busy machine
@@ -77,6 +80,9 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
     if name == "public":
         data = public_sets.ensure()
         role = "evaluated"
+    elif name == "tunedscans":
+        data = tuned_scans(gen_count, seed)
+        role = "tuned"
     elif name == "gen":
         data = invoicegen.default_dir(seed, gen_count)
         if not (data / "truth.json").exists():
@@ -88,6 +94,37 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
     for e in truth:
         e["role"] = role
     return data, truth
+
+
+def tuned_scans(gen_count: int, seed: int, gen_files: int = 30) -> Path:
+    """Scans made from tuned digital invoices (the dev set's tuned part and the first ``gen_files`` generated
+    ones), degraded the way the evaluation scans are (``public_sets.degrade``): what OCR changes are tuned on,
+    so that the evaluation scans' layouts stay unseen. Page 1 of each; a multi-page invoice's scan has no line
+    truth (its lines run onto the next pages)."""
+    import pypdfium2 as pdfium
+
+    from bench import public_sets
+
+    out = public_sets.default_dir().parent / f"tuned-scans-v1-{seed}-{gen_count}-{gen_files}"
+    if (out / "truth.json").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    truth_out = []
+    for name in ("invoices", "gen"):
+        data, truth = load_set(name, gen_count, seed)
+        picked = [e for e in truth if e["role"] == "tuned" and e["kind"] == "pdf-text"]
+        for e in picked[:gen_files] if name == "gen" else picked:
+            doc = pdfium.PdfDocument((data / e["file"]).read_bytes())
+            img = public_sets.degrade(doc[0].render(scale=200 / 72, grayscale=True).to_pil(), e["file"])
+            file = f"{name}-{Path(e['file']).stem}.scan.png"
+            img.save(out / file, "PNG", dpi=(200, 200))
+            entry = {**e, "file": file, "kind": "image"}
+            if len(doc) > 1:
+                entry.pop("lines", None)
+            entry.pop("role", None)
+            truth_out.append(entry)
+    (out / "truth.json").write_text(json.dumps(truth_out, indent=1), encoding="utf-8")
+    return out
 
 
 # ------------------------------------------------------------------ workers (one process per engine and set)
