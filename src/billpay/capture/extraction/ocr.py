@@ -7,9 +7,11 @@ height of its text lines is measured before OCR and the image resampled so
 that a line is about ``TARGET_LINE_PX`` pixels high, never above 300 dpi. A
 600-dpi scan of small print (or an image whose header claims the wrong
 resolution) is read the same as a 300-dpi one. Orientation detection runs only
-when the first pass looks sideways or poor. Table rules (long straight
-lines) are whitened before OCR: Tesseract's layout analysis takes a ruled
-table for a picture and drops the text that touches it, often the totals.
+when the first pass looks sideways or poor. On a page with table rules
+(long straight lines), the text lines the first pass left out or read badly
+are read again with the rules whitened (``_with_ruled_text``): Tesseract's
+layout analysis takes a ruled table for a picture and drops or garbles the
+text that touches it, often the line items and the totals.
 
 OpenMP threading inside Tesseract made a page several times slower on a
 2-core machine, so it is limited to one thread; pages run in parallel instead.
@@ -43,7 +45,7 @@ PAGE_PSM = tesserocr.PSM.AUTO
 RECEIPT_COLUMN = True
 #: a 3x3 median before OCR (not on thin-printed receipts unless speckled)
 DESPECKLE = True
-#: whiten table rules (runs of ink far longer than any letter) before OCR
+#: on a page with table rules, read again (rules whitened) the lines the first pass missed or read badly
 REMOVE_RULES = True
 #: OCR confidence below which a first-pass word does not keep its line from being read again
 WEAK_WORD = 0.5
