@@ -132,3 +132,14 @@ def test_upside_down_scan_is_turned_round():
     r = extract_document(_scan_png(make_pdf([invoice_page()]), rotate=180), "scan.png", limits=Limits(timeout_s=60))
     assert r.fields["invoice_number"].value == "RE-2024-0042"
     assert r.fields["total"].value == Decimal("1190.00")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rotate", [90, 270])
+def test_sideways_scan_is_turned_upright(rotate):
+    # Tesseract reads a page on its side word by word quite well, but gives the words' boxes on end: no row
+    # joins a label to its amount until the page is turned.
+    r = extract_document(_scan_png(make_pdf([invoice_page()]), rotate=rotate), "scan.png", limits=Limits(timeout_s=60))
+    assert r.fields["invoice_number"].value == "RE-2024-0042"
+    assert r.fields["total"].value == Decimal("1190.00")
+    assert r.fields["invoice_date"].value == dt.date(2024, 3, 14)

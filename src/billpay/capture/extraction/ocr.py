@@ -471,7 +471,9 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
         if angle:
             turned = img.rotate(angle, expand=True)
             words2, mean2 = _recognize(turned, lang, deadline, factor, is_single_column(turned))
-            if mean2 * len(words2) > mean * len(words):
+            # Tesseract may read a sideways page's words well and give their boxes on end: rows can't be
+            # built from those, so the turned page's reading wins unless it is clearly worse
+            if mean2 * len(words2) > mean * len(words) * (0.9 if sideways else 1.0):
                 words, mean = words2, mean2
                 if angle in (90, 270):
                     width, height = height, width
