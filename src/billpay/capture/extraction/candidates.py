@@ -200,7 +200,14 @@ MONEY = {"total", "subtotal", "tax"}
 _MAX_LEAD = {"invoice_date": 24, "due_date": 24, "iban": 6, "routing_number": 6, "vendor_tax_id": 6}
 
 
+# What stands between a money label and a number that is not an amount: a registration number ("GST Reg No.
+# 001234567"), a count ("Subtotal (Qty 4)", "Item Count 4").
+_NOT_MONEY_LEAD = re.compile(r"(?i)\breg(?:n|d|istration|istered)?\b|\b(?:qty|quantity|count)\W*$")
+
+
 def _leading_ok(field_name: str, between: str) -> bool:
+    if field_name in MONEY and _NOT_MONEY_LEAD.search(between):
+        return False
     limit = _MAX_LEAD.get(field_name)
     if limit is None:
         return True
@@ -241,10 +248,13 @@ def _around(page: Page, r: int, seg: Segment, lab: LabelHit, stop: int, ctx: Con
         # amounts on the label's row, rightmost first: totals sit in the last column
         row_hits = [(f, seg, lab.end) for f in found]
         if stop == len(seg.text):
+            lead = rest
             for other in page.rows[r][seg.col + 1:]:
                 if _starts_with_label(other, ctx):
                     break
-                row_hits += [(f, other, 0) for f in finder(other.text, ctx)]
+                row_hits += [(f, other, 0) for f in finder(other.text, ctx)
+                             if _leading_ok(lab.field, lead + " " + other.text[:f[1]])]
+                lead += " " + other.text
         for rank, (f, s, base) in enumerate(reversed(row_hits)):
             rel = "inline" if s is seg else "right"
             score = lab.weight * RELATION_WEIGHT[rel] * f[3] * (1.0 if rank == 0 else 0.55)

@@ -103,6 +103,7 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
     choices: dict[str, Choice] = {}
 
     sel.demote_summaries(doc, cands)
+    sel.demote_column_heads(doc, cands)
     money = sel.pick_money(cands, sel.tendered_total(doc, ctx), sel.rounding_adjustment(doc, ctx))
     choices.update(money)
     iban = _pick_iban(cands.get("iban", []), profile, warnings)

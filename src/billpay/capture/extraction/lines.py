@@ -33,7 +33,7 @@ _TOTALS = {"total", "subtotal", "tax"}
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?")
 
 
-def _header_row(page: Page) -> tuple[int, dict[str, Segment]] | None:
+def header_row(page: Page) -> tuple[int, dict[str, Segment]] | None:
     for r, row in enumerate(page.rows):
         cols: dict[str, Segment] = {}
         for seg in row:
@@ -69,7 +69,7 @@ def extract_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLin
     ctx = Context(decimal_hint=decimal_separator(texts))
     lines: list[ExtractedLine] = []
     for page in doc.pages:
-        found = _header_row(page)
+        found = header_row(page)
         if not found:
             continue
         r0, cols = found

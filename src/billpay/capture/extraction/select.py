@@ -19,6 +19,7 @@ from .candidates import Candidate, Context
 from .dates import DateHit, date_order, find_dates
 from .ids import find_bics, find_ibans, find_vat_ids, valid_bic
 from .layout import Document
+from .lines import header_row
 from .terms import looks_like_terms, parse_terms
 
 EUROZONE = {"AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PT", "SI", "SK"}
@@ -180,6 +181,19 @@ def demote_summaries(doc: Document, cands: dict[str, list[Candidate]]) -> None:
                 c.score *= 0.3
 
 
+def demote_column_heads(doc: Document, cands: dict[str, list[Candidate]]) -> None:
+    """"Total" or "Amount" heading the line-item table: the number under it is the first line's, not the invoice's."""
+    heads = {}
+    for page in doc.pages:
+        found = header_row(page)
+        if found is not None:
+            heads[page.index] = found[0]
+    for name in ("total", "subtotal"):
+        for c in cands.get(name, []):
+            if c.relation.startswith("below") and heads.get(c.page.index) == c.seg.row - int(c.relation[5:] or 1):
+                c.score *= 0.2
+
+
 def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float] | None = None,
                rounding: Decimal | None = None) -> dict[str, Choice]:
     tops = {}
@@ -194,7 +208,8 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
             and max((t[1] for t in tops["total"]), default=0.0) < 0.75):
         tops["total"].append((tendered[0], 0.45, None))  # cash minus change: the total, where the total was misread
     best = None
-    for t in tops["total"] or [(None, 0.0, None)]:
+    # no total at all is an option too: a total that contradicts the subtotal is worse than one derived from it
+    for t in tops["total"] + [(None, 0.0, None)]:
         for s in tops["subtotal"][:5] + [(None, 0.0, None)]:
             for x in tops["tax"][:5] + [(None, 0.0, None)]:
                 score = t[1] + 0.35 * s[1] + 0.35 * x[1]
@@ -210,6 +225,8 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
                     score += 0.05
                 if tv is not None and sv is not None and abs(sv) > abs(tv):
                     score -= 0.5
+                if tv is not None and sv is not None and sv > 0 and tv > 5 * sv:
+                    score -= 0.5  # no tax is 400 %: "4250" read for 42.50 under a subtotal of 42.46
                 if tv is not None and xv is not None and abs(xv) >= abs(tv) and tv != 0:
                     score -= 0.5
                 if best is None or score > best[0]:
@@ -232,7 +249,7 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
         if adds_up:
             conf = max(conf, 0.9) if name == "total" else max(conf, 0.85)
         out[name] = Choice(pick[0], conf, pick[2])
-    if "total" not in out and "subtotal" in out and "tax" in out:
+    if "total" not in out and "subtotal" in out and "tax" in out and 0 <= out["tax"].value < out["subtotal"].value:
         v = out["subtotal"].value + out["tax"].value
         out["total"] = Choice(v, 0.55, None, None)
     return out
@@ -281,11 +298,16 @@ def bank_candidates(doc: Document, ctx: Context, buyer: set[int]) -> list[Candid
     return out
 
 
+_BANK_WORDS = re.compile(r"(?i)bank|banque|banca|swift|\bbic\b|iban|account|konto|compte|rekening")
+
+
 def bic_near(doc: Document, iban: Candidate | None) -> list[Candidate]:
     out = []
     for page in doc.pages:
         for seg in page.segments:
             for h in find_bics(seg.text):
+                if iban is None and not any(_BANK_WORDS.search(s.text) for s in page.rows[seg.row]):
+                    continue  # "SCISSORS" on a till receipt has a BIC's shape; with no bank in sight it is a word
                 score = 0.4
                 if iban is not None and h.value[4:6] == iban.value[:2]:
                     score = 0.7

@@ -1,0 +1,102 @@
+"""Reading pages built word by word: skewed scans' rows, numbers that are not amounts, totals that contradict.
+
+Each page here is the word boxes an OCR pass would give, so the rules are tested without the OCR's own noise.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from billpay.capture.extraction.interpret import interpret
+from billpay.capture.extraction.layout import Document, Page, Word, page_skew
+
+CHAR_W, LINE_H = 6.0, 10.0
+
+
+def _words(text: str, x: float, y: float, slope: float, conf: float) -> list[Word]:
+    out = []
+    for token in text.split():
+        w = len(token) * CHAR_W
+        top = y + slope * (x + w / 2)  # the whole page turned: further right is lower
+        out.append(Word(token, x, top, x + w, top + LINE_H, conf))
+        x += w + CHAR_W
+    return out
+
+
+def page(lines: list[tuple[float, str] | tuple[float, str, float, str]], slope: float = 0.0, conf: float = 0.95) -> Document:
+    """``lines``: (y, text at the left margin) or (y, text at the left, x, text further right in another column)."""
+    words: list[Word] = []
+    for line in lines:
+        y, left = line[0], line[1]
+        words += _words(left, 40.0, y, slope, conf)
+        if len(line) == 4:
+            words += _words(line[3], line[2], y, slope, conf)
+    return Document([Page(0, 600.0, 800.0, "ocr", words)], "ocr")
+
+
+def fields(doc: Document) -> dict:
+    return {k: f.value for k, f in interpret(doc, None, None).fields.items()}
+
+
+PROSE = [
+    (40.0, "Northwind Trading GmbH Harbour Street 12 20457 Hamburg Germany"),
+    (60.0, "Invoice number INV-2024-0042 issued on 12 March 2024 for services"),
+    (80.0, "Thank you for your business and please pay within thirty days"),
+]
+TOTALS = [
+    (200.0, "Subtotal", 460.0, "1,000.00"),
+    (220.0, "VAT 19%", 460.0, "190.00"),
+    (240.0, "Total due", 460.0, "1,190.00"),
+]
+
+
+def test_a_skewed_scans_total_stays_on_its_labels_row():
+    # 1.5 degrees: the amount 420 points right of its label sits 11 points lower, more than a line's height
+    slope = 0.026
+    doc = page(PROSE + TOTALS, slope=slope)
+    assert abs(page_skew([[w for w in doc.pages[0].words if abs(w.y0 - (y + slope * w.x0)) < 8]
+                          for y, *_ in PROSE]) - slope) < 0.004
+    rows = [[s.text for s in row] for row in doc.pages[0].rows]
+    assert ["Total due", "1,190.00"] in rows
+    got = fields(doc)
+    assert got["total"] == Decimal("1190.00")
+    assert got["subtotal"] == Decimal("1000.00")
+
+
+def test_a_straight_page_is_left_as_it_was():
+    doc = page(PROSE + TOTALS)
+    assert page_skew([[w for w in doc.pages[0].words if w.y0 == y] for y, *_ in PROSE]) == 0.0
+    assert fields(doc)["total"] == Decimal("1190.00")
+
+
+def test_a_registration_number_is_not_a_tax_amount_and_a_count_is_not_a_subtotal():
+    doc = page([
+        (40.0, "Watsons Personal Care Stores Sdn Bhd"),
+        (60.0, "GST Reg No. 001234567"),
+        (200.0, "SUBTOTAL (QTY", 200.0, "4)"),
+        (220.0, "Cash", 460.0, "50.00"),
+    ])
+    got = fields(doc)
+    assert got.get("tax") is None
+    assert got.get("subtotal") is None
+    assert got.get("total") is None  # nothing printed says it: no "4 + 1234567"
+
+
+def test_the_amount_column_heading_is_not_the_invoices_total():
+    doc = page(PROSE + [
+        (140.0, "Qty", 120.0, "Description"), (140.0, "", 300.0, "Price"), (140.0, "", 460.0, "Total"),
+        (160.0, "1", 120.0, "Design hours"), (160.0, "", 300.0, "160.00"), (160.0, "", 460.0, "160.00"),
+        (180.0, "2", 120.0, "Balloons"), (180.0, "", 300.0, "168.00"), (180.0, "", 460.0, "336.00"),
+        (220.0, "Subtotal: 496.00"),
+        (240.0, "VAT 19%: 75.04"),
+    ])
+    got = fields(doc)
+    assert got["subtotal"] == Decimal("496.00")
+    assert got["total"] == Decimal("571.04")  # net + VAT, not the first line's 160.00
+    assert interpret(doc, None, None).fields["total"].confidence < 0.8
+
+
+def test_a_word_shaped_like_a_bic_is_not_one_without_a_bank_in_sight():
+    doc = page([(40.0, "Watsons Personal Care Stores Sdn Bhd"), (120.0, "22241 WS CUT SCISSORS", 300.0, "18.00")])
+    assert "bic" not in fields(doc)
+    doc = page([(40.0, "Northwind Trading GmbH"), (700.0, "Bank: Hamburger Sparkasse BIC HASPDEHHXXX")])
+    assert fields(doc).get("bic") == "HASPDEHHXXX"
