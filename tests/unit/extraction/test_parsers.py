@@ -114,6 +114,21 @@ def test_ocr_damaged_date_only_when_asked():
     assert hit.value("MDY") == dt.date(2017, 12, 3)
 
 
+@pytest.mark.parametrize("text, dmy, mdy", [
+    ("Date : 45/07/2017 12:07", dt.date(2017, 7, 15), None),  # a 1 read as a 4
+    ("12/03/2518 13:07", dt.date(2018, 3, 12), dt.date(2018, 12, 3)),  # one year digit: 2018 is the only recent year
+])
+def test_a_date_with_one_misread_digit_is_mended_in_ocr_text(text, dmy, mdy):
+    assert find_dates(text) == []
+    (hit,) = find_dates(text, fused=True)
+    assert (hit.dmy, hit.mdy, hit.kind) == (dmy, mdy, "repaired")
+
+
+@pytest.mark.parametrize("text", ["31/02/2017", "99/99/9999", "32.12.2019", "15.13.2017"])
+def test_a_date_no_single_misread_explains_stays_unread(text):
+    assert find_dates(text, fused=True) == []
+
+
 def test_iban_checksum_and_grouping():
     assert valid_iban("DE89370400440532013000")
     assert not valid_iban("DE89370400440532013001")

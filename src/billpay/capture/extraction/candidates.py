@@ -122,7 +122,7 @@ def _cents(a: AmountHit) -> AmountHit:
 
 
 def find_date_values(text: str, ctx: Context) -> list[Found]:
-    return [(d, d.start, d.end, 0.9 if d.kind == "fused" else 1.0) for d in _date_spans(text, ctx.ocr)]
+    return [(d, d.start, d.end, 0.9 if d.kind in ("fused", "repaired") else 1.0) for d in _date_spans(text, ctx.ocr)]
 
 
 _ID_PREFIX = re.compile(r"^[\s:.\-=]*(?:(?:n\s?o|no|nr|num(?:ber|ero)?|#|n°|№)\.?\s*[:.]?\s*)?[#:]?\s*", re.I)

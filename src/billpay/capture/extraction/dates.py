@@ -98,8 +98,37 @@ def _mk(y: int, m: int, d: int) -> dt.date | None:
         return None
 
 
+# Digits OCR takes for one another on till receipts and poor scans (thermal print, dot matrix).
+_DIGIT_MIX = {"0": "86", "1": "47", "3": "8", "4": "1", "5": "6", "6": "58", "7": "1", "8": "036", "9": "0"}
+
+
+def _repaired(a: str, b: str, y: str, *, dotted: bool) -> tuple[dt.date | None, dt.date | None] | None:
+    """A numeric date that is no date either way ("45/07/2017", "12/03/2518"), mended by one misread digit:
+    a day or month digit OCR confuses, or any year digit giving a year in the last fifteen; only when one
+    mending alone makes a date. Returns its day-first and month-first readings, like a numeric date."""
+    if len(y) != 4:
+        return None
+    lo, hi = today().year - 15, today().year + 1
+    found: set[tuple[dt.date | None, dt.date | None]] = set()
+    fields = [a, b, y]
+    for i, part in enumerate(fields):
+        for k, ch in enumerate(part):
+            alts = "0123456789" if i == 2 else _DIGIT_MIX.get(ch, "")
+            for alt in alts.replace(ch, ""):
+                mended = fields.copy()
+                mended[i] = part[:k] + alt + part[k + 1:]
+                year, x, z = int(mended[2]), int(mended[0]), int(mended[1])
+                if not lo <= year <= hi:
+                    continue
+                dmy, mdy = _mk(year, z, x), (None if dotted else _mk(year, x, z))
+                if dmy or mdy:
+                    found.add((dmy, mdy if mdy != dmy else None))
+    return found.pop() if len(found) == 1 else None
+
+
 def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
-    """Every date in ``text``; ``fused`` also accepts OCR-damaged "DDMM/YYYY"."""
+    """Every date in ``text``; ``fused`` (OCR'd text) also accepts "DDMM/YYYY" with a lost separator and a
+    numeric date with one misread digit."""
     norm = fold(text)
     hits: list[DateHit] = []
     taken: list[tuple[int, int]] = []
@@ -137,6 +166,11 @@ def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
         if (ymd is None) != (dmy is None):
             add(DateHit(m.start(), m.end(), text[m.start():m.end()], ymd or dmy, None, "compact"))
     if fused:
+        for m in _NUMERIC.finditer(norm):
+            if free(m.start(), m.end()):
+                mended = _repaired(m[1], m[3], m[4], dotted=m[2] == ".")
+                if mended is not None:
+                    add(DateHit(m.start(), m.end(), text[m.start():m.end()], *mended, "repaired"))
         for m in _FUSED.finditer(norm):
             a, b, y = int(m[1]), int(m[2]), int(m[4])
             dmy, mdy = _mk(y, b, a), _mk(y, a, b)

@@ -106,6 +106,8 @@ def _pick_date(cands: list[Candidate], order: str | None, order_conf: float) -> 
         conf *= 0.7 + 0.3 * order_conf
     if cand.value.kind == "fused":
         conf *= 0.8
+    elif cand.value.kind == "repaired":
+        conf *= 0.7
     return Choice(value, conf, cand)
 
 
@@ -114,9 +116,12 @@ def free_dates(doc: Document, ctx: Context) -> list[Candidate]:
     out = []
     page = doc.pages[0]
     for seg in page.segments:
-        for h in find_dates(seg.text, fused=False):
+        for h in find_dates(seg.text, fused=ctx.ocr):
+            if h.kind == "fused":
+                continue  # four bare digits and a year, with no label: too weak
             pos = 1.0 - min(seg.y0 / max(page.height, 1.0), 1.0)
-            out.append(Candidate("invoice_date", h, 0.12 + 0.2 * pos, page, seg, h.start, h.end, "free"))
+            score = (0.12 + 0.2 * pos) * (0.8 if h.kind == "repaired" else 1.0)
+            out.append(Candidate("invoice_date", h, score, page, seg, h.start, h.end, "free"))
     return out
 
 
