@@ -5,6 +5,7 @@ import random
 from decimal import Decimal
 
 import pypdfium2 as pdfium
+import pytest
 
 from billpay.capture.extraction import calibration, extract_document, ocr
 from billpay.capture.extraction.lines import reconcile
@@ -104,3 +105,12 @@ def test_each_reading_layer_gets_its_own_map(tmp_path, monkeypatch):
     f = r.fields["total"]
     assert f.source.layer == "text"
     assert f.confidence == round(calibration.calibrate(f.raw_confidence, layers["text"]), 3)
+
+
+@pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"knots": "x", "by_layer": [1]}',
+                                     '{"knots": [[0, 0.5], [0, 0.2]], "by_layer": {"ocr": [["a", 1]]}}'])
+def test_a_damaged_calibration_file_falls_back_to_the_identity(tmp_path, content):
+    path = tmp_path / "calibration.json"
+    path.write_text(content)
+    assert calibration.load_knots(path) == ((0.0, 0.0), (1.0, 1.0))
+    assert calibration.load_layer_knots(path) == {}

@@ -28,31 +28,45 @@ _FILE = Path(__file__).with_name("calibration.json")
 _IDENTITY = ((0.0, 0.0), (1.0, 1.0))
 
 
-def load_knots(path: Path = _FILE) -> tuple[tuple[float, float], ...]:
+def _read(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        knots = tuple((float(r), float(c)) for r, c in data["knots"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return _IDENTITY
-    return knots if is_monotone(knots) else _IDENTITY
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _knots(raw) -> tuple[tuple[float, float], ...] | None:
+    try:
+        knots = tuple((float(r), float(c)) for r, c in raw)
+    except (ValueError, TypeError):
+        return None
+    return knots if is_monotone(knots) else None
 
 
 def is_monotone(knots) -> bool:
     return len(knots) >= 2 and all(a[0] < b[0] and a[1] <= b[1] for a, b in zip(knots, knots[1:]))
 
 
-def load_layer_knots(path: Path = _FILE) -> dict[str, tuple[tuple[float, float], ...]]:
+def load_knots(path: Path = _FILE, data: dict | None = None) -> tuple[tuple[float, float], ...]:
+    """The pooled map (every layer's tuned fields); the identity when none is shipped or it is malformed."""
+    data = _read(path) if data is None else data
+    return _knots(data.get("knots")) or _IDENTITY
+
+
+def load_layer_knots(path: Path = _FILE, data: dict | None = None) -> dict[str, tuple[tuple[float, float], ...]]:
     """The maps fitted per reading layer (``ocr``, ``text``); layers without one use ``KNOTS``."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")).get("by_layer") or {}
-        out = {str(layer): tuple((float(r), float(c)) for r, c in knots) for layer, knots in data.items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    data = _read(path) if data is None else data
+    by_layer = data.get("by_layer")
+    if not isinstance(by_layer, dict):
         return {}
-    return {layer: knots for layer, knots in out.items() if is_monotone(knots)}
+    out = {str(layer): _knots(knots) for layer, knots in by_layer.items()}
+    return {layer: knots for layer, knots in out.items() if knots}
 
 
-KNOTS = load_knots()
-LAYER_KNOTS = load_layer_knots()
+_SHIPPED = _read(_FILE)
+KNOTS = load_knots(data=_SHIPPED)
+LAYER_KNOTS = load_layer_knots(data=_SHIPPED)
 
 
 def calibrate(raw: float, knots=None, layer: str | None = None) -> float:
