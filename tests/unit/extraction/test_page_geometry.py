@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from billpay.capture.extraction.interpret import interpret
 from billpay.capture.extraction.layout import Document, Page, Word, page_skew
+from billpay.capture.extraction.vendor import vendor_votes
 
 CHAR_W, LINE_H = 6.0, 10.0
 
@@ -100,3 +101,29 @@ def test_a_word_shaped_like_a_bic_is_not_one_without_a_bank_in_sight():
     assert "bic" not in fields(doc)
     doc = page([(40.0, "Northwind Trading GmbH"), (700.0, "Bank: Hamburger Sparkasse BIC HASPDEHHXXX")])
     assert fields(doc).get("bic") == "HASPDEHHXXX"
+
+
+def test_a_card_number_is_not_a_company_registration_and_ocrd_sdn_bhd_is_mended():
+    doc = page([
+        (40.0, "COSWAY (My SON BHD"),
+        (60.0, "2nd Floor, Wisma Cosway, Jalan Raja Chulan"),
+        (80.0, "50200 Kuala Lumpur"),
+        (300.0, "TOTAL", 300.0, "111.90"),
+        (320.0, "PAID BY : CC*7168-RM111.90"),
+    ])
+    assert fields(doc)["vendor_name"] == "COSWAY (M) SDN BHD"
+    # "7168-R" of the card line is no registration number like "(0118-K)": it must not name the vendor
+    assert not [v for v in vendor_votes(doc, {}) if "PAID" in v.display]
+
+
+def test_the_owner_named_under_the_shop_is_not_the_vendor_even_with_a_speck_between():
+    doc = page([
+        (40.0, "SANYU STATIONERY SHOP"),
+        (60.0, "NO. 31G, JALAN SETIA INDAH, 40170 SETIA ALAM"),
+        (80.0, "GST ID No: 001531760640"),
+        (100.0, "Owned By"),
+        (114.0, ":"),
+        (128.0, "SANYU SUPPLY SDN BHD (1135772-K)"),
+        (300.0, "TOTAL", 300.0, "4.50"),
+    ])
+    assert fields(doc)["vendor_name"] == "SANYU STATIONERY SHOP"

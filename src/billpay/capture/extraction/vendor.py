@@ -21,7 +21,7 @@ from .lexicon import BUYER_LABELS, SELLER_LABELS
 _LEGAL = (r"GmbH\s*&\s*Co\.?\s*KG|GmbH|gGmbH|AG|KGaA|KG|OHG|UG|e\.\s?K\.|B\.\s?V\.?|BV|N\.\s?V\.?|NV|SARL|S\.A\.R\.L\.|SAS|SASU|EURL|SA|S\.A\.|"
           r"SCS|SNC|Ltd\.?|Limited|Inc\.?|Incorporated|LLC|L\.L\.C\.|LLP|PLC|Corp\.?|Corporation|Pvt\.?\s*Ltd\.?|Private\s+Limited|"
           r"S\.r\.l\.|Srl|S\.p\.A\.|SpA|S\.L\.|SL|Oy|AB|ApS|A/S|AS|SE|Pty\.?\s*Ltd\.?|Co\.|"
-          r"[S58$]DN\.?\s*BHD\.?|[S58$]dn\.?\s*Bhd\.?|BHD\.?|Bhd\.?|BERHAD|Berhad|[S$5]/B")
+          r"[S58$][DO0]N\.?\s*BHD\.?|[S58$][do0]n\.?\s*Bhd\.?|BHD\.?|Bhd\.?|BERHAD|Berhad|[S$5]/B")
 _NAME_WORD = r"(?:\(?[A-Z0-9ÄÖÜÉÈ][\w&'’.\-]*\)?|[a-z]{1,2}-?[A-Z][\w&'’.\-]*|&)"  # "e-Luscious", "eBay", "(KUCHAI)" too
 _LEGAL_NAME = re.compile(
     r"((?:" + _NAME_WORD + r"\s+){0,5}?(?:" + _NAME_WORD + r",?\s+)(?:" + _LEGAL + r"))(?![\w])")
@@ -30,7 +30,7 @@ _REGISTRATION = re.compile(r"(?i)\b(?:iban|bic|swift|kvk|hrb|hra|siret|siren|rcs
                            r"|registered office|registergericht|handelsregister|company (?:no|number|reg)|gst\s*(?:id|reg)|co\.?\s*reg)"
                            r"|\(\s*\d{4,8}\s*-\s*[A-Z]\s*\)|\b[A-Z]{2}\d{6,8}-[A-Z]\b")
 # Company registration numbers printed after the name on Malaysian receipts: "(867388-U)", "(JM0292487-D)".
-_COMPANY_REG = re.compile(r"\(?\s*(?:[A-Z]{2}\d{6,8}|\d{4,8})\s*-\s*[A-Z]\s*\)?")
+_COMPANY_REG = re.compile(r"\(?\s*(?:[A-Z]{2}\d{6,8}|\d{4,8})\s*-\s*[A-Z](?![A-Za-z0-9])\s*\)?")
 # Words that make a line a trade name rather than an address or a slogan.
 _TRADE_WORDS = re.compile(r"(?i)\b(?:trading|enterprise|hardware|restaurant|restoran|stationery|stationer|perniagaan|kedai|syarikat"
                           r"|mart|bakery|bakeries|supermarket|pasaraya|cafe|caf[eé]|marketing|supply|supplies|store|stores|shop"
@@ -64,8 +64,13 @@ def name_key(name: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+# "SDN BHD" as OCR reads it ("SON BHD", "5DN BHD"), and Malaysia's "(M)" before it ("(My SON BHD")
+_OCR_SDN = re.compile(r"(?:\(M[y)]?\s*)?\b[S58$][DO0]N(\.?\s*)(BHD|Bhd)\b")
+
+
 def _clean(name: str) -> str:
     name = re.split(r"\s[-–|]\s|,\s(?=\d)|\s{2,}", name.strip())[0]
+    name = _OCR_SDN.sub(lambda m: ("(M) " if m.group(0).startswith("(M") else "") + "SDN" + m[1] + m[2].upper(), name)
     name = _TITLE_WORDS.sub(" ", name) if len(name.split()) > 1 else name
     name = re.sub(r"\s+", " ", name).strip(" ,;:.-–|()@*•·")
     if _LEGAL_WORDS.search(name) and not name.endswith("."):
@@ -168,7 +173,10 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
     def vote(name: str, score: float, seg: Segment, why: str) -> None:
         name = _clean(name)
         pg = next((p for p in doc.pages if p.index == seg.page), doc.pages[0])
-        if seg.row > 0 and any(_OWNER.search(o.text) for o in pg.rows[seg.row - 1] + pg.rows[seg.row]):
+        # the row above, passing over specks (a lone ":" the scan left between "Owned By" and the name)
+        above = next((row for row in reversed(pg.rows[max(seg.row - 3, 0):seg.row])
+                      if any(re.search(r"[A-Za-z]{2}", o.text) for o in row)), [])
+        if any(_OWNER.search(o.text) for o in above + pg.rows[seg.row]):
             score *= 0.45  # "Owned by X Sdn Bhd": the owner, not the shop the receipt names
         if score > 0 and _plausible(name) and not BUYER_LABELS.match(fold(name)):
             votes.append(NameVote(name, score, seg, [why]))
