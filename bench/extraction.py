@@ -10,7 +10,8 @@ fixtures and scans of them, ``bench.public_sets``) is evaluated only; ``gen``
 (our own generator, ``bench.invoicegen``) is tuning data, never evidence.
 ``tunedscans`` (not in the default run; ``--sets tunedscans --no-fit --no-docs``)
 is what OCR changes are tuned on: scans made from tuned digital invoices the
-way the evaluation scans are made (``tuned_scans``).
+way the evaluation scans are made (``tuned_scans``); ``tunedphotos`` are the
+same pages in a photo's uneven light (``public_sets.in_uneven_light``).
 Every file is scored with the official scorer's rules (fields, line items).
 
 Speed is a ratio measured in the same run, so that a shared, busy machine
@@ -83,6 +84,9 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
     elif name == "tunedscans":
         data = tuned_scans(gen_count, seed)
         role = "tuned"
+    elif name == "tunedphotos":
+        data = tuned_photos(gen_count, seed)
+        role = "tuned"
     elif name == "gen":
         data = invoicegen.default_dir(seed, gen_count)
         if not (data / "truth.json").exists():
@@ -124,6 +128,25 @@ def tuned_scans(gen_count: int, seed: int, gen_files: int = 30) -> Path:
             entry.pop("role", None)
             truth_out.append(entry)
     (out / "truth.json").write_text(json.dumps(truth_out, indent=1), encoding="utf-8")
+    return out
+
+
+def tuned_photos(gen_count: int, seed: int) -> Path:
+    """The tuned scans (``tuned_scans``) as photographed in uneven light: what the light evening is tuned on."""
+    from PIL import Image
+
+    from bench import public_sets
+
+    scans = tuned_scans(gen_count, seed)
+    out = scans.parent / f"tuned-photos-v1-{seed}-{gen_count}"
+    if (out / "truth.json").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    truth = json.loads((scans / "truth.json").read_text(encoding="utf-8"))
+    for e in truth:
+        with Image.open(scans / e["file"]) as img:
+            public_sets.in_uneven_light(img, e["file"]).save(out / e["file"], "PNG", dpi=(200, 200))
+    (out / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
     return out
 
 

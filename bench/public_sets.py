@@ -68,6 +68,25 @@ def degrade(image: Image.Image, seed: str) -> Image.Image:
     return img
 
 
+def in_uneven_light(image: Image.Image, seed: str) -> Image.Image:
+    """A page as a phone photographs it on a desk: the light falls off across the page (to 35-55 %) in a
+    random direction, with a darker patch (a hand's or the phone's shadow)."""
+    import numpy as np
+
+    rng = random.Random(seed)
+    page = np.asarray(image.convert("L"), dtype=np.float32)
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = np.cos(angle) * xx / w + np.sin(angle) * yy / h
+    ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min())
+    low = rng.uniform(0.35, 0.55)
+    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+    patch = np.exp(-(((xx - cx) / (0.35 * w)) ** 2 + ((yy - cy) / (0.35 * h)) ** 2))
+    light = (low + (1 - low) * ramp) * (1 - 0.25 * patch)
+    return Image.fromarray(np.clip(page * light, 0, 255).astype(np.uint8), "L")
+
+
 def _scans(pdf_bytes: bytes, stem: str) -> dict[str, bytes]:
     import pypdfium2 as pdfium
 

@@ -1,6 +1,7 @@
 """Page preparation before OCR (resolution from the text itself, one column for receipts), calibration, line sums."""
 from __future__ import annotations
 
+import io
 import random
 from decimal import Decimal
 
@@ -114,3 +115,34 @@ def test_a_damaged_calibration_file_falls_back_to_the_identity(tmp_path, content
     path.write_text(content)
     assert calibration.load_knots(path) == ((0.0, 0.0), (1.0, 1.0))
     assert calibration.load_layer_knots(path) == {}
+
+
+def _in_shadow(img):
+    """A photo's light: bright on one side, down to 40 % on the other, darker still in one patch."""
+    import numpy as np
+    from PIL import Image
+
+    page = np.asarray(img, dtype=np.float32)
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    light = 0.4 + 0.6 * (xx / w * 0.7 + yy / h * 0.3)
+    light *= 1 - 0.25 * np.exp(-(((xx - 0.3 * w) / (0.3 * w)) ** 2 + ((yy - 0.6 * h) / (0.3 * h)) ** 2))
+    return Image.fromarray(np.clip(page * light, 0, 255).astype(np.uint8), "L")
+
+
+@pytest.mark.slow
+def test_a_page_photographed_in_uneven_light_is_evened_out_before_ocr():
+    img = _in_shadow(_render(make_pdf([invoice_page()]), 200))
+    buf = io.BytesIO()
+    img.save(buf, "PNG", dpi=(200, 200))
+    r = extract_document(buf.getvalue(), "photo.png")
+    assert r.fields["invoice_number"].value == "RE-2024-0042"
+    assert r.fields["total"].value == Decimal("1190.00")
+    assert r.fields["iban"].value == "DE89370400440532013000"
+
+
+def test_an_evenly_lit_page_is_left_as_it_is():
+    img = _render(make_pdf([invoice_page()]), 200)
+    assert ocr.even_light(img) is img
+    evened = ocr.even_light(_in_shadow(img))
+    assert evened is not img and min(evened.crop((0, 0, 40, 40)).get_flattened_data()) > 200  # the dark corner is paper again
