@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 
 from billpay.capture.extraction import calibration, extract_document, ocr
 from billpay.capture.extraction.lines import reconcile
@@ -146,3 +147,28 @@ def test_an_evenly_lit_page_is_left_as_it_is():
     assert ocr.even_light(img) is img
     evened = ocr.even_light(_in_shadow(img))
     assert evened is not img and min(evened.crop((0, 0, 40, 40)).get_flattened_data()) > 200  # the dark corner is paper again
+
+
+def test_the_skew_of_a_page_is_measured_and_a_straight_page_left_alone():
+    img = _render(make_pdf([invoice_page()]), 200)
+    assert abs(ocr.skew_angle(img)) < 0.3
+    assert ocr.straighten(img) is img
+    for angle in (-3.5, 2.0, 4.5):
+        turned = img.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)
+        assert abs(ocr.skew_angle(turned) + angle) <= 0.3  # the turn that undoes it
+        assert abs(ocr.skew_angle(ocr.straighten(turned))) <= 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("angle", [-3.5, 4.0])
+def test_a_page_scanned_askew_is_read_straightened(angle):
+    from bench.public_sets import degrade
+
+    img = degrade(_render(make_pdf([invoice_page()]), 200).rotate(angle, resample=Image.BICUBIC, expand=True,
+                                                                   fillcolor=255), "askew")
+    buf = io.BytesIO()
+    img.save(buf, "PNG", dpi=(200, 200))
+    r = extract_document(buf.getvalue(), "askew.png")
+    assert r.fields["invoice_number"].value == "RE-2024-0042"
+    assert r.fields["total"].value == Decimal("1190.00")
+    assert r.fields["iban"].value == "DE89370400440532013000"
