@@ -34,6 +34,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -590,9 +591,26 @@ def write_docs(summary: dict, text: str) -> None:
             "set's scans: the layouts are real, the degradation is ours). **gen** (tuned): our own generator, never "
             "evidence. Accuracy is the official scorer's per-field comparison over the fields each truth knows; line "
             "items are matched by amount to the cent.", "", before, "", ""]
-    section = "\n".join(head) + text.strip("\n") + "\n\nMachine-readable summary (last line of the run):\n\n```json\n" + \
+    kept = _kept_blocks()
+    notes = kept.pop("notes", "")
+    section = "\n".join(head) + (notes + "\n\n" if notes else "") + text.strip("\n") + "\n\n" + \
+        "".join(block + "\n\n" for block in kept.values()) + \
+        "Machine-readable summary (last line of the run):\n\n```json\n" + \
         json.dumps(summary, sort_keys=True, default=str) + "\n```\n"
     _docs.write_section("## Extraction", section)
+
+
+def _kept_blocks() -> dict[str, str]:
+    """Hand-written blocks of the current section (``<!-- name -->`` … ``<!-- /name -->``), carried over by a
+    rerun: ``notes`` (what changed, and why) goes above the tables, the others (``ocr-variants``, measured by
+    ``bench.ocr_engines``) below them."""
+    from bench import _docs
+
+    current = _docs.DOCS.read_text(encoding="utf-8") if _docs.DOCS.exists() else ""
+    m = re.search(r"^## Extraction\n.*?(?=^## |\Z)", current, re.S | re.M)
+    if not m:
+        return {}
+    return {b[1]: b[0] for b in re.finditer(r"<!-- ([\w-]+) -->\n.*?<!-- /\1 -->", m.group(0), re.S)}
 
 
 #: The extractor before this benchmark's changes (same sets, same scorer, measured on the same machine the same day
