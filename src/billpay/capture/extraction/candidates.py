@@ -301,7 +301,8 @@ def _around(page: Page, r: int, seg: Segment, lab: LabelHit, stop: int, ctx: Con
                 f = got[0]
                 value = f[0].value if lab.field in MONEY else f[0]
                 out.append(Candidate(lab.field, value, lab.weight * RELATION_WEIGHT[rel] * f[3], page, other,
-                                     f[1], f[2], rel, lab.text, {"currency": getattr(f[0], "currency", None)}))
+                                     f[1], f[2], rel, lab.text,
+                                     {"currency": getattr(f[0], "currency", None), "label_row": r}))
                 return out
     return out
 

@@ -195,7 +195,7 @@ def demote_column_heads(doc: Document, cands: dict[str, list[Candidate]]) -> Non
             heads[page.index] = found[0]
     for name in ("total", "subtotal"):
         for c in cands.get(name, []):
-            if c.relation.startswith("below") and heads.get(c.page.index) == c.seg.row - int(c.relation[5:] or 1):
+            if c.relation.startswith("below") and c.extra.get("label_row") == heads.get(c.page.index, -1):
                 c.score *= 0.2
 
 
