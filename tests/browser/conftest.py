@@ -8,6 +8,7 @@ between steps, as a worker would.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
 import threading
 import time
@@ -23,16 +24,16 @@ from ..conftest import make_container
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-INVOICES = Path("/work/shared/data/invoices/dev")
+SHARED = Path(os.environ.get("BILLPAY_SHARED_DIR", ROOT.parent / "shared"))
 PASSWORD = "correct-horse-battery"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def _invoice_dir() -> Path:
-    for candidate in (INVOICES, ROOT.parent / "shared" / "data" / "invoices" / "dev"):
-        if candidate.exists():
-            return candidate
+    candidate = SHARED / "data" / "invoices" / "dev"
+    if candidate.exists():
+        return candidate
     pytest.skip("the invoice samples are not available on this machine")
 
 

@@ -182,6 +182,10 @@ def test_sync_bills_pulls_drafts_that_can_be_scheduled(live, new_page):
     live.drain()
     expect(page.locator("#job")).to_contain_text("Sync Bills finished", timeout=10_000)
     expect(page.locator(".stat").last).not_to_contain_text("Never", timeout=10_000)
+    with live.tx() as ctx:  # the pull itself, so that a short list below says which side lost bills
+        pulled = accounting.last_pull(ctx)
+        in_db = len(payments.list_payments(ctx, status="draft"))
+    assert (pulled["result"] or {}).get("created") == 4 and in_db == 4, (pulled, in_db, ref["vendors"])
 
     page.get_by_role("link", name="Payments").click()
     drafts = page.locator("tbody tr")
