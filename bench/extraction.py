@@ -323,13 +323,34 @@ def _iso(v):
     return v.date().isoformat() if hasattr(v, "date") and callable(v.date) else (v.isoformat() if hasattr(v, "isoformat") else v)
 
 
+def rows_dir() -> Path:
+    """Where a run keeps each worker's rows, so that ``--from-rows`` can score and calibrate them again."""
+    from bench import public_sets
+
+    return public_sets.default_dir().parent / "rows"
+
+
+def saved_rows(engine: str, name: str) -> tuple[list[dict], dict]:
+    path = rows_dir() / f"{engine}-{name}.jsonl"
+    if not path.exists():
+        raise SystemExit(f"no saved rows for {engine} on {name}: run without --from-rows first")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    extra = {k: v for r in rows if "file" not in r for k, v in r.items()}
+    return [r for r in rows if "file" in r], extra
+
+
 def run_worker(engine: str, name: str, args) -> tuple[list[dict], dict]:
+    if getattr(args, "from_rows", False):
+        return saved_rows(engine, name)
     cmd = [sys.executable, "-m", "bench.extraction", "--worker", engine, "--sets", name, "--gen-count", str(args.gen_count),
            "--seed", str(args.seed)] + (["--repeat"] if engine == "billpay" and name == "invoices" else [])
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     if proc.returncode != 0:
         raise SystemExit(f"{engine} worker failed:\n{proc.stderr[-3000:]}")
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    saved = rows_dir() / f"{engine}-{name}.jsonl"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text("".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in rows), encoding="utf-8")
     extra = {k: v for r in rows if "file" not in r for k, v in r.items()}
     return [r for r in rows if "file" in r], extra
 
@@ -639,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-invoice2data", action="store_true")
     ap.add_argument("--worker", choices=("billpay", "invoice2data"), help=argparse.SUPPRESS)
     ap.add_argument("--repeat", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--from-rows", action="store_true",
+                    help="score and calibrate the rows the last run saved, without extracting again")
     ap.add_argument("--from-json", type=Path, help="render the report (and docs) from a saved summary line, without running")
     args = ap.parse_args(argv)
     if args.from_json:
