@@ -127,3 +127,14 @@ def test_the_owner_named_under_the_shop_is_not_the_vendor_even_with_a_speck_betw
         (300.0, "TOTAL", 300.0, "4.50"),
     ])
     assert fields(doc)["vendor_name"] == "SANYU STATIONERY SHOP"
+
+
+def test_a_dense_askew_page_keeps_every_line_whole():
+    # 120 close lines of two columns on a page turned 1.5 degrees: each word joins its own line and no other
+    # (lines are looked up by their level along the slope, not compared with every line of the page)
+    slope = 0.026
+    lines = [(40.0 + 13.0 * i, f"Item {i} widget for the north warehouse", 420.0, f"{i}.00 EUR") for i in range(120)]
+    doc = page(lines, slope=slope)
+    texts = [" ".join(s.text for s in row) for row in doc.pages[0].rows]
+    assert len(texts) == 120
+    assert all(text == f"Item {i} widget for the north warehouse {i}.00 EUR" for i, text in enumerate(texts))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 import unicodedata
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -166,11 +167,22 @@ MAX_SKEW = 0.09  # 5 degrees: beyond, the OCR's own deskew went wrong and a gues
 
 
 def _chain(words: list[Word], slope: float) -> list[list[Word]]:
+    """Each word, left to right, joins the line whose last word it best continues (close, level with it along
+    the slope, of a like size), else starts a line.
+
+    Only lines whose last word sits within reach of the word's level are looked at (``levels``, sorted): a word
+    shares half the smaller height with a word whose deskewed centre is at most half the larger height away,
+    and the larger is at most 2.2 times the smaller. On a dense page that is a handful of lines, not all of
+    them (a full comparison cost 170 ms on a 3,000-word e-invoice page)."""
     lines: list[list[Word]] = []
+    levels: list[tuple[float, int]] = []  # (deskewed centre of the line's last word, line index), sorted
     for w in sorted(words, key=lambda w: (w.x0, w.y0)):
+        here = w.cy - slope * w.cx
+        reach = 1.2 * w.h + 1.0
+        lo, hi = bisect_left(levels, (here - reach, -1)), bisect_right(levels, (here + reach, len(lines)))
         best, best_key = None, None
-        for ln in lines:
-            last = ln[-1]
+        for _, i in levels[lo:hi]:
+            last = lines[i][-1]
             if last.x1 > w.x0 + 0.6 * min(last.h, w.h):
                 continue
             ov = _v_overlap(last, w, slope)
@@ -179,13 +191,17 @@ def _chain(words: list[Word], slope: float) -> list[list[Word]]:
             # size changes a lot between a label and a heading: don't glue them
             if max(last.h, w.h) > 2.2 * min(last.h, w.h):
                 continue
-            key = (w.x0 - last.x1) - ov * 5 * w.h
+            key = ((w.x0 - last.x1) - ov * 5 * w.h, i)  # equal keys: the line begun first
             if best_key is None or key < best_key:
-                best, best_key = ln, key
+                best, best_key = i, key
         if best is None:
             lines.append([w])
+            insort(levels, (here, len(lines) - 1))
         else:
-            best.append(w)
+            last = lines[best][-1]
+            del levels[bisect_left(levels, (last.cy - slope * last.cx, best))]
+            lines[best].append(w)
+            insort(levels, (here, best))
     return lines
 
 
