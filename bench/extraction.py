@@ -1,7 +1,7 @@
 """Extraction benchmark: every set with its role (tuned / evaluated), next to invoice2data, in one run.
 
     .venv/bin/python -m bench.extraction [--sets invoices,receipts,public,gen] [--gen-count 150]
-                                         [--no-invoice2data] [--no-fit] [--no-docs]
+                                         [--no-invoice2data] [--no-fit] [--no-docs] [--from-rows]
 
 Sets and roles come from ``bench/extraction_sets.json``: the shared invoice and
 receipt dev sets are split by vendor into a part the extractor was tuned on and
@@ -21,15 +21,18 @@ Tesseract pass over the same page (the ``tesseract`` program, grayscale, at
 most 300 dpi, one thread, ``--psm 3``, the same language pack). A few files
 are also run as a one-shot ``python -m billpay.capture.extraction`` process.
 
-Confidence: the calibration map (``calibration.py``) is fitted on the tuned
-parts of this run and written to ``calibration.json`` (unless ``--no-fit``);
-the table reports how the calibrated confidences hold on the evaluated parts.
+Confidence: the calibration maps (``calibration.py``) are fitted on held-back
+data, the evaluated parts of this run, and written to ``calibration.json``
+(unless ``--no-fit``); the table reports them cross-validated by vendor (each
+fold of vendors calibrated by maps fitted on the others). ``--from-rows``
+scores and calibrates the rows the last run saved, without extracting again.
 Rewrites the "## Extraction" section of docs/benchmarks.md; prints one JSON line last.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import importlib.util
 import json
 import math
@@ -43,13 +46,12 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BILLPAY_SHARED_DIR", ROOT.parent / "shared"))
 SCORER = SHARED / "tools" / "score_extraction.py"
 SETS_FILE = ROOT / "bench" / "extraction_sets.json"
-#: tuned fields a reading layer needs for a calibration map of its own
-MIN_LAYER_FIT = 200
 CALIBRATION = ROOT / "src" / "billpay" / "capture" / "extraction" / "calibration.json"
 KINDS = ("pdf-text", "pdf-scan", "image")
 KIND_NAME = {"pdf-text": "digital PDF", "pdf-scan": "scanned PDF", "image": "image"}
@@ -225,8 +227,7 @@ def _billpay_worker(data: Path, truth: list[dict], repeat: bool) -> None:
         results[e["file"]] = r
         row = {"file": e["file"], "seconds": wall, "cpu_s": _usage() - cpu0, "status": r.status, "layer": r.layer_used,
                "fields": _plain(cli_payload(r)),
-               "conf": {n: [f.confidence, f.raw_confidence, _engine.field_layer(f, r.document.layer if r.document else None)]
-                        for n, f in r.fields.items()}}
+               "conf": _conf(r)}
         if e["kind"] != "pdf-text":
             with tempfile.TemporaryDirectory() as tmp:
                 pages = baseline_pages(path, Path(tmp))
@@ -253,8 +254,13 @@ def _billpay_worker(data: Path, truth: list[dict], repeat: bool) -> None:
             profile = learn_profile(results[first["file"]], {k: v for k, v in first["fields"].items() if v is not None})
             for e in items[1:]:
                 r = apply_profile(results[e["file"]], profile)
-                print(json.dumps({"file": e["file"], "repeat": True, "fields": _plain(cli_payload(r))}, default=str),
-                      flush=True)
+                print(json.dumps({"file": e["file"], "repeat": True, "fields": _plain(cli_payload(r)), "conf": _conf(r)},
+                                 default=str), flush=True)
+
+
+def _conf(r) -> dict:
+    """Each field's calibrated confidence, raw score and the population it was calibrated as."""
+    return {n: [f.confidence, f.raw_confidence, f.calibrated_as] for n, f in r.fields.items()}
 
 
 def _warm_up(extract_document) -> None:
@@ -427,19 +433,93 @@ def _r(v):
     return round(v, 2) if v is not None else None
 
 
-def confidence_pairs(rows: list[dict], truth: list[dict], sc) -> list[tuple[float, float, bool, str | None]]:
-    """(calibrated, raw, right, layer read from) for every scored field the engine returned."""
+class Scored(NamedTuple):
+    """One scored field the engine returned: its calibrated confidence as shipped when the run extracted it,
+    its raw score, whether it was right, the layer it was read from, the field and the vendor group."""
+    cal: float
+    raw: float
+    right: bool
+    layer: str | None
+    field: str
+    group: str
+
+
+def confidence_pairs(rows: list[dict], truth: list[dict], sc, set_name: str) -> list[Scored]:
+    """Every scored field the engine returned, grouped by vendor (``set:vendor``) for cross-validation."""
     by_file = {e["file"]: e for e in truth}
     out = []
     for row in rows:
         e = by_file[row["file"]]
+        group = f"{set_name}:{' '.join(sc.vendor_tokens(e['fields'].get('vendor_name') or '')) or e['file']}"
         for f in sc.FIELDS:
             want = e["fields"].get(f)
             if want is None or f not in row.get("conf", {}) or row["fields"].get(f) is None:
                 continue
             cal, raw, *layer = row["conf"][f]
-            out.append((cal, raw, sc.field_correct(f, want, row["fields"].get(f)), layer[0] if layer else None))
+            out.append(Scored(cal, raw, sc.field_correct(f, want, row["fields"].get(f)), layer[0] if layer else None,
+                              f, group))
     return out
+
+
+#: the population of values read with a vendor's profile (``engine.PROFILE``)
+PROFILE = "profile"
+#: vendor-grouped folds of the held-back fields: each fold calibrated with maps fitted on the others
+FOLDS = 5
+
+
+def fold_of(group: str) -> int:
+    return int(hashlib.sha256(group.encode("utf-8")).hexdigest(), 16) % FOLDS
+
+
+def fit_items(items: list[Scored]) -> list[tuple]:
+    return [(x.raw, x.right, x.layer, x.field) for x in items]
+
+
+def cross_validated(items: list[Scored], calibration) -> list[tuple[float, bool, Scored]]:
+    """(calibrated, right, item) for every held-back field, calibrated by maps fitted without its vendor's fold."""
+    out = []
+    for k in range(FOLDS):
+        maps = calibration.fit_maps(fit_items([x for x in items if fold_of(x.group) != k]))
+        out += [(calibration.calibrate(x.raw, layer=x.layer, field=x.field, maps=maps), x.right, x)
+                for x in items if fold_of(x.group) == k]
+    return out
+
+
+def _rounded(knots) -> list:
+    return [[round(a, 3), round(b, 3)] for a, b in knots]
+
+
+def calibrate_run(triples: dict[str, list[Scored]], calibration, write: bool, day: str) -> dict:
+    """Fit the maps on the held-back (evaluated) fields, report them cross-validated by vendor, next to the
+    maps the run extracted with, and write them for the product unless ``write`` is false."""
+    held = triples["evaluated"]
+    maps = calibration.fit_maps(fit_items(held))
+    if write:
+        CALIBRATION.write_text(json.dumps({
+            "fitted": day, "fitted_on": "evaluated parts of the benchmark sets (held back from tuning)",
+            "fields": len(held), "knots": [list(k) for k in maps["knots"]],
+            "by_layer": {k: [list(x) for x in v] for k, v in maps["by_layer"].items()},
+            "by_field": {lay: {f: [list(x) for x in v] for f, v in fs.items()} for lay, fs in maps["by_field"].items()},
+        }, indent=1) + "\n", encoding="utf-8")
+    cv = cross_validated(held, calibration)
+    tuned = [(calibration.calibrate(x.raw, layer=x.layer, field=x.field, maps=maps), x.right, x)
+             for x in triples["tuned"]]
+    layers = sorted({x.layer for x in held if x.layer})
+    table = lambda got, layer=None: calibration_table([(c, ok) for c, ok, x in got  # noqa: E731
+                                                       if (x.layer != PROFILE if layer is None else x.layer == layer)])
+    return {
+        "fit_fields": len(held), "folds": FOLDS, "groups": len({x.group for x in held}),
+        "knots": _rounded(maps["knots"]),
+        "by_layer": {lay: {"knots": _rounded(maps["by_layer"].get(lay, maps["knots"])),
+                           "tuned": table(tuned, lay), "evaluated": table(cv, lay)} for lay in layers},
+        "by_field": {lay: {f: _rounded(v) for f, v in fs.items()} for lay, fs in maps["by_field"].items()},
+        "tuned": table(tuned), "evaluated": table(cv),
+        "as_extracted": calibration_table([(x.cal, x.right) for x in held if x.layer != PROFILE]),
+        "high_by_field": {f: [sum(1 for c, ok, x in cv if x.field == f and c >= 0.8 and x.layer != PROFILE),
+                              sum(1 for c, ok, x in cv if x.field == f and c >= 0.8 and ok and x.layer != PROFILE),
+                              sum(1 for x in held if x.field == f and x.layer != PROFILE)]
+                          for f in sorted({x.field for x in held})},
+    }
 
 
 BINS = ((0.0, 0.5, "low (< 0.5)"), (0.5, 0.8, "medium (0.5-0.8)"), (0.8, 0.9, "high (0.8-0.9)"), (0.9, 1.01, "high (>= 0.9)"))
@@ -560,28 +640,45 @@ def report(summary: dict) -> str:
     out += ["", f"All digital PDFs of the run ({dig['files']}): median {dig['median']} ms, p95 {dig['p95']} ms, "
             f"max {dig['max']} ms. All scans and images ({summary['ratio_all']['files']}): ratio median "
             f"{summary['ratio_all']['median']}, p95 {summary['ratio_all']['p95']}."]
-    cal = summary["calibration"]
-    out += ["", "### Confidence calibration", "",
-            f"Fitted on the tuned parts ({cal['fit_fields']} fields): raw score >= {cal['t_high']} maps to 0.8 "
-            f"(\"high\"), >= {cal['t_med']} to 0.5; knots {cal['knots']}. Checked on the evaluated parts:", "",
-            "| band (calibrated confidence) | tuned: fields | tuned: right | evaluated: fields | evaluated: right |",
-            "|---|---:|---:|---:|---:|"]
-    for a, b in zip(cal["tuned"], cal["evaluated"]):
-        out.append(f"| {a['band']} | {a['fields']} | {_pc(a['accuracy'])} | {b['fields']} | {_pc(b['accuracy'])} |")
-    if cal.get("by_layer"):
-        out += ["", "Each value is calibrated with the map of the layer it was read from (fitted on that layer's tuned "
-                "fields); the table above is all layers together. Per layer:", "",
-                "| layer | knots | band | tuned: fields | tuned: right | evaluated: fields | evaluated: right |",
-                "|---|---|---|---:|---:|---:|---:|"]
-        for layer, lt in cal["by_layer"].items():
-            for a, b in zip(lt["tuned"], lt["evaluated"]):
-                out.append(f"| {layer} | {lt['knots']} | {a['band']} | {a['fields']} | {_pc(a['accuracy'])} | "
-                           f"{b['fields']} | {_pc(b['accuracy'])} |")
+    out += calibration_report(summary["calibration"])
     if summary.get("repeat_vendor"):
         rv = summary["repeat_vendor"]
         out += ["", f"Next bill of a known vendor (invoices dev set, profile learned from one confirmed bill): "
                 f"{100 * rv['accuracy']:.1f} % of {rv['scored']} fields."]
     return "\n".join(out)
+
+
+def calibration_report(cal: dict) -> list[str]:
+    out = ["", "### Confidence calibration", "",
+           f"Fitted on held-back data: the {cal['fit_fields']} scored fields of the evaluated parts, which no rule was "
+           f"tuned on (`calibration.fit_maps`: a map per reading layer, and per field on a layer where it has 20 "
+           f"values or more, each asking 99 % right above \"high\"). The evaluated column is cross-validated: the {cal['groups']} vendors are split into "
+           f"{cal['folds']} folds, and each fold's fields are calibrated with maps fitted on the other folds only, so "
+           f"no field is calibrated by a map that saw its vendor. The tuned column applies the fitted maps to the tuned "
+           f"parts; \"as extracted\" is the map the run extracted with (before this fit), on the same evaluated fields. "
+           f"Values read with a vendor's profile (its next bills, once a person confirmed one) are a population of "
+           f"their own (layer `profile` below), fitted and cross-validated the same way; the table is first reads only.",
+           "", "| band (calibrated confidence) | tuned: fields | tuned: right | evaluated (cross-validated): fields | "
+           "evaluated: right | as extracted: fields | as extracted: right |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for a, b, c in zip(cal["tuned"], cal["evaluated"], cal.get("as_extracted") or cal["evaluated"]):
+        out.append(f"| {a['band']} | {a['fields']} | {_pc(a['accuracy'])} | {b['fields']} | {_pc(b['accuracy'])} | "
+                   f"{c['fields']} | {_pc(c['accuracy'])} |")
+    if cal.get("high_by_field"):
+        out += ["", "High-confidence fields per field, evaluated parts cross-validated (high / right of them / "
+                "fields returned):", "", "| field | high | right | returned |", "|---|---:|---:|---:|"]
+        out += [f"| {f} | {h} | {r} | {n} |" for f, (h, r, n) in cal["high_by_field"].items()]
+    if cal.get("by_layer"):
+        out += ["", "Per layer (all its fields, each through the map it is read with):", "", "| layer | knots | band | tuned: fields | tuned: right | evaluated: fields | "
+                "evaluated: right |", "|---|---|---|---:|---:|---:|---:|"]
+        for layer, lt in cal["by_layer"].items():
+            for a, b in zip(lt["tuned"], lt["evaluated"]):
+                out.append(f"| {layer} | {lt['knots']} | {a['band']} | {a['fields']} | {_pc(a['accuracy'])} | "
+                           f"{b['fields']} | {_pc(b['accuracy'])} |")
+    if cal.get("by_field"):
+        out += ["", "Field maps (layer / field: knots; a map whose last knot is below 0.8 never gives \"high\": no score "
+                "of that field on that layer was right often enough). Fields without one use their layer's map:", ""]
+        out += [f"- {lay} / {f}: {k}" for lay, fs in cal["by_field"].items() for f, k in fs.items()]
+    return out
 
 
 def _pc(v) -> str:
@@ -702,7 +799,10 @@ def main(argv: list[str] | None = None) -> int:
                 first = [r for r in rows if not r.get("repeat") and r["file"] in files]
                 entry["engines"][eng] = score(first, sub, sc)
                 if eng == "billpay":
-                    triples[role] += confidence_pairs(first, sub, sc)
+                    triples[role] += confidence_pairs(first, sub, sc, name)
+                    # second bills of a vendor read with its profile: a population calibrated on its own
+                    triples[role] += confidence_pairs([r for r in rows if r.get("repeat") and r["file"] in files and
+                                                       r.get("conf")], sub, sc, name)
                     digital += [r["seconds"] for r in first if r.get("layer") != "ocr" and r["file"].endswith(".pdf")
                                 and "tesseract_s" not in r]
                     all_ratios += [r["seconds"] / r["tesseract_s"] for r in first if r.get("tesseract_s")]
@@ -710,30 +810,7 @@ def main(argv: list[str] | None = None) -> int:
                     if again and name == "invoices":
                         summary["repeat_vendor"] = score(again, truth, sc)
             summary["results"][f"{name}/{part}"] = entry
-    knots = calibration.fit([(raw, ok) for _, raw, ok, _layer in triples["tuned"]])
-    # one map per reading layer with enough tuned fields to fit it (OCR and text layer); the pooled map for the rest
-    by_layer = {}
-    for layer in sorted({lay for *_, lay in triples["tuned"] if lay}):
-        pairs = [(raw, ok) for _, raw, ok, lay in triples["tuned"] if lay == layer]
-        if len(pairs) >= MIN_LAYER_FIT:
-            by_layer[layer] = calibration.fit(pairs)
-    if not args.no_fit:
-        CALIBRATION.write_text(json.dumps({"knots": [list(k) for k in knots], "fitted": summary["date"],
-                                           "fields": len(triples["tuned"]),
-                                           "by_layer": {k: [list(x) for x in v] for k, v in by_layer.items()}},
-                                          indent=1) + "\n", encoding="utf-8")
-    recal = {role: [(calibration.calibrate(raw, by_layer.get(lay or "", knots)), ok) for _, raw, ok, lay in ts]
-             for role, ts in triples.items()}
-    layer_tables = {
-        layer: {role: calibration_table([(calibration.calibrate(raw, lk), ok) for _, raw, ok, lay in ts if lay == layer])
-                for role, ts in triples.items()}
-        for layer, lk in by_layer.items()}
-    summary["calibration"] = {"knots": [[round(a, 3), round(b, 3)] for a, b in knots], "fit_fields": len(triples["tuned"]),
-                              "t_high": round(knots[-2][0], 3) if len(knots) > 2 else None,
-                              "t_med": round(knots[1][0], 3) if len(knots) > 3 else None,
-                              "tuned": calibration_table(recal["tuned"]), "evaluated": calibration_table(recal["evaluated"]),
-                              "by_layer": {k: {"knots": [[round(a, 3), round(b, 3)] for a, b in v], **layer_tables[k]}
-                                           for k, v in by_layer.items()}}
+    summary["calibration"] = calibrate_run(triples, calibration, write=not args.no_fit, day=summary["date"])
     summary["digital_ms"] = {"files": len(digital), "median": _ms(pct(digital, 0.5)), "p95": _ms(pct(digital, 0.95)),
                              "max": _ms(max(digital, default=None))}
     summary["ratio_all"] = {"files": len(all_ratios), "median": _r(pct(all_ratios, 0.5)), "p95": _r(pct(all_ratios, 0.95))}

@@ -57,8 +57,74 @@ def test_calibrated_and_raw_confidence_are_both_kept():
     r = extract_document(make_pdf([invoice_page()]))
     f = r.fields["total"]
     assert f.raw_confidence is not None
-    assert f.confidence == round(calibration.calibrate(f.raw_confidence, layer=f.source.layer), 3)
+    assert f.confidence == round(calibration.calibrate(f.raw_confidence, layer=f.source.layer, field="total"), 3)
     assert "raw_confidence" not in f.to_dict()
+
+
+def test_a_threshold_takes_every_value_at_its_score():
+    # 30 right values at 0.9, then 0.8 shared by 60 right and 2 wrong ones: counting only part of the tie
+    # would pass 99 %, the whole tie does not (90 of 92): "high" starts at 0.9
+    pairs = [(0.9, True)] * 30 + [(0.8, True)] * 60 + [(0.8, False)] * 2
+    knots = calibration.fit(pairs)
+    assert calibration.calibrate(0.9, knots) >= 0.8 > calibration.calibrate(0.8, knots)
+
+
+def test_a_map_without_evidence_for_high_never_reaches_it():
+    pairs = [(0.95, i % 5 != 0) for i in range(100)]  # 80 % right even at the top
+    knots = calibration.fit(pairs)
+    assert calibration.is_monotone(knots)
+    assert max(calibration.calibrate(x / 100, knots) for x in range(101)) < 0.8
+    assert max(calibration.calibrate(x / 100, calibration.fit([(0.9, False)] * 50)) for x in range(101)) < 0.5
+
+
+def test_fitted_maps_hold_a_weak_field_to_its_own_evidence():
+    # read by OCR: totals are right at high scores, vendor names often wrong at the same scores; payment terms
+    # were seen only 5 times; text-layer values are all right
+    items = ([(0.9, True, "ocr", "total")] * 80 + [(0.9, i % 4 != 0, "ocr", "vendor_name") for i in range(40)]
+             + [(0.9, True, "ocr", "payment_terms")] * 5 + [(0.7, True, "text", "total")] * 120)
+    maps = calibration.fit_maps(items, min_layer=100, min_field=20)
+    assert set(maps["by_layer"]) == {"ocr", "text"}
+    assert set(maps["by_field"]["ocr"]) == {"total", "vendor_name"}  # payment terms: too few to fit
+
+    def cal(layer, field):
+        return calibration.calibrate(0.9 if layer == "ocr" else 0.7, layer=layer, field=field, maps=maps)
+
+    assert cal("ocr", "total") >= 0.8 > cal("ocr", "vendor_name")  # the same score, each field's own record
+    assert cal("ocr", "vendor_name") < 0.5  # 75 % right is not even medium
+    # fields without a map of their own: the layer's (92 % right on OCR at 0.9: medium, not high)
+    assert 0.5 <= cal("ocr", "payment_terms") == cal("ocr", "iban") < 0.8
+    assert cal("text", "total") >= 0.8
+
+
+def test_values_read_with_a_vendor_profile_are_calibrated_as_their_own_population(monkeypatch):
+    from billpay.capture.extraction import apply_profile, learn_profile
+
+    # held-back first reads of text PDFs: vendor names never earned "high"; second bills read with a profile did
+    monkeypatch.setattr(calibration, "KNOTS", ((0.0, 0.0), (0.5, 0.8), (1.0, 0.99)))
+    monkeypatch.setattr(calibration, "LAYER_KNOTS", {"profile": ((0.0, 0.0), (0.6, 0.8), (1.0, 0.99))})
+    monkeypatch.setattr(calibration, "FIELD_KNOTS", {"text": {"vendor_name": ((0.0, 0.0), (1.0, 0.49))}})
+    first = extract_document(make_pdf([invoice_page()]))
+    assert first.fields["vendor_name"].calibrated_as == "text" and first.fields["vendor_name"].confidence < 0.5
+    profile = learn_profile(first, {"vendor_name": "Nordlicht Technik GmbH", "invoice_number": "RE-2024-0042",
+                                    "invoice_date": "2024-03-14", "total": "1190.00", "currency": "EUR"})
+    nxt = apply_profile(extract_document(make_pdf([invoice_page(number="RE-2024-0077")])), profile)
+    vendor = nxt.fields["vendor_name"]
+    assert vendor.value == "Nordlicht Technik GmbH" and vendor.calibrated_as == "profile"
+    assert vendor.confidence == round(calibration.calibrate(vendor.raw_confidence, layer="profile"), 3) >= 0.8
+    # another vendor's document read with this profile is not its population
+    page = [t for t in invoice_page(vendor="Polder Handel B.V.")
+            if not any(mark in t[3] for mark in ("IBAN", "USt", "nordlicht"))]  # nothing of Nordlicht's on it
+    other = apply_profile(extract_document(make_pdf([page])), profile)
+    assert {f.calibrated_as for f in other.fields.values()} <= {"text", None}
+
+
+def test_the_shipped_field_maps_are_read_and_damaged_ones_dropped(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text('{"knots": [[0, 0], [1, 0.99]], "by_field": {"ocr": {"vendor_name": [[0, 0], [0.95, 0.8], [1, 0.99]],'
+                    ' "total": [[0, 0.5], [0, 0.2]]}, "text": "x"}}')
+    assert calibration.load_field_knots(path) == {"ocr": {"vendor_name": ((0.0, 0.0), (0.95, 0.8), (1.0, 0.99))}}
+    path.write_text("[]")
+    assert calibration.load_field_knots(path) == {}
 
 
 def _line(amount: str, desc: str | None = "item") -> ExtractedLine:
@@ -100,6 +166,7 @@ def test_each_reading_layer_gets_its_own_map(tmp_path, monkeypatch):
     assert set(layers) == {"ocr", "text"}  # a map that is not monotone is dropped
     monkeypatch.setattr(calibration, "KNOTS", calibration.load_knots(path))
     monkeypatch.setattr(calibration, "LAYER_KNOTS", layers)
+    monkeypatch.setattr(calibration, "FIELD_KNOTS", {})
     # the same raw score: high when read from a text layer, medium when read by OCR, pooled for other layers
     assert calibration.calibrate(0.7, layer="text") >= 0.8 > calibration.calibrate(0.7, layer="ocr")
     assert calibration.calibrate(0.7, layer="xml") == calibration.calibrate(0.7) >= 0.8

@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 DEFAULT_OCR_LANGS = "eng"
 
 
+#: the calibration population of values read with a vendor profile (``calibration``)
+PROFILE = "profile"
+
+
 def extract_document(data: bytes, filename: str | None = None, *, profile: VendorProfile | None = None,
                      limits: Limits = DEFAULT_LIMITS) -> ExtractionResult:
     """Read an invoice (PDF, image, e-invoice XML, text/HTML) and return its fields with confidences.
@@ -99,10 +103,13 @@ def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfil
 
 def _finish(result: ExtractionResult, got) -> None:
     read_from = result.document.layer if result.document is not None else None
-    for f in got.fields.values():
+    for name, f in got.fields.items():
         if f.raw_confidence is None:
+            # values read with the vendor's profile are a population of their own: the profile is what a person
+            # confirmed on this vendor's earlier bills, and held-back second bills are what its map is fitted on
+            f.calibrated_as = PROFILE if got.profiled else field_layer(f, read_from)
             f.raw_confidence = f.confidence
-            f.confidence = round(calibrate(f.confidence, layer=field_layer(f, read_from)), 3)
+            f.confidence = round(calibrate(f.confidence, layer=f.calibrated_as, field=name), 3)
             if f.ceiling is not None:
                 f.confidence = min(f.confidence, f.ceiling)
     result.fields = got.fields

@@ -30,6 +30,8 @@ class Interpretation:
     lines: list[ExtractedLine] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     used_xml: bool = False
+    #: read with the profile of the vendor the document is from (learned from a person's confirmations)
+    profiled: bool = False
 
 
 def _field(choice: Choice | None, doc: Document | None) -> ExtractedField | None:
@@ -48,6 +50,7 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
     choices: dict[str, Choice] = {}
     if doc is not None and doc.pages:
         choices = _from_page(doc, profile, out.warnings)
+        out.profiled = profile is not None and profile_applies(profile, doc.text())
         out.lines = extract_lines(doc, choices.get("subtotal"), choices.get("total"))
     if einv is not None:
         choices = _merge_xml(einv, choices, doc, out.warnings)
@@ -63,7 +66,8 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
 
 def merge_readings(a: Interpretation, b: Interpretation) -> Interpretation:
     """Two OCR readings of the same page: agreement raises confidence, else the surer one wins."""
-    out = Interpretation(warnings=list(a.warnings), used_xml=a.used_xml or b.used_xml)
+    out = Interpretation(warnings=list(a.warnings), used_xml=a.used_xml or b.used_xml,
+                         profiled=a.profiled or b.profiled)
     for name in set(a.fields) | set(b.fields):
         fa, fb = a.fields.get(name), b.fields.get(name)
         if fa is None or fb is None:

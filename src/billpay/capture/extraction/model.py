@@ -90,6 +90,9 @@ class ExtractedField:
     raw_confidence: float | None = field(default=None, compare=False)
     #: internal: an upper bound calibration must not lift (set where a check contradicts the value)
     ceiling: float | None = field(default=None, compare=False)
+    #: internal: the population calibration read the value as (its layer, or ``profile`` when a vendor's
+    #: profile read it)
+    calibrated_as: str | None = field(default=None, compare=False)
 
     @property
     def band(self) -> str:
