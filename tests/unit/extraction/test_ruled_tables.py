@@ -130,3 +130,29 @@ def test_the_total_under_a_ruled_table_is_read_on_a_scan():
     assert r.value("due_date") is not None and r.value("due_date").isoformat() == "2015-07-04"
     assert r.value("iban") == "DE88200800000970375700"
 
+
+
+def _runs_by_hand(ink: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(ink.shape, dtype=bool)
+    for r, row in enumerate(ink):
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            end = c
+            while end < len(row) and row[end]:
+                end += 1
+            out[r, c:end] = end - c >= n
+            c = end
+    return out
+
+
+def test_runs_are_found_whole_along_rows_and_columns():
+    rng = np.random.default_rng(11)
+    for _ in range(150):
+        ink = rng.random((int(rng.integers(1, 40)), int(rng.integers(1, 160)))) < rng.choice([0.5, 0.9, 0.98])
+        n = int(rng.integers(1, 60))
+        assert np.array_equal(ocr._long_runs(ink, n), _runs_by_hand(ink, n))
+        assert np.array_equal(ocr._runs_at_least(ink, n, 0), _runs_by_hand(ink.T, n).T)
+        assert np.array_equal(ocr._thin(ink, 4), ink & ~_runs_by_hand(ink.T, 5).T)

@@ -257,29 +257,43 @@ def straighten(img: Image.Image) -> Image.Image:
     return img.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
 
 
+def _runs_at_least(ink: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """Mask of the ink in runs of at least ``n`` along ``axis`` (1: along each row, 0: down each column).
+
+    The pixels where ``n`` inked pixels in a row begin (an AND of the mask with itself shifted, the window
+    doubling each time), spread back over the ``n`` pixels (an OR, the same way): a few whole-array
+    operations, where following each run in Python cost a second on a page with many."""
+    def cut(lo: int | None, hi: int | None) -> tuple:
+        return (slice(lo, hi),) if axis == 0 else (slice(None), slice(lo, hi))
+
+    if n <= 1:
+        return ink.copy()
+    if n > ink.shape[axis]:
+        return np.zeros(ink.shape, dtype=bool)
+    start, covered = ink, 1  # start[i]: ink[i : i + covered] all inked, along the axis
+    while covered < n:
+        step = min(covered, n - covered)
+        start = start[cut(None, -step)] & start[cut(step, None)]
+        covered += step
+    out = np.zeros(ink.shape, dtype=bool)
+    out[cut(None, start.shape[axis])] = start
+    spread = 1
+    while spread < n:
+        step = min(spread, n - spread)
+        out[cut(step, None)] |= out[cut(None, -step)].copy()
+        spread += step
+    return out
+
+
 def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
     """Mask of the runs of True along each row of ``ink`` at least ``min_len`` long."""
-    h, _w = ink.shape
-    edge = np.zeros((h, 1), dtype=np.int8)
-    d = np.diff(np.concatenate([edge, ink.astype(np.int8), edge], axis=1), axis=1)
-    rows, starts = np.nonzero(d == 1)
-    _, ends = np.nonzero(d == -1)  # row-major order: the n-th end closes the n-th start
-    keep = (ends - starts) >= min_len
-    mask = np.zeros(ink.shape, dtype=bool)
-    for r, s, e in zip(rows[keep], starts[keep], ends[keep]):
-        mask[r, s:e] = True
-    return mask
+    return _runs_at_least(ink, min_len, 1)
 
 
 def _thin(ink: np.ndarray, most: int = 6) -> np.ndarray:
     """The ink that is at most ``most`` pixels thick down its column: rules and the flat strokes of letters,
     not the letters' stems."""
-    h, w = ink.shape
-    col = np.concatenate([ink.T, np.zeros((w, 1), dtype=bool)], axis=1).ravel()  # each column, then a gap
-    starts = col & ~np.concatenate([[False], col[:-1]])
-    label = np.cumsum(starts, dtype=np.int32) * col  # int32: numpy's default for bools is 60x slower
-    lengths = np.bincount(label)[label]
-    return (col & (lengths <= most)).reshape(w, h + 1)[:, :h].T
+    return ink & ~_runs_at_least(ink, most + 1, 0)
 
 
 def _spread(ink: np.ndarray, axis: int) -> np.ndarray:
