@@ -340,9 +340,12 @@ def saved_rows(engine: str, name: str) -> tuple[list[dict], dict]:
     path = rows_dir() / f"{engine}-{name}.jsonl"
     if not path.exists():
         raise SystemExit(f"no saved rows for {engine} on {name}: run without --from-rows first")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    extra = {k: v for r in rows if "file" not in r for k, v in r.items()}
-    return [r for r in rows if "file" in r], extra
+    return _split([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
+
+
+def _split(rows: list[dict]) -> tuple[list[dict], dict]:
+    """A worker's rows: the files' rows, and what the others report (warm-up time, memory)."""
+    return [r for r in rows if "file" in r], {k: v for r in rows if "file" not in r for k, v in r.items()}
 
 
 def run_worker(engine: str, name: str, args) -> tuple[list[dict], dict]:
@@ -357,8 +360,7 @@ def run_worker(engine: str, name: str, args) -> tuple[list[dict], dict]:
     saved = rows_dir() / f"{engine}-{name}.jsonl"
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text("".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in rows), encoding="utf-8")
-    extra = {k: v for r in rows if "file" not in r for k, v in r.items()}
-    return [r for r in rows if "file" in r], extra
+    return _split(rows)
 
 
 def worker_main(engine: str, name: str, args) -> None:

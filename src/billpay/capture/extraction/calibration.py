@@ -75,13 +75,8 @@ def load_field_knots(path: Path = _FILE, data: dict | None = None) -> dict[str, 
     by_field = data.get("by_field")
     if not isinstance(by_field, dict):
         return {}
-    out: dict[str, dict[str, tuple]] = {}
-    for layer, fields in by_field.items():
-        if isinstance(fields, dict):
-            maps = {str(name): _knots(knots) for name, knots in fields.items()}
-            if any(maps.values()):
-                out[str(layer)] = {name: knots for name, knots in maps.items() if knots}
-    return out
+    out = {str(layer): load_layer_knots(data={"by_layer": fields}) for layer, fields in by_field.items()}
+    return {layer: maps for layer, maps in out.items() if maps}
 
 
 _SHIPPED = _read(_FILE)
