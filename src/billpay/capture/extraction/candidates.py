@@ -322,7 +322,7 @@ def _terms_continuation(page: Page, r: int, seg: Segment, lab: LabelHit, ctx: Co
     else:
         nxt = [s for s in page.rows[r][seg.col + 1:seg.col + 2] if not _starts_with_label(s, ctx)]
         if not nxt:
-            return out
+            return _terms_below(page, r, seg, lab, ctx)
         text_seg = nxt[0]
         base = Candidate("payment_terms", text_seg.text, lab.weight * 0.95, page, text_seg, 0, len(text_seg.text), "right", lab.text)
     text = base.value
@@ -336,3 +336,19 @@ def _terms_continuation(page: Page, r: int, seg: Segment, lab: LabelHit, ctx: Co
         out.append(Candidate("payment_terms", text, lab.weight * (1.0 if terms else 0.5) * 0.95, page, base.seg,
                              base.start, base.end, base.relation, lab.text))
     return out
+
+
+def _terms_below(page: Page, r: int, seg: Segment, lab: LabelHit, ctx: Context) -> list[Candidate]:
+    """Terms under a "Payment Terms" column header, the cells of the next row that sit under the label joined:
+    OCR splits "Net 30" at a wide gap into two cells. Only terms that read as terms are taken."""
+    if r + 1 >= len(page.rows) or seg.text[lab.end:].strip(" :.-#\u2013"):
+        return []
+    lx0, _, lx1, _ = seg.span_box(lab.start, lab.end)
+    under = [s for s in page.rows[r + 1] if s.x1 >= lx0 - seg.h and s.x0 <= lx1 + seg.h]
+    if not under or under[0].y0 - seg.y1 > 2.5 * seg.h or any(_starts_with_label(s, ctx) for s in under):
+        return []
+    text = " ".join(s.text for s in under)
+    if parse_terms(text, labelled=True) is None:
+        return []
+    return [Candidate("payment_terms", text, lab.weight * RELATION_WEIGHT["below"], page, under[0], 0,
+                      len(under[0].text), "below", lab.text)]

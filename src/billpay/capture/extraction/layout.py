@@ -291,7 +291,7 @@ def _column_gap(rows: list[list[Word]]) -> float:
     if len(gaps) < 10:
         return 0.8
     typical = gaps[len(gaps) * 3 // 10]
-    return min(max(3.0 * typical, 0.5), 1.2)
+    return min(max(3.0 * typical, 0.5), 1.6)
 
 
 def _x_overlaps(a: list[Word], b: list[Word]) -> bool:

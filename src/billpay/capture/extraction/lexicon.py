@@ -37,6 +37,8 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     "due_date": [
         (r"due\s*date", 0.95), (r"date\s*due", 0.9), (r"payment\s*due(?:\s*date)?", 0.9), (r"due\s*by", 0.9), (r"due\s*on", 0.8),
         (r"(?:please\s*)?pay(?:able)?\s*by", 0.85), (r"pay\s*before", 0.85),
+        (r"(?:please\s*)?(?:remit|pay(?:able)?|to\s*be\s*paid)\s*(?:payment\s*)?(?:until|no\s*later\s*than|on\s*or\s*before|before|by)", 0.85),
+        (r"due\s*(?:until|before)", 0.85),
         (r"falligkeits\s*-?\s*datum", 0.95), (r"fallig\s*(?:am|bis|zum)?", 0.85), (r"zahlbar\s*bis(?:\s*(?:zum|spatestens))?", 0.9),
         (r"zahlungs\s*-?\s*ziel", 0.8), (r"zahlungs\s*-?\s*termin", 0.8), (r"(?:[ui]?berweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?", 0.85),
         (r"date\s*d'echeance", 0.95), (r"echeance", 0.88), (r"date\s*limite\s*de\s*(?:paiement|reglement)(?:\s*le)?", 0.95),
