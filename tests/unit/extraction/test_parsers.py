@@ -124,6 +124,28 @@ def test_a_date_with_one_misread_digit_is_mended_in_ocr_text(text, dmy, mdy):
     assert (hit.dmy, hit.mdy, hit.kind) == (dmy, mdy, "repaired")
 
 
+@pytest.mark.parametrize("text, dmy, mdy", [
+    ("Datum: 06.07.2 024", dt.date(2024, 7, 6), None),  # a space read inside the year
+    ("Date: 15/05/2 020", dt.date(2020, 5, 15), None),
+    ("Date de facture: 12 aoat 2022", dt.date(2022, 8, 12), None),  # août, one letter misread
+    ("Due Date: Jume 18, 2023", dt.date(2023, 6, 18), None),
+])
+def test_ocr_cuts_and_misread_month_names_are_mended_in_ocr_text_only(text, dmy, mdy):
+    assert [h for h in find_dates(text) if h.kind != "numeric"] == []
+    (hit,) = [h for h in find_dates(text, fused=True) if h.kind == "fused"]
+    assert (hit.dmy, hit.mdy) == (dmy, mdy)
+
+
+@pytest.mark.parametrize("text", ["3 Kisten 2024", "Ref 12.03 2017 4567", "4 units 2024", "Page 1 of 2 2024"])
+def test_words_and_numbers_that_only_look_like_a_cut_date_stay_unread(text):
+    assert find_dates(text, fused=True) == []
+
+
+def test_a_misread_month_name_is_read_only_when_every_near_name_is_the_same_month():
+    # "mare" is one letter from "mars" and from "marz": both March
+    assert [h.dmy for h in find_dates("12 mare 2022", fused=True)] == [dt.date(2022, 3, 12)]
+
+
 @pytest.mark.parametrize("text", ["31/02/2017", "99/99/9999", "32.12.2019", "15.13.2017"])
 def test_a_date_no_single_misread_explains_stays_unread(text):
     assert find_dates(text, fused=True) == []

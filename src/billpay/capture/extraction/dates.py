@@ -43,6 +43,11 @@ _MONTH_DAY = re.compile(
 _COMPACT = re.compile(r"(?<![\d])(\d{8})(?=\s+\d{1,2}:\d{2})")
 # OCR lost the first separator: "1203/2017"
 _FUSED = re.compile(r"(?<![\d.,/-])(\d{2})(\d{2})([./-])(\d{4})(?![\d])")
+# OCR put a space inside the year: "06.07.2 024", "12/03/20 17"
+_SPLIT_YEAR = re.compile(r"(?<![\d.,/-])(\d{1,2})([./-])(\d{1,2})\2(\d{1,3}) (\d{1,3})(?![\d])")
+# a month name with one letter misread ("12 aoat 2022", "Jume 18, 2023"): read by ``_fuzzy_month``
+_DAY_WORD_YEAR = re.compile(r"(?<![\d])(\d{1,2})\.?\s*([a-z]{4,9})\.?\s*,?\s*(\d{4})(?![\d])")
+_WORD_DAY_YEAR = re.compile(r"\b([a-z]{4,9})\.?\s*(\d{1,2})\s*,\s*(\d{4})(?![\d])")
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,16 @@ def _repaired(a: str, b: str, y: str, *, dotted: bool) -> tuple[dt.date | None, 
     return found.pop() if len(found) == 1 else None
 
 
+def _fuzzy_month(word: str) -> int | None:
+    """The month a misread month name stands for: one letter changed in a name of four letters or more, and
+    only one month within reach (an exact name is read by the strict patterns first)."""
+    if word in MONTH_WORDS:
+        return None
+    found = {m for name, m in MONTH_WORDS.items()
+             if len(name) >= 4 and len(name) == len(word) and sum(a != b for a, b in zip(name, word)) == 1}
+    return found.pop() if len(found) == 1 else None
+
+
 def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
     """Every date in ``text``; ``fused`` (OCR'd text) also accepts "DDMM/YYYY" with a lost separator and a
     numeric date with one misread digit."""
@@ -166,6 +181,22 @@ def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
         if (ymd is None) != (dmy is None):
             add(DateHit(m.start(), m.end(), text[m.start():m.end()], ymd or dmy, None, "compact"))
     if fused:
+        for m in _SPLIT_YEAR.finditer(norm):
+            if len(m[4]) + len(m[5]) == 4:
+                a, b, y = int(m[1]), int(m[3]), int(m[4] + m[5])
+                if m[2] == ".":
+                    add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(y, b, a), None, "fused"))
+                else:
+                    dmy, mdy = _mk(y, b, a), _mk(y, a, b)
+                    add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy if mdy != dmy else None, "fused"))
+        for m in _DAY_WORD_YEAR.finditer(norm):
+            month = _fuzzy_month(m[2])
+            if month:
+                add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(int(m[3]), month, int(m[1])), None, "fused"))
+        for m in _WORD_DAY_YEAR.finditer(norm):
+            month = _fuzzy_month(m[1])
+            if month:
+                add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(int(m[3]), month, int(m[2])), None, "fused"))
         for m in _NUMERIC.finditer(norm):
             if free(m.start(), m.end()):
                 mended = _repaired(m[1], m[3], m[4], dotted=m[2] == ".")
