@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from decimal import Decimal
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from billpay.capture.extraction import extract_document
+from billpay.capture.extraction import extract_document, ocr
 from billpay.capture.extraction.amounts import currency_votes, find_amounts
 from billpay.capture.extraction.dates import find_dates
 
@@ -117,3 +119,51 @@ def test_600_dpi_receipt_reads_even_when_its_header_claims_96_dpi():
     assert v["total"] == Decimal("10.00") and v["currency"] == "MYR"
     assert v["invoice_date"] == dt.date(2018, 3, 24)
     assert "GOLDEN KEY" in v["vendor_name"].upper()
+
+
+def _receipt_image(dpi: int = 200) -> bytes:
+    page = pdfium.PdfDocument(_receipt_page())[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    buf = io.BytesIO()
+    page.save(buf, "PNG", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def _counting_pages(monkeypatch) -> list[bool]:
+    """Record every OCR page reading (and whether it was read as one block), the engine itself running."""
+    calls: list[bool] = []
+    real = ocr.ocr_page
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("as_block", False))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ocr, "ocr_page", counted)
+    return calls
+
+
+@pytest.mark.slow
+def test_a_receipt_whose_total_cash_and_change_agree_is_read_once(monkeypatch):
+    calls = _counting_pages(monkeypatch)
+    r = extract_document(_receipt_image(), "receipt.png")
+    assert r.fields["total"].value == Decimal("10.00")
+    assert calls == [False]
+    assert r.alt_document is None
+
+
+SHARED = Path(os.environ.get("BILLPAY_SHARED_DIR", Path(__file__).resolve().parents[4] / "shared"))
+DROPPED_AMOUNTS = SHARED / "data" / "receipts" / "dev" / "X51007339152.jpg"  # tuned part of the dev set
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DROPPED_AMOUNTS.exists(), reason="shared dev set not present")
+def test_a_receipt_whose_amounts_the_column_reading_drops_is_read_again_as_one_block(monkeypatch):
+    # Read as a column of lines, this clear receipt loses its whole amount column ("Total", "Final Total" and
+    # "CASH" come without a number) and its shop name loses to the owning company; read as one block, the
+    # amounts are there: 4.50, and cash 50.00 less change 45.50 confirms it.
+    calls = _counting_pages(monkeypatch)
+    r = extract_document(DROPPED_AMOUNTS.read_bytes(), DROPPED_AMOUNTS.name)
+    assert calls == [False, True]
+    assert r.alt_document is not None
+    v = _values(r)
+    assert v["total"] == Decimal("4.50") and v["currency"] == "MYR"
+    assert "STATIONERY SHOP" in v["vendor_name"]  # the shop, not "SANYU SUPPLY SDN BHD" that owns it

@@ -121,6 +121,8 @@ class Page:
     rows: list[list[Segment]] = field(default_factory=list)
     #: mean OCR word confidence (1.0 for a text layer)
     quality: float = 1.0
+    #: an OCR page read as one column of lines (a till receipt, ``ocr.is_single_column``)
+    single_column: bool = False
 
     def __post_init__(self) -> None:
         if not self.rows:

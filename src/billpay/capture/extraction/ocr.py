@@ -367,11 +367,13 @@ def is_single_column(img: Image.Image) -> bool:
 
 
 def _recognize(img: Image.Image, lang: str, deadline: float, factor: float,
-               column: bool = False, psm: int | None = None) -> tuple[list[Word], float]:
+               column: bool = False, psm: int | None = None, as_block: bool = False) -> tuple[list[Word], float]:
     left = deadline - time.monotonic()
     if left <= 0.5:
         raise TimeoutError("no time left for OCR")
-    api = _api(lang, psm if psm is not None else tesserocr.PSM.SINGLE_COLUMN if column else None)
+    if psm is None and column:
+        psm = tesserocr.PSM.SINGLE_BLOCK if as_block else tesserocr.PSM.SINGLE_COLUMN
+    api = _api(lang, psm)
     api.SetImage(img)
     api.SetSourceResolution(300)
     if not api.Recognize(timeout=int(left * 1000)):
@@ -522,13 +524,18 @@ def _osd_rotation(img: Image.Image) -> int:
 
 
 def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, deadline: float,
-             langs: str = DEFAULT_LANGS) -> Page:
-    """OCR one page image; coordinates in points (1/72 in) of the original page."""
+             langs: str = DEFAULT_LANGS, as_block: bool = False) -> Page:
+    """OCR one page image; coordinates in points (1/72 in) of the original page.
+
+    ``as_block``: a single-column page (a till receipt) is read as one uniform block of text (``--psm 6``)
+    instead of a column of lines: the second reading of a receipt whose total is in doubt (``engine``).
+    Tesseract's line finding drops the amounts of a receipt's right edge, or misreads its dot-matrix digits,
+    in one mode and not in the other."""
     lang = languages(langs)
     dpi = estimate_dpi(image, dpi_hint)
     img, scale, column = prepare(image, dpi)
     factor = 72.0 / (dpi * scale)
-    words, mean = _recognize(img, lang, deadline, factor, column)
+    words, mean = _recognize(img, lang, deadline, factor, column, as_block=as_block)
     if REMOVE_RULES and not column and deadline - time.monotonic() > 2.0:
         words = _with_ruled_text(img, words, lang, deadline, factor)
     width, height = image.width * 72.0 / dpi, image.height * 72.0 / dpi
@@ -541,7 +548,7 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
         angle = _osd_rotation(img)
         if angle:
             turned = img.rotate(angle, expand=True)
-            words2, mean2 = _recognize(turned, lang, deadline, factor, is_single_column(turned))
+            words2, mean2 = _recognize(turned, lang, deadline, factor, is_single_column(turned), as_block=as_block)
             # Tesseract may read a sideways page's words well and give their boxes on end: rows can't be
             # built from those, so the turned page's reading wins unless it is clearly worse
             if mean2 * len(words2) > mean * len(words) * (0.9 if sideways else 1.0):
@@ -550,4 +557,5 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
                     width, height = height, width
     page = Page(index=index, width=width, height=height, layer="ocr", words=words)
     page.quality = mean
+    page.single_column = column
     return page

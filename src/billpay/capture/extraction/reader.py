@@ -30,7 +30,8 @@ class ReadOut:
     xml: bytes | None = None
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
-    #: a second reading of the scanned pages, compared field by field (none at present)
+    #: a second reading of the scanned pages, compared field by field (``engine``: a till receipt whose total
+    #: is in doubt is read again as one block)
     alt_doc: Document | None = None
     #: the open PDF, kept for OCR of pictures on text pages; the caller closes it
     pdf: pdfium.PdfDocument | None = None
@@ -125,7 +126,7 @@ def ocr_images_on_page(out: ReadOut, page: Page, limits: Limits, deadline: float
 
 
 def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
-               warnings: list[str]) -> dict[int, Page]:
+               warnings: list[str], as_block: bool = False) -> dict[int, Page]:
     """OCR pages on both cores, one pass per page.
 
     Pages are rendered (or decoded) one at a time in this thread — PDFium and
@@ -135,7 +136,7 @@ def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
     pages: dict[int, Page] = {}
 
     def one(i: int, img, dpi):
-        return i, _ocr.ocr_page(img, i, dpi_hint=dpi, deadline=deadline, langs=langs)
+        return i, _ocr.ocr_page(img, i, dpi_hint=dpi, deadline=deadline, langs=langs, as_block=as_block)
 
     def collect(fut) -> None:
         try:
@@ -149,7 +150,8 @@ def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
         if len(indexes) == 1:  # the common case: no thread hand-off
             img, dpi = render(indexes[0])
             try:
-                pages[indexes[0]] = _ocr.ocr_page(img, indexes[0], dpi_hint=dpi, deadline=deadline, langs=langs)
+                pages[indexes[0]] = _ocr.ocr_page(img, indexes[0], dpi_hint=dpi, deadline=deadline, langs=langs,
+                                                  as_block=as_block)
             except TimeoutError:
                 warnings.append("time limit reached during OCR; some pages were not read")
             return pages
@@ -171,10 +173,11 @@ def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
     return pages
 
 
-def read_image(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOut:
+def read_image(data: bytes, limits: Limits, deadline: float, langs: str, as_block: bool = False) -> ReadOut:
+    """OCR every frame of an image; ``as_block``: read single-column pages as one block (``ocr.ocr_page``)."""
     source = open_image(data, limits)
     out = ReadOut(None, None, source.count)
-    pages = _ocr_pages(list(range(source.count)), source.frame, deadline, langs, out.warnings)
+    pages = _ocr_pages(list(range(source.count)), source.frame, deadline, langs, out.warnings, as_block)
     if not pages:
         raise Rejected("timeout", "Reading the image took longer than the time limit.")
     out.doc = Document([pages[i] for i in sorted(pages)], "ocr")
