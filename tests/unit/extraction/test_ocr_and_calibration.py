@@ -34,6 +34,17 @@ def test_text_height_sets_the_scale_whatever_the_header_says():
     assert ocr.choose_scale(at600, 600) <= 0.5  # and never above 300 dpi when the resolution is known
 
 
+def test_small_or_sideways_lines_never_scale_a_page_above_300_dpi():
+    # a page photographed sideways at 300 dpi: across its lines the row profile sees short ink runs, which
+    # look like tiny print; scaling it up by 1.5 read it at 450 dpi, half again the pixels, and OCR took twice
+    # as long. A 150-dpi page of the same print may still be scaled up (to at most 300 dpi).
+    sideways = _render(make_pdf([invoice_page()]), 300).rotate(90, expand=True)
+    assert ocr.line_height(sideways) < ocr.UPSCALE_BELOW
+    assert ocr.choose_scale(sideways, 300) == 1.0
+    small = _render(make_pdf([[(40, 780 - 9 * i, 4, f"Line {i} of very small print 12.00") for i in range(60)]]), 150)
+    assert 1.0 < ocr.choose_scale(small, 150) <= 2.0
+
+
 def test_receipts_are_read_as_one_column_and_invoices_are_not():
     receipt = make_pdf([[(15, 560 - 14 * i, 9, f"ITEM {i}   1 x 2.50   2.50") for i in range(30)]], size=(220.0, 600.0))
     assert ocr.is_single_column(_render(receipt, 200))

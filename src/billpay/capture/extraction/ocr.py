@@ -180,7 +180,7 @@ def choose_scale(image: Image.Image, dpi: float) -> float:
         scale = min(1.5, UPSCALE_BELOW * 1.4 / lh)
     else:
         scale = 1.0
-    scale = max(min(scale, cap if cap < 1.0 else scale), 0.15)
+    scale = max(min(scale, cap), 0.15)
     # within 12 % of the image as it is: keep it (resampling costs time and sharpness)
     return 1.0 if abs(scale - 1.0) < 0.12 else scale
 
