@@ -209,10 +209,10 @@ def _in_shadow(img):
     return Image.fromarray(np.clip(page * light, 0, 255).astype(np.uint8), "L")
 
 
-def _reads_the_invoice(img, name: str) -> None:
-    """The image, saved as a 200-dpi PNG, reads as ``invoice_page()``: number, total and IBAN."""
+def _reads_the_invoice(img, name: str, dpi: int = 200) -> None:
+    """The image, saved as a PNG of ``dpi``, reads as ``invoice_page()``: number, total and IBAN."""
     buf = io.BytesIO()
-    img.save(buf, "PNG", dpi=(200, 200))
+    img.save(buf, "PNG", dpi=(dpi, dpi))
     r = extract_document(buf.getvalue(), name)
     assert r.fields["invoice_number"].value == "RE-2024-0042"
     assert r.fields["total"].value == Decimal("1190.00")
@@ -249,3 +249,33 @@ def test_a_page_scanned_askew_is_read_straightened(angle):
     img = degrade(_render(make_pdf([invoice_page()]), 200).rotate(angle, resample=Image.BICUBIC, expand=True,
                                                                    fillcolor=255), "askew")
     _reads_the_invoice(img, "askew.png")
+
+
+def test_lines_running_down_the_page_are_told_from_upright_pages_and_receipts():
+    img = _render(make_pdf([invoice_page()]), 200)
+    assert not ocr.looks_sideways(img)
+    assert ocr.looks_sideways(img.rotate(90, expand=True))
+    assert ocr.looks_sideways(img.rotate(270, expand=True))
+    receipt = make_pdf([[(15, 560 - 14 * i, 9, f"ITEM {i}   1 x 2.50   2.50") for i in range(30)]], size=(220.0, 600.0))
+    assert not ocr.looks_sideways(_render(receipt, 200))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("angle", [90, 270])
+def test_a_page_photographed_sideways_is_turned_before_its_one_reading(angle, monkeypatch):
+    # orientation is detected before OCR, so the page is read once, upright; it used to be read sideways,
+    # then detected, then read again
+    passes = []
+    real = ocr._recognize
+    monkeypatch.setattr(ocr, "_recognize", lambda img, *a, **k: passes.append(img.size) or real(img, *a, **k))
+    img = _render(make_pdf([invoice_page()]), 200)
+    _reads_the_invoice(img.rotate(angle, expand=True), "sideways.png")
+    assert passes and passes[0][0] < passes[0][1]  # the first (and whole-page) pass reads a portrait page
+    assert sum(1 for w, h in passes if w * h > 0.5 * img.width * img.height) == 1
+
+
+@pytest.mark.slow
+def test_an_upside_down_page_is_read_the_right_way_up():
+    # its lines run across like an upright page's, so it is not turned before OCR: the first pass reads
+    # nonsense, and orientation detection after it turns the page
+    _reads_the_invoice(_render(make_pdf([invoice_page()]), 300).rotate(180), "upside-down.png", dpi=300)
