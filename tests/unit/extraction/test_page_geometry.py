@@ -140,37 +140,6 @@ def test_a_dense_askew_page_keeps_every_line_whole():
     assert all(text == f"Item {i} widget for the north warehouse {i}.00 EUR" for i, text in enumerate(texts))
 
 
-def _spaced(text: str, x: float, y: float, gap: float) -> list[Word]:
-    """Words ``gap`` points apart, each a line high: a scan's word boxes, tight around the ink, far apart."""
-    out = []
-    for token in text.split():
-        w = len(token) * CHAR_W
-        out.append(Word(token, x, y, x + w, y + LINE_H, 0.9))
-        x += w + gap
-    return out
-
-
-def test_a_scans_wide_word_spacing_does_not_cut_a_date_or_terms_into_cells():
-    # OCR boxes hug the ink, so the space between words of a degraded scan is 1.4 word heights; the columns
-    # are many times further apart. "May 19, | 2023" cut into two cells lost the date and "Net | 30" the terms.
-    words = _spaced("Vertex Design Corp. 166 Orion Street Portland", 40.0, 40.0, 14.0)
-    words += _spaced("Bill To: Alpine Solutions Limited", 40.0, 70.0, 14.0)
-    words += _spaced("Invoice Date: May 19, 2023", 300.0, 100.0, 14.0)
-    words += _spaced("Due Date: June 18, 2023", 300.0, 120.0, 14.0)
-    words += _spaced("Payment Terms: Net 30", 300.0, 140.0, 14.0)
-    for i, (item, amount) in enumerate((("Printer paper A4", "219.00"), ("Consulting hours", "2,490.06"))):
-        words += _spaced(item, 40.0, 200.0 + 20 * i, 14.0) + _spaced(amount, 480.0, 200.0 + 20 * i, 14.0)
-    words += _spaced("Total Due", 300.0, 260.0, 14.0) + _spaced("2,709.06", 480.0, 260.0, 14.0)
-    doc = Document([Page(0, 600.0, 800.0, "ocr", words)], "ocr")
-    rows = [[s.text for s in row] for row in doc.pages[0].rows]
-    assert ["Printer paper A4", "219.00"] in rows  # a column gap still cuts
-    got = fields(doc)
-    assert got["invoice_date"].isoformat() == "2023-05-19"
-    assert got["due_date"].isoformat() == "2023-06-18"
-    assert got["payment_terms"] == "Net 30"
-    assert got["total"] == Decimal("2709.06")
-
-
 def test_terms_under_their_column_header_are_read_across_the_cells_ocr_cut_them_into():
     doc = page([
         (40.0, "Granite Energie Inc. 106 Willow Street Portland"),
