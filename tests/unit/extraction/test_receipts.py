@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
@@ -16,6 +14,7 @@ from billpay.capture.extraction.amounts import currency_votes, find_amounts
 from billpay.capture.extraction.dates import find_dates
 
 from .pdfgen import make_pdf
+from .test_dev_accuracy import RECEIPTS
 
 
 def _receipt(*lines: str) -> bytes:
@@ -150,8 +149,7 @@ def test_a_receipt_whose_total_cash_and_change_agree_is_read_once(monkeypatch):
     assert r.alt_document is None
 
 
-SHARED = Path(os.environ.get("BILLPAY_SHARED_DIR", Path(__file__).resolve().parents[4] / "shared"))
-DROPPED_AMOUNTS = SHARED / "data" / "receipts" / "dev" / "X51007339152.jpg"  # tuned part of the dev set
+DROPPED_AMOUNTS = RECEIPTS / "X51007339152.jpg"  # tuned part of the dev set
 
 
 @pytest.mark.slow

@@ -122,12 +122,12 @@ def _repaired(a: str, b: str, y: str, *, dotted: bool) -> tuple[dt.date | None, 
             for alt in alts.replace(ch, ""):
                 mended = fields.copy()
                 mended[i] = part[:k] + alt + part[k + 1:]
-                year, x, z = int(mended[2]), int(mended[0]), int(mended[1])
+                year = int(mended[2])
                 if not lo <= year <= hi:
                     continue
-                dmy, mdy = _mk(year, z, x), (None if dotted else _mk(year, x, z))
+                dmy, mdy = _readings(int(mended[0]), int(mended[1]), year, dotted=dotted)
                 if dmy or mdy:
-                    found.add((dmy, mdy if mdy != dmy else None))
+                    found.add((dmy, mdy))
     return found.pop() if len(found) == 1 else None
 
 
@@ -139,6 +139,14 @@ def _fuzzy_month(word: str) -> int | None:
     found = {m for name, m in MONTH_WORDS.items()
              if len(name) >= 4 and len(name) == len(word) and sum(a != b for a, b in zip(name, word)) == 1}
     return found.pop() if len(found) == 1 else None
+
+
+def _readings(a: int, b: int, y: int, *, dotted: bool) -> tuple[dt.date | None, dt.date | None]:
+    """A numeric date "a b y" read day-first and month-first; the second None when dotted (dotted dates are
+    day-first everywhere they are used) or when both readings are the same day."""
+    dmy = _mk(y, b, a)
+    mdy = None if dotted else _mk(y, a, b)
+    return dmy, (mdy if mdy != dmy else None)
 
 
 def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
@@ -156,6 +164,9 @@ def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
             hits.append(h)
             taken.append((h.start, h.end))
 
+    def add_match(m: re.Match, dmy: dt.date | None, mdy: dt.date | None, kind: str) -> None:
+        add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy, kind))
+
     for m in _ISO.finditer(norm):
         add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(int(m[1]), int(m[3]), int(m[4])), None, "iso"))
     for m in _DAY_MONTH.finditer(norm):
@@ -165,15 +176,8 @@ def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
         d = _mk(int(m[3]), MONTH_WORDS[m[1]], int(m[2]))
         add(DateHit(m.start(), m.end(), text[m.start():m.end()], d, None, "named"))
     for m in _NUMERIC.finditer(norm):
-        a, b, y = int(m[1]), int(m[3]), _year(m[4])
-        if m[2] == ".":
-            # dotted dates are day-first everywhere they are used
-            add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(y, b, a), None, "dotted"))
-            continue
-        dmy, mdy = _mk(y, b, a), _mk(y, a, b)
-        if dmy == mdy:
-            mdy = None
-        add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy, "numeric"))
+        dotted = m[2] == "."
+        add_match(m, *_readings(int(m[1]), int(m[3]), _year(m[4]), dotted=dotted), "dotted" if dotted else "numeric")
     for m in _COMPACT.finditer(norm):
         t = m[1]
         ymd = _mk(int(t[:4]), int(t[4:6]), int(t[6:]))
@@ -183,29 +187,19 @@ def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
     if fused:
         for m in _SPLIT_YEAR.finditer(norm):
             if len(m[4]) + len(m[5]) == 4:
-                a, b, y = int(m[1]), int(m[3]), int(m[4] + m[5])
-                if m[2] == ".":
-                    add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(y, b, a), None, "fused"))
-                else:
-                    dmy, mdy = _mk(y, b, a), _mk(y, a, b)
-                    add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy if mdy != dmy else None, "fused"))
-        for m in _DAY_WORD_YEAR.finditer(norm):
-            month = _fuzzy_month(m[2])
-            if month:
-                add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(int(m[3]), month, int(m[1])), None, "fused"))
-        for m in _WORD_DAY_YEAR.finditer(norm):
-            month = _fuzzy_month(m[1])
-            if month:
-                add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(int(m[3]), month, int(m[2])), None, "fused"))
+                add_match(m, *_readings(int(m[1]), int(m[3]), int(m[4] + m[5]), dotted=m[2] == "."), "fused")
+        for pattern, day, month in ((_DAY_WORD_YEAR, 1, 2), (_WORD_DAY_YEAR, 2, 1)):
+            for m in pattern.finditer(norm):
+                number = _fuzzy_month(m[month])
+                if number:
+                    add_match(m, _mk(int(m[3]), number, int(m[day])), None, "fused")
         for m in _NUMERIC.finditer(norm):
             if free(m.start(), m.end()):
                 mended = _repaired(m[1], m[3], m[4], dotted=m[2] == ".")
                 if mended is not None:
                     add(DateHit(m.start(), m.end(), text[m.start():m.end()], *mended, "repaired"))
         for m in _FUSED.finditer(norm):
-            a, b, y = int(m[1]), int(m[2]), int(m[4])
-            dmy, mdy = _mk(y, b, a), _mk(y, a, b)
-            add(DateHit(m.start(), m.end(), text[m.start():m.end()], dmy, mdy if mdy != dmy else None, "fused"))
+            add_match(m, *_readings(int(m[1]), int(m[2]), int(m[4]), dotted=False), "fused")
     hits.sort(key=lambda h: h.start)
     return hits
 

@@ -586,8 +586,8 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     if (mean < 0.55 or len(words) < 12 or sideways) and deadline - time.monotonic() > 2.0:
         angle = _osd_rotation(img)
         if angle:
-            turned = img.rotate(angle, expand=True)
-            words2, mean2 = _recognize(turned, lang, deadline, factor, is_single_column(turned), as_block=as_block)
+            upright = img.rotate(angle, expand=True)
+            words2, mean2 = _recognize(upright, lang, deadline, factor, is_single_column(upright), as_block=as_block)
             # Tesseract may read a sideways page's words well and give their boxes on end: rows can't be
             # built from those, so the turned page's reading wins unless it is clearly worse
             if mean2 * len(words2) > mean * len(words) * (0.9 if sideways else 1.0):
