@@ -13,13 +13,13 @@ from billpay.capture.extraction.vendor import vendor_votes
 CHAR_W, LINE_H = 6.0, 10.0
 
 
-def _words(text: str, x: float, y: float, slope: float, conf: float) -> list[Word]:
+def _words(text: str, x: float, y: float, slope: float, conf: float, space: float = CHAR_W) -> list[Word]:
     out = []
     for token in text.split():
         w = len(token) * CHAR_W
         top = y + slope * (x + w / 2)  # the whole page turned: further right is lower
         out.append(Word(token, x, top, x + w, top + LINE_H, conf))
-        x += w + CHAR_W
+        x += w + space
     return out
 
 
@@ -156,3 +156,42 @@ def test_terms_under_their_column_header_are_read_across_the_cells_ocr_cut_them_
 def test_please_remit_until_names_the_due_date():
     doc = page(PROSE + TOTALS + [(280.0, "Please remit until 2019-07-01.")])
     assert fields(doc)["due_date"].isoformat() == "2019-07-01"
+
+
+def _scanned(lines: list[tuple[float, str, float, str]]) -> Document:
+    """A degraded scan's page: every word space widened to 1.3 word heights (a column gap is wider still)."""
+    wide = 1.3 * LINE_H
+    words = [w for y, left, x, right in lines for w in _words(left, 40.0, y, 0.0, 0.9, wide) + _words(right, x, y, 0.0, 0.9, wide)]
+    return Document([Page(0, 600.0, 800.0, "ocr", words)], "ocr")
+
+
+def test_a_scans_widened_space_splits_words_but_not_an_amounts_thousands_or_a_dates_year():
+    doc = _scanned([
+        (40.0, "Silver Foods SARL", 380.0, "FACTURE"),
+        (60.0, "Invoice date", 380.0, "May 19, 2023"),
+        (80.0, "Invoice number", 380.0, "RE-202188423"),
+        (100.0, "Payment terms", 380.0, "Net 30"),
+        (200.0, "Total HT", 380.0, "13 647,38 €"),
+        (220.0, "TVA 20%", 380.0, "2 729,48 €"),
+        (240.0, "Total TTC", 380.0, "16 376,86 €"),
+    ])
+    rows = [[s.text for s in row] for row in doc.pages[0].rows]
+    assert rows[0][:2] == ["Silver", "Foods"]  # words of a name stay apart at this gap: only numbers are joined
+    assert rows[1][-1] == "May 19, 2023"
+    assert rows[3][-1] == "Net 30"
+    assert rows[6][-2:] == ["16 376,86", "€"]
+    got = fields(doc)
+    assert got["total"] == Decimal("16376.86")
+    assert got["invoice_date"].isoformat() == "2023-05-19"
+    assert got["payment_terms"] == "Net 30"
+    assert got["due_date"].isoformat() == "2023-06-18"
+
+
+def test_a_total_whose_net_qualifier_was_cut_off_is_not_taken_for_the_gross():
+    # "Total | HT" in two cells reads as a total of its own; net + VAT = gross says which total is the invoice's
+    doc = page(PROSE + [
+        (200.0, "Total", 120.0, "HT"), (200.0, "", 460.0, "19,647.55"),
+        (220.0, "VAT 20%", 460.0, "3,929.51"),
+        (240.0, "Total TTC", 460.0, "23,577.06"),
+    ])
+    assert fields(doc)["total"] == Decimal("23577.06")

@@ -10,6 +10,7 @@ table header cell sits above the cell it names.
 """
 from __future__ import annotations
 
+import re
 import statistics
 import unicodedata
 from bisect import bisect_left, bisect_right, insort
@@ -268,7 +269,8 @@ def build_rows(words: list[Word], page_index: int) -> list[list[Segment]]:
         for w in row[1:]:
             prev = cur[-1]
             h = min(statistics.median(x.h for x in cur), w.h * 1.5)
-            if w.x0 - prev.x1 > split * h:
+            gap = (w.x0 - prev.x1) / h
+            if gap > split and not (gap <= CUT_GAP and cut_value(prev.text, w.text)):
                 segs.append(Segment(cur, page_index))
                 cur = [w]
             else:
@@ -297,6 +299,30 @@ def _column_gap(rows: list[list[Word]]) -> float:
     # falls into two cells there; a cap of 1.6 mended that on the tuned scans (+12 fields) but glued vendor
     # names to their neighbours on held-back ones (3 of 47 vendor names lost, nothing gained)
     return min(max(3.0 * typical, 0.5), 1.2)
+
+
+#: a gap (in word heights) wider than the page's column gap but narrow enough to be a scan's widened word
+#: space; only a value cut in two (``cut_value``) is joined across it
+CUT_GAP = 1.6
+_GROUP_HEAD = re.compile(r"^[(\-\u2212]?(?:[$\u20ac\u00a3]|[A-Z]{3})?\d{1,3}$")
+_GROUP_TAIL = re.compile(r"^\d{3}(?:[.,'\u2019]\d{3})*[.,]\d{2}(?!\d)")
+_DAY_HEAD = re.compile(r"^\d{1,2}(?:[.,/\-]|(?:st|nd|rd|th)\.?,?)?$", re.I)
+_DAY_TAIL = re.compile(r"^\d{1,2}(?:st|nd|rd|th)?[.,]?$", re.I)
+_YEAR_TAIL = re.compile(r"^(?:19|20)\d{2}(?!\d)")
+_NET = {"net", "netto", "netto:"}
+
+
+def cut_value(left: str, right: str) -> bool:
+    """Two words a scan spaced apart that belong to one value: an amount's thousands group ("16 | 376,86"),
+    a date's day or year ("May | 19,", "19, | 2023") or the days of "Net | 30"."""
+    from .dates import MONTH_WORDS  # dates reads this module's ``fold``; by the time rows are built it is loaded
+
+    if _GROUP_HEAD.match(left) and _GROUP_TAIL.match(right):
+        return True
+    if _DAY_HEAD.match(left) and _YEAR_TAIL.match(right):
+        return True
+    word = fold(left).rstrip(".")
+    return bool(_DAY_TAIL.match(right)) and (word in MONTH_WORDS or word in _NET)
 
 
 def _x_overlaps(a: list[Word], b: list[Word]) -> bool:

@@ -213,9 +213,12 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
             and max((t[1] for t in tops["total"]), default=0.0) < 0.75):
         tops["total"].append((tendered[0], 0.45, None))  # cash minus change: the total, where the total was misread
     best = None
+    # a "Total" whose qualifier ("HT", "net") OCR cut off reads as a total: it may be the subtotal, at a discount
+    have = {s[0] for s in tops["subtotal"]}
+    from_totals = [(t[0], 0.5 * t[1], t[2]) for t in tops["total"][:3] if t[0] not in have]
     # no total at all is an option too: a total that contradicts the subtotal is worse than one derived from it
     for t in tops["total"] + [(None, 0.0, None)]:
-        for s in tops["subtotal"][:5] + [(None, 0.0, None)]:
+        for s in tops["subtotal"][:5] + [n for n in from_totals if n[0] != t[0]] + [(None, 0.0, None)]:
             for x in tops["tax"][:5] + [(None, 0.0, None)]:
                 score = t[1] + 0.35 * s[1] + 0.35 * x[1]
                 if tendered is not None and t[0] is not None and t[0] == tendered[0]:
