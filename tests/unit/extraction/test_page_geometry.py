@@ -195,3 +195,19 @@ def test_a_total_whose_net_qualifier_was_cut_off_is_not_taken_for_the_gross():
         (240.0, "Total TTC", 460.0, "23,577.06"),
     ])
     assert fields(doc)["total"] == Decimal("23577.06")
+
+
+def test_a_bill_to_label_whose_accent_ocr_misread_still_marks_the_customer_and_a_title_is_no_bic():
+    doc = page([
+        (40.0, "RECHNUNG 202108661"),
+        (60.0, "Facturé 4a:"),
+        (74.0, "Blue Systems GmbH & Co. KG"),
+        (88.0, "Willowstraße 178"),
+        (102.0, "50667 Köln"),
+        (200.0, "Total TTC", 460.0, "5 374,32"),
+        (300.0, "IBAN: DE82 3304 0310 4204 4733 02"),
+        (320.0, "Cedar Media SAS 95 rue de la Cedar 69001 Lyon"),
+    ])
+    got = fields(doc)
+    assert got["vendor_name"] == "Cedar Media SAS"
+    assert got.get("bic") is None  # "RECHNUNG" has a BIC's shape ("NU" is Niue), on a row with no bank word

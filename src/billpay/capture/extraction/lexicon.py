@@ -128,11 +128,11 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     ],
 }
 
-# Blocks that hold the customer's details, not the vendor's.
+# Blocks that hold the customer's details, not the vendor's (OCR reads the "à" of "Facturé à" as "4a").
 BUYER_LABELS = re.compile(
     r"^(?:bill(?:ed)?\s*to|invoice\s*to|sold\s*to|ship(?:ped)?\s*to|deliver(?:ed)?\s*to|delivery\s*address|billing\s*address"
     r"|shipping\s*address|customer|client|buyer|recipient|consignee|attn|guest\s*name|rechnungs\s*-?\s*(?:adresse|empfanger)"
-    r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empfanger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*a|livr[ee]\s*a"
+    r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empfanger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*4?a|livr[ee]\s*4?a"
     r"|destinataire|factuur\s*-?\s*adres|aflever\s*-?\s*adres|lever\s*-?\s*adres|klant|nom\s*de\s*l'abonne)\b"
 )
 

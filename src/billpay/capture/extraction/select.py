@@ -314,8 +314,10 @@ def bic_near(doc: Document, iban: Candidate | None) -> list[Candidate]:
     for page in doc.pages:
         for seg in page.segments:
             for h in find_bics(seg.text):
-                if iban is None and not any(_BANK_WORDS.search(s.text) for s in page.rows[seg.row]):
-                    continue  # "SCISSORS" on a till receipt has a BIC's shape; with no bank in sight it is a word
+                same_country = iban is not None and h.value[4:6] == iban.value[:2]
+                if not same_country and not any(_BANK_WORDS.search(s.text) for s in page.rows[seg.row]):
+                    # "SCISSORS" on a till receipt, "RECHNUNG" over a German IBAN: a BIC's shape, no bank in sight
+                    continue
                 score = 0.4
                 if iban is not None and h.value[4:6] == iban.value[:2]:
                     score = 0.7
