@@ -159,27 +159,32 @@ def test_please_remit_until_names_the_due_date():
 
 
 def _scanned(lines: list[tuple[float, str, float, str]]) -> Document:
-    """A degraded scan's page: every word space widened to 1.3 word heights (a column gap is wider still)."""
-    wide = 1.3 * LINE_H
-    words = [w for y, left, x, right in lines for w in _words(left, 40.0, y, 0.0, 0.9, wide) + _words(right, x, y, 0.0, 0.9, wide)]
+    """A degraded scan's page: word spaces of 1.0 word heights, and 1.3 where the right-hand text has a "|" (past
+    the column gap such a page gets, 1.2 heights); a column gap is wider still."""
+    words: list[Word] = []
+    for y, left, x, right in lines:
+        words += _words(left, 40.0, y, 0.0, 0.9, 1.0 * LINE_H)
+        for part in right.split("|"):
+            words += _words(part, x, y, 0.0, 0.9, 1.0 * LINE_H)
+            x = words[-1].x1 + 1.3 * LINE_H
     return Document([Page(0, 600.0, 800.0, "ocr", words)], "ocr")
 
 
 def test_a_scans_widened_space_splits_words_but_not_an_amounts_thousands_or_a_dates_year():
     doc = _scanned([
-        (40.0, "Silver Foods SARL", 380.0, "FACTURE"),
-        (60.0, "Invoice date", 380.0, "May 19, 2023"),
+        (40.0, "FACTURE", 300.0, "Silver|Foods|SARL"),
+        (60.0, "Invoice date", 380.0, "May|19,|2023"),
         (80.0, "Invoice number", 380.0, "RE-202188423"),
-        (100.0, "Payment terms", 380.0, "Net 30"),
-        (200.0, "Total HT", 380.0, "13 647,38 €"),
-        (220.0, "TVA 20%", 380.0, "2 729,48 €"),
-        (240.0, "Total TTC", 380.0, "16 376,86 €"),
+        (100.0, "Payment terms", 380.0, "Net|30"),
+        (200.0, "Total HT", 380.0, "13|647,38 €"),
+        (220.0, "TVA 20%", 380.0, "2|729,48 €"),
+        (240.0, "Total TTC", 380.0, "16|376,86 €"),
     ])
     rows = [[s.text for s in row] for row in doc.pages[0].rows]
-    assert rows[0][:2] == ["Silver", "Foods"]  # words of a name stay apart at this gap: only numbers are joined
+    assert rows[0][1:] == ["Silver", "Foods", "SARL"]  # a name's words stay apart at this gap: only values join
     assert rows[1][-1] == "May 19, 2023"
     assert rows[3][-1] == "Net 30"
-    assert rows[6][-2:] == ["16 376,86", "€"]
+    assert rows[6][-1] == "16 376,86 €"
     got = fields(doc)
     assert got["total"] == Decimal("16376.86")
     assert got["invoice_date"].isoformat() == "2023-05-19"
@@ -211,3 +216,18 @@ def test_a_bill_to_label_whose_accent_ocr_misread_still_marks_the_customer_and_a
     got = fields(doc)
     assert got["vendor_name"] == "Cedar Media SAS"
     assert got.get("bic") is None  # "RECHNUNG" has a BIC's shape ("NU" is Niue), on a row with no bank word
+
+
+def test_a_french_scans_date_and_terms_cut_at_widened_spaces_are_read_whole():
+    doc = _scanned([
+        (40.0, "Copper Foods SARL", 480.0, "FACTURE"),
+        (60.0, "Date de facture", 380.0, "21|mars|2022"),
+        (80.0, "Conditions de paiement", 380.0, "Paiement a 45|jours"),
+        (240.0, "Total TTC", 380.0, "1|366,65 €"),
+    ])
+    rows = [[s.text for s in row] for row in doc.pages[0].rows]
+    assert rows[1][-1] == "21 mars 2022"
+    assert rows[2][-1] == "Paiement a 45 jours"
+    got = fields(doc)
+    assert got["invoice_date"].isoformat() == "2022-03-21"
+    assert got["due_date"].isoformat() == "2022-05-05"  # 45 days on

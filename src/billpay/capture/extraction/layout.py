@@ -310,18 +310,24 @@ _DAY_HEAD = re.compile(r"^\d{1,2}(?:[.,/\-]|(?:st|nd|rd|th)\.?,?)?$", re.I)
 _DAY_TAIL = re.compile(r"^\d{1,2}(?:st|nd|rd|th)?[.,]?$", re.I)
 _YEAR_TAIL = re.compile(r"^(?:19|20)\d{2}(?!\d)")
 _NET = {"net", "netto", "netto:"}
+_COUNT = re.compile(r"^\d{1,3}$")
+_DAYS = {"days", "jours", "tage", "tagen", "dagen", "giorni", "dias"}
 
 
 def cut_value(left: str, right: str) -> bool:
     """Two words a scan spaced apart that belong to one value: an amount's thousands group ("16 | 376,86"),
-    a date's day or year ("May | 19,", "19, | 2023") or the days of "Net | 30"."""
+    a date's day, month or year ("May | 19,", "19, | 2023", "21 | mars | 2022") or terms' days ("Net | 30", "45 | jours")."""
     from .dates import MONTH_WORDS  # dates reads this module's ``fold``; by the time rows are built it is loaded
 
     if _GROUP_HEAD.match(left) and _GROUP_TAIL.match(right):
         return True
-    if _DAY_HEAD.match(left) and _YEAR_TAIL.match(right):
+    if _DAY_HEAD.match(left) and (_YEAR_TAIL.match(right) or fold(right).rstrip(".,") in MONTH_WORDS):
         return True
     word = fold(left).rstrip(".")
+    if word in MONTH_WORDS and _YEAR_TAIL.match(right):
+        return True
+    if _COUNT.match(left) and fold(right).rstrip(".,") in _DAYS:
+        return True
     return bool(_DAY_TAIL.match(right)) and (word in MONTH_WORDS or word in _NET)
 
 
