@@ -5,6 +5,7 @@ import io
 import random
 from decimal import Decimal
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
@@ -279,3 +280,14 @@ def test_an_upside_down_page_is_read_the_right_way_up():
     # its lines run across like an upright page's, so it is not turned before OCR: the first pass reads
     # nonsense, and orientation detection after it turns the page
     _reads_the_invoice(_render(make_pdf([invoice_page()]), 300).rotate(180), "upside-down.png", dpi=300)
+
+
+def test_the_median_removes_a_scans_specks_and_keeps_its_strokes():
+    page = np.full((40, 60), 255, dtype=np.uint8)
+    page[10:30, 20:23] = 0  # a stroke three pixels wide
+    page[5, 5] = page[35, 50] = 0  # specks
+    page[18:23, 38:43] = 0
+    page[20, 40] = 255  # a white speck inside ink
+    got = np.asarray(ocr.median3(Image.fromarray(page, "L")))
+    assert got[5, 5] == 255 and got[35, 50] == 255 and got[20, 40] == 0
+    assert (got[11:29, 20:23] == 0).all()

@@ -156,3 +156,14 @@ def test_runs_are_found_whole_along_rows_and_columns():
         assert np.array_equal(ocr._long_runs(ink, n), _runs_by_hand(ink, n))
         assert np.array_equal(ocr._runs_at_least(ink, n, 0), _runs_by_hand(ink.T, n).T)
         assert np.array_equal(ocr._thin(ink, 4), ink & ~_runs_by_hand(ink.T, 5).T)
+
+
+def test_ink_spreads_two_pixels_each_way_across_its_axis_and_no_further():
+    rng = np.random.default_rng(12)
+    for _ in range(100):
+        ink = rng.random((int(rng.integers(1, 30)), int(rng.integers(1, 30)))) < rng.choice([0.02, 0.2])
+        by_hand = np.zeros(ink.shape, dtype=bool)
+        for r, c in zip(*np.nonzero(ink)):
+            by_hand[max(r - 2, 0):r + 3, c] = True
+        assert np.array_equal(ocr._spread(ink, 0), by_hand)
+        assert np.array_equal(ocr._spread(ink.T, 1), by_hand.T)

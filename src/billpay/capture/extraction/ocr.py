@@ -15,6 +15,9 @@ text that touches it, often the line items and the totals.
 
 OpenMP threading inside Tesseract made a page several times slower on a
 2-core machine, so it is limited to one thread; pages run in parallel instead.
+The despeckling median and the turn that levels a skewed page run in OpenCV
+(one thread too): Pillow took 0.24 s and 0.25 s for them on a 300-dpi page,
+OpenCV 2 ms and 45-80 ms, with the same median.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import re
 import threading
 import time
 
+import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -31,6 +35,8 @@ from .layout import Page, Word
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import tesserocr  # noqa: E402  (after OMP_THREAD_LIMIT, which the library reads when it loads)
+
+cv2.setNumThreads(1)  # like Tesseract: a worker's cores go to its pages, not to one filter
 
 DEFAULT_LANGS = "eng"
 MAX_DPI = 300.0
@@ -209,7 +215,7 @@ def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float, bool, i
                          Image.BOX if scale < 1.0 else Image.BICUBIC)
     column = is_single_column(img) and RECEIPT_COLUMN
     if DESPECKLE and (not column or _speckled(img)):
-        img = img.filter(ImageFilter.MedianFilter(3))
+        img = median3(img)
     # straightened last: turning a speckled page smears its specks into grey blots that the median no longer
     # removes and Tesseract then spends twice as long on
     return straighten(img), scale, column, turned
@@ -284,35 +290,33 @@ def straighten(img: Image.Image) -> Image.Image:
     angle = skew_angle(img)
     if abs(angle) < DESKEW_MIN_DEG:
         return img
-    return img.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
+    h, w = img.height, img.width
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)  # counter-clockwise, as ``Image.rotate``
+    level = cv2.warpAffine(np.asarray(img), turn, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=255)
+    return Image.fromarray(level, "L")
+
+
+def median3(img: Image.Image) -> Image.Image:
+    """A 3x3 median of a grayscale page: the specks of a scan and its JPEG artefacts removed."""
+    return Image.fromarray(cv2.medianBlur(np.asarray(img), 3), "L")
 
 
 def _runs_at_least(ink: np.ndarray, n: int, axis: int) -> np.ndarray:
     """Mask of the ink in runs of at least ``n`` along ``axis`` (1: along each row, 0: down each column).
 
-    The pixels where ``n`` inked pixels in a row begin (an AND of the mask with itself shifted, the window
-    doubling each time), spread back over the ``n`` pixels (an OR, the same way): a few whole-array
-    operations, where following each run in Python cost a second on a page with many."""
-    def cut(lo: int | None, hi: int | None) -> tuple:
-        return (slice(lo, hi),) if axis == 0 else (slice(None), slice(lo, hi))
-
+    An erosion by a line of ``n`` pixels anchored at its first pixel marks where ``n`` inked pixels begin; a
+    dilation by the same line anchored at its last pixel spreads each mark back over its ``n`` pixels (outside
+    the page counts as blank). Following each run in Python cost a second on a page with many."""
     if n <= 1:
         return ink.copy()
     if n > ink.shape[axis]:
         return np.zeros(ink.shape, dtype=bool)
-    start, covered = ink, 1  # start[i]: ink[i : i + covered] all inked, along the axis
-    while covered < n:
-        step = min(covered, n - covered)
-        start = start[cut(None, -step)] & start[cut(step, None)]
-        covered += step
-    out = np.zeros(ink.shape, dtype=bool)
-    out[cut(None, start.shape[axis])] = start
-    spread = 1
-    while spread < n:
-        step = min(spread, n - spread)
-        out[cut(step, None)] |= out[cut(None, -step)].copy()
-        spread += step
-    return out
+    line = np.ones((1, n) if axis == 1 else (n, 1), np.uint8)
+    first, last = (0, 0), ((n - 1, 0) if axis == 1 else (0, n - 1))
+    start = cv2.erode(np.ascontiguousarray(ink, dtype=np.uint8), line, anchor=first,
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.dilate(start, line, anchor=last, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
 
 
 def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
@@ -328,15 +332,9 @@ def _thin(ink: np.ndarray, most: int = 6) -> np.ndarray:
 
 def _spread(ink: np.ndarray, axis: int) -> np.ndarray:
     """``ink`` spread two pixels each way across ``axis`` (0: up and down): a band five pixels thick."""
-    band = ink.copy()
-    for k in (1, 2):
-        if axis == 0:
-            band[k:] |= ink[:-k]
-            band[:-k] |= ink[k:]
-        else:
-            band[:, k:] |= ink[:, :-k]
-            band[:, :-k] |= ink[:, k:]
-    return band
+    band = np.ones((5, 1) if axis == 0 else (1, 5), np.uint8)
+    return cv2.dilate(np.ascontiguousarray(ink, dtype=np.uint8), band, borderType=cv2.BORDER_CONSTANT,
+                      borderValue=0).astype(bool)
 
 
 def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
@@ -365,7 +363,7 @@ def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
 def _speckled(img: Image.Image) -> bool:
     """Salt-and-pepper noise: isolated dark pixels that a 3x3 minimum would not explain."""
     sample = img.crop((0, 0, min(img.width, 600), min(img.height, 600)))
-    med = sample.filter(ImageFilter.MedianFilter(3))
+    med = median3(sample)
     hist_a = sample.point(lambda p: 255 if p < 96 else 0).histogram()[255]
     hist_b = med.point(lambda p: 255 if p < 96 else 0).histogram()[255]
     return hist_a > 0 and (hist_a - hist_b) > 0.35 * hist_a
