@@ -291,3 +291,9 @@ def test_the_median_removes_a_scans_specks_and_keeps_its_strokes():
     got = np.asarray(ocr.median3(Image.fromarray(page, "L")))
     assert got[5, 5] == 255 and got[35, 50] == 255 and got[20, 40] == 0
     assert (got[11:29, 20:23] == 0).all()
+
+
+def test_small_print_is_scaled_up_further_on_a_till_receipt_than_on_an_invoice():
+    small = _render(make_pdf([[(40, 780 - 9 * i, 4, f"Line {i} of very small print 12.00") for i in range(60)]]), 150)
+    assert ocr.choose_scale(small, 150) == ocr.UPSCALE_MOST[False] == 1.25
+    assert ocr.choose_scale(small, 150, column=True) == ocr.UPSCALE_MOST[True] == 1.5
