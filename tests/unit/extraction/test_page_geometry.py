@@ -231,3 +231,4 @@ def test_a_french_scans_date_and_terms_cut_at_widened_spaces_are_read_whole():
     got = fields(doc)
     assert got["invoice_date"].isoformat() == "2022-03-21"
     assert got["due_date"].isoformat() == "2022-05-05"  # 45 days on
+

@@ -269,8 +269,8 @@ def build_rows(words: list[Word], page_index: int) -> list[list[Segment]]:
         for w in row[1:]:
             prev = cur[-1]
             h = min(statistics.median(x.h for x in cur), w.h * 1.5)
-            gap = (w.x0 - prev.x1) / h
-            if gap > split and not (gap <= CUT_GAP and cut_value(prev.text, w.text)):
+            gap = w.x0 - prev.x1
+            if gap > split * h and not (gap <= CUT_GAP * h and cut_value(prev.text, w.text)):
                 segs.append(Segment(cur, page_index))
                 cur = [w]
             else:

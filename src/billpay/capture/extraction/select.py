@@ -319,7 +319,7 @@ def bic_near(doc: Document, iban: Candidate | None) -> list[Candidate]:
                     # "SCISSORS" on a till receipt, "RECHNUNG" over a German IBAN: a BIC's shape, no bank in sight
                     continue
                 score = 0.4
-                if iban is not None and h.value[4:6] == iban.value[:2]:
+                if same_country:
                     score = 0.7
                     if iban.seg is seg or (iban.page is page and abs(iban.seg.row - seg.row) <= 2):
                         score = 0.85
