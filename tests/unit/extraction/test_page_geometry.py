@@ -232,3 +232,16 @@ def test_a_french_scans_date_and_terms_cut_at_widened_spaces_are_read_whole():
     assert got["invoice_date"].isoformat() == "2022-03-21"
     assert got["due_date"].isoformat() == "2022-05-05"  # 45 days on
 
+
+
+def test_the_line_items_sum_decides_between_two_totals_one_of_them_misread():
+    # "41.10" misread as "41.40" under one of two total labels: the table's 20.00 + 21.10 says which one holds
+    for total, due in (("41.40", "41.10"), ("41.10", "41.40")):
+        doc = page(PROSE + [
+            (140.0, "Description", 300.0, "Qty"), (140.0, "", 460.0, "Amount"),
+            (160.0, "Cloud hosting", 300.0, "1"), (160.0, "", 460.0, "20.00"),
+            (180.0, "Support hours", 300.0, "2"), (180.0, "", 460.0, "21.10"),
+            (220.0, "Total", 460.0, total),
+            (240.0, "Amount due", 460.0, due),
+        ])
+        assert fields(doc)["total"] == Decimal("41.10")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -108,7 +109,9 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
 
     sel.demote_summaries(doc, cands)
     sel.demote_column_heads(doc, cands)
-    money = sel.pick_money(cands, sel.tendered_total(doc, ctx), sel.rounding_adjustment(doc, ctx))
+    table = [ln.amount.value for ln in extract_lines(doc) if ln.amount is not None]
+    money = sel.pick_money(cands, sel.tendered_total(doc, ctx), sel.rounding_adjustment(doc, ctx),
+                           sum(table, Decimal(0)) if len(table) >= 2 else None)
     choices.update(money)
     iban = _pick_iban(cands.get("iban", []), profile, warnings)
     if iban:

@@ -200,7 +200,7 @@ def demote_column_heads(doc: Document, cands: dict[str, list[Candidate]]) -> Non
 
 
 def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float] | None = None,
-               rounding: Decimal | None = None) -> dict[str, Choice]:
+               rounding: Decimal | None = None, lines_sum: Decimal | None = None) -> dict[str, Choice]:
     tops = {}
     for f in ("total", "subtotal", "tax"):
         ranked = best_by_value(cands.get(f, []))
@@ -213,13 +213,16 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
             and max((t[1] for t in tops["total"]), default=0.0) < 0.75):
         tops["total"].append((tendered[0], 0.45, None))  # cash minus change: the total, where the total was misread
     best = None
-    # a "Total" whose qualifier ("HT", "net") OCR cut off reads as a total: it may be the subtotal, at a discount
+    # a "Total" whose qualifier ("HT", "net") OCR cut off reads as a total: it may be the subtotal, at a discount,
+    # where a tax makes up the difference to another total
     have = {s[0] for s in tops["subtotal"]}
     from_totals = [(t[0], 0.5 * t[1], t[2]) for t in tops["total"][:3] if t[0] not in have]
     # no total at all is an option too: a total that contradicts the subtotal is worse than one derived from it
     for t in tops["total"] + [(None, 0.0, None)]:
         for s in tops["subtotal"][:5] + [n for n in from_totals if n[0] != t[0]] + [(None, 0.0, None)]:
             for x in tops["tax"][:5] + [(None, 0.0, None)]:
+                if x[0] is None and s in from_totals:
+                    continue
                 score = t[1] + 0.35 * s[1] + 0.35 * x[1]
                 if tendered is not None and t[0] is not None and t[0] == tendered[0]:
                     score += tendered[1]
@@ -231,6 +234,11 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
                         score += 0.6
                 if tv is not None and sv is not None and xv is None and sv == tv:
                     score += 0.05
+                if lines_sum is not None and tv is not None:
+                    # the line items add up to the net, or (no tax read) to the total: the table vouches for them
+                    net = sv if sv is not None else (tv - xv if xv is not None else tv)
+                    if net == lines_sum:
+                        score += 0.3
                 if tv is not None and sv is not None and abs(sv) > abs(tv):
                     score -= 0.5
                 if tv is not None and sv is not None and sv > 0 and tv > 5 * sv:
