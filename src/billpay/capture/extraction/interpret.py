@@ -15,7 +15,7 @@ from .dates import find_dates
 from .einvoice import EInvoice
 from .ids import id_shape, repair_bic, valid_iban
 from .layout import Document, fold
-from .lines import extract_lines
+from .lines import read_lines, settle_lines
 from .model import ExtractedField, ExtractedLine, Source
 from .profile import VendorProfile, profile_applies, profile_candidates
 from .select import Choice
@@ -50,9 +50,10 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
     out = Interpretation()
     choices: dict[str, Choice] = {}
     if doc is not None and doc.pages:
-        choices = _from_page(doc, profile, out.warnings)
+        table = read_lines(doc)  # read once: its sum helps choose the total, then it is checked against it
+        choices = _from_page(doc, profile, out.warnings, table)
         out.profiled = profile is not None and profile_applies(profile, doc.text())
-        out.lines = extract_lines(doc, choices.get("subtotal"), choices.get("total"))
+        out.lines = settle_lines(table, choices.get("subtotal"), choices.get("total"))
     if einv is not None:
         choices = _merge_xml(einv, choices, doc, out.warnings)
         out.used_xml = True
@@ -89,7 +90,8 @@ def merge_readings(a: Interpretation, b: Interpretation) -> Interpretation:
 
 
 # ------------------------------------------------------------------ page
-def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]) -> dict[str, Choice]:
+def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str],
+               table: list[ExtractedLine]) -> dict[str, Choice]:
     texts = [s.text for s in doc.segments()]
     ctx = Context(decimal_hint=(profile.decimal_separator if profile and profile.decimal_separator else decimal_separator(texts)),
                   # OCR'd words (a scan, or pictures on a text page) allow OCR-error repairs
@@ -109,9 +111,9 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
 
     sel.demote_summaries(doc, cands)
     sel.demote_column_heads(doc, cands)
-    table = [ln.amount.value for ln in extract_lines(doc) if ln.amount is not None]
+    amounts = [ln.amount.value for ln in table if ln.amount is not None]
     money = sel.pick_money(cands, sel.tendered_total(doc, ctx), sel.rounding_adjustment(doc, ctx),
-                           sum(table, Decimal(0)) if len(table) >= 2 else None)
+                           sum(amounts, Decimal(0)) if len(amounts) >= 2 else None)
     choices.update(money)
     iban = _pick_iban(cands.get("iban", []), profile, warnings)
     if iban:

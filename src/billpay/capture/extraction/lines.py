@@ -64,7 +64,8 @@ def _cells(seg: Segment) -> list[Segment]:
     return [Segment(seg.words[a:b], seg.page) for a, b in zip(bounds, bounds[1:])]
 
 
-def extract_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine]:
+def read_lines(doc: Document) -> list[ExtractedLine]:
+    """The line-item tables of the document, as read (``settle_lines`` checks them against the totals)."""
     texts = [s.text for s in doc.segments()]
     ctx = Context(decimal_hint=decimal_separator(texts))
     lines: list[ExtractedLine] = []
@@ -74,6 +75,12 @@ def extract_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLin
             continue
         r0, cols = found
         lines.extend(_read_table(page, r0, cols, ctx))
+    return lines
+
+
+def settle_lines(lines: list[ExtractedLine], subtotal=None, total=None) -> list[ExtractedLine]:
+    """Lines read by ``read_lines``, stray lines dropped where the rest then adds up to the subtotal or total,
+    and scored by whether they add up."""
     if not lines:
         return []
     lines = reconcile(lines, [c.value for c in (subtotal, total) if c is not None])
