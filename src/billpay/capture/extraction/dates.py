@@ -12,22 +12,8 @@ import re
 from dataclasses import dataclass
 
 from .layout import fold
+from .lexicon import MONTH_WORDS
 
-_MONTHS = {
-    1: "january jan januar janner jaenner janvier janv januari enero ene gennaio gen",
-    2: "february feb februar fevrier fevr fev februari febrero febbraio",
-    3: "march mar marz maerz mrz mars maart mrt marzo",
-    4: "april apr avril avr abril aprile",
-    5: "may mai mei mayo maggio mag",
-    6: "june jun juni juin junio giugno giu",
-    7: "july jul juli juillet juil julio luglio lug",
-    8: "august aug aout augustus agosto ago",
-    9: "september sep sept septembre setiembre septiembre settembre set",
-    10: "october oct oktober okt octobre octubre ottobre ott",
-    11: "november nov novembre noviembre",
-    12: "december dec dezember dez decembre diciembre dic dicembre",
-}
-MONTH_WORDS = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
 _MONTH_ALT = "|".join(sorted(MONTH_WORDS, key=len, reverse=True))
 
 _ISO = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")

@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .lexicon import MONTH_WORDS
 from .model import Layer, Source
 
 
@@ -317,8 +318,6 @@ _DAYS = {"days", "jours", "tage", "tagen", "dagen", "giorni", "dias"}
 def cut_value(left: str, right: str) -> bool:
     """Two words a scan spaced apart that belong to one value: an amount's thousands group ("16 | 376,86"),
     a date's day, month or year ("May | 19,", "19, | 2023", "21 | mars | 2022") or terms' days ("Net | 30", "45 | jours")."""
-    from .dates import MONTH_WORDS  # dates reads this module's ``fold``; by the time rows are built it is loaded
-
     if _GROUP_HEAD.match(left) and _GROUP_TAIL.match(right):
         return True
     if _DAY_HEAD.match(left) and (_YEAR_TAIL.match(right) or fold(right).rstrip(".,") in MONTH_WORDS):

@@ -11,6 +11,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+#: month names and their abbreviations in the supported languages, folded (read by ``dates`` and by
+#: ``layout.cut_value``)
+_MONTHS = {
+    1: "january jan januar janner jaenner janvier janv januari enero ene gennaio gen",
+    2: "february feb februar fevrier fevr fev februari febrero febbraio",
+    3: "march mar marz maerz mrz mars maart mrt marzo",
+    4: "april apr avril avr abril aprile",
+    5: "may mai mei mayo maggio mag",
+    6: "june jun juni juin junio giugno giu",
+    7: "july jul juli juillet juil julio luglio lug",
+    8: "august aug aout augustus agosto ago",
+    9: "september sep sept septembre setiembre septiembre settembre set",
+    10: "october oct oktober okt octobre octubre ottobre ott",
+    11: "november nov novembre noviembre",
+    12: "december dec dezember dez decembre diciembre dic dicembre",
+}
+MONTH_WORDS = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
+
 _NO = r"(?:n\s?o\.?|no\.?|nr\.?|num(?:ber|ero|mer)?\.?|#|id)"
 
 LABELS: dict[str, list[tuple[str, float]]] = {
