@@ -318,9 +318,14 @@ def _runs_at_least(ink: np.ndarray, n: int, axis: int) -> np.ndarray:
         return np.zeros(ink.shape, dtype=bool)
     line = np.ones((1, n) if axis == 1 else (n, 1), np.uint8)
     first, last = (0, 0), ((n - 1, 0) if axis == 1 else (0, n - 1))
-    start = cv2.erode(np.ascontiguousarray(ink, dtype=np.uint8), line, anchor=first,
-                      borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.dilate(start, line, anchor=last, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    start = cv2.erode(_as_bytes(ink), line, anchor=first, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.dilate(start, line, anchor=last, borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
+
+
+def _as_bytes(mask: np.ndarray) -> np.ndarray:
+    """A boolean mask as the 0/1 bytes OpenCV works on: a view, not a copy, when it is already contiguous (a
+    bool is one byte holding 0 or 1, and OpenCV's erosion and dilation of 0/1 give 0/1, viewed back as bool)."""
+    return np.ascontiguousarray(mask).view(np.uint8)
 
 
 def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
@@ -337,8 +342,7 @@ def _thin(ink: np.ndarray, most: int = 6) -> np.ndarray:
 def _spread(ink: np.ndarray, axis: int) -> np.ndarray:
     """``ink`` spread two pixels each way across ``axis`` (0: up and down): a band five pixels thick."""
     band = np.ones((5, 1) if axis == 0 else (1, 5), np.uint8)
-    return cv2.dilate(np.ascontiguousarray(ink, dtype=np.uint8), band, borderType=cv2.BORDER_CONSTANT,
-                      borderValue=0).astype(bool)
+    return cv2.dilate(_as_bytes(ink), band, borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
 
 
 def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
@@ -356,7 +360,7 @@ def remove_rules(img: Image.Image, min_len: int | None = None) -> Image.Image:
     short = max(40, int(2 * TARGET_LINE_PX))
     mask = _long_runs(_spread(ink, 0), min_len)
     mask |= _long_runs(_spread(_thin(ink), 0), short)
-    mask |= _long_runs(_spread(ink, 1).T, min_len).T
+    mask |= _runs_at_least(_spread(ink, 1), min_len, 0)  # vertical rules, down each column
     if not mask.any():
         return img
     out = a.copy()
