@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from decimal import Decimal
 
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from billpay.capture.extraction import extract_document, ocr
+from billpay.capture.extraction import engine, extract_document, ocr
 from billpay.capture.extraction.amounts import currency_votes, find_amounts
 from billpay.capture.extraction.dates import find_dates
 
@@ -94,13 +95,18 @@ def test_compact_date_printed_with_the_time():
     assert find_dates("Barcode 25032018") == []  # eight digits alone are a number, not a date
 
 
-def _receipt_page() -> bytes:
+def _receipt_page(items: int = 1) -> bytes:
+    """A till receipt; ``items`` key duplicates of 10.00 (one, or enough for a long roll read as one column)."""
     w = 227.0  # 80 mm till roll
     lines = [(20, 560, 11, "GOLDEN KEY MAKER"), (20, 545, 8, "NO 5, JALAN KENARI 5, BANDAR PUCHONG JAYA"),
              (20, 532, 8, "47100 PUCHONG, SELANGOR"), (20, 505, 8, "Date: 24/03/2018   Time: 12:04"),
-             (20, 490, 8, "Doc No: CS-0014134"), (20, 460, 8, "KEY DUPLICATE        2     10.00"),
-             (20, 440, 9, "TOTAL                       RM 10.00"), (20, 425, 8, "CASH                        RM 20.00"),
-             (20, 410, 8, "CHANGE                      RM 10.00"), (20, 380, 8, "THANK YOU, PLEASE COME AGAIN")]
+             (20, 490, 8, "Doc No: CS-0014134")]
+    lines += [(20, 460 - 16 * i, 8, f"KEY DUPLICATE {i + 1:>2}      1     10.00") for i in range(items)]
+    y = 460 - 16 * items
+    total = f"{10 * items}.00"
+    lines += [(20, y - 4, 9, f"TOTAL                       RM {total}"),
+              (20, y - 19, 8, f"CASH                        RM {10 * items + 10}.00"),
+              (20, y - 34, 8, "CHANGE                      RM 10.00"), (20, y - 64, 8, "THANK YOU, PLEASE COME AGAIN")]
     return make_pdf([lines], size=(w, 600.0))
 
 
@@ -120,8 +126,8 @@ def test_600_dpi_receipt_reads_even_when_its_header_claims_96_dpi():
     assert "GOLDEN KEY" in v["vendor_name"].upper()
 
 
-def _receipt_image(dpi: int = 200) -> bytes:
-    page = pdfium.PdfDocument(_receipt_page())[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+def _receipt_image(dpi: int = 200, items: int = 1) -> bytes:
+    page = pdfium.PdfDocument(_receipt_page(items))[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
     buf = io.BytesIO()
     page.save(buf, "PNG", dpi=(dpi, dpi))
     return buf.getvalue()
@@ -130,21 +136,78 @@ def _receipt_image(dpi: int = 200) -> bytes:
 def _counting_pages(monkeypatch) -> list[bool]:
     """Record every OCR page reading (and whether it was read as one block), the engine itself running."""
     calls: list[bool] = []
-    real = ocr.ocr_page
+    real, again = ocr.ocr_page, ocr.read_as_block
 
     def counted(*args, **kwargs):
         calls.append(kwargs.get("as_block", False))
         return real(*args, **kwargs)
 
+    def counted_again(*args, **kwargs):
+        calls.append(True)
+        return again(*args, **kwargs)
+
     monkeypatch.setattr(ocr, "ocr_page", counted)
+    monkeypatch.setattr(ocr, "read_as_block", counted_again)
     return calls
+
+
+def _counting_preparations(monkeypatch) -> list[int]:
+    made: list[int] = []
+    real = ocr.prepare
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ocr, "prepare", counted)
+    return made
+
+
+@pytest.mark.slow
+def test_a_receipt_read_again_reuses_the_image_its_first_reading_prepared(monkeypatch):
+    # every total in doubt: this clear receipt is read a second time, as one block
+    monkeypatch.setattr(engine, "RECEIPT_DOUBT", 1.01)
+    calls, made = _counting_pages(monkeypatch), _counting_preparations(monkeypatch)
+    data = _receipt_image(items=20)
+    r = extract_document(data, "receipt.png")
+    assert calls == [False, True] and r.alt_document is not None
+    assert len(made) == 1  # decoded, levelled, scaled and cleaned once for both readings
+    # the same words as a block reading of the file from scratch
+    scratch = ocr.ocr_page(Image.open(io.BytesIO(data)), 0, dpi_hint=200, deadline=time.monotonic() + 60, as_block=True)
+    def read(words):  # (a PNG stores its resolution in dots per metre: 200 dpi comes back as 199.99)
+        return [(w.text, round(w.x0, 1), round(w.y0, 1), round(w.x1, 1), round(w.y1, 1), w.conf) for w in words]
+
+    assert read(r.alt_document.pages[0].words) == read(scratch.words)
+    # and the images are let go once the document is read: the result keeps words, not pixels
+    assert all(p.prepared is None for p in r.document.pages + r.alt_document.pages)
+
+
+@pytest.mark.slow
+def test_a_scanned_pdf_does_not_keep_its_page_images(monkeypatch):
+    pages = []
+    real = ocr.ocr_page
+
+    def kept(*args, **kwargs):
+        page = real(*args, **kwargs)
+        pages.append(page)
+        return page
+
+    monkeypatch.setattr(ocr, "ocr_page", kept)
+    img = Image.open(io.BytesIO(_receipt_image(items=20)))
+    buf = io.BytesIO()
+    img.save(buf, "PDF", resolution=200)
+    r = extract_document(buf.getvalue(), "receipt.pdf")
+    assert r.status != "rejected", r.reason
+    assert pages and pages[0].single_column  # a receipt page, the kind a second reading would want
+    assert all(p.prepared is None for p in pages)
 
 
 @pytest.mark.slow
 def test_a_receipt_whose_total_cash_and_change_agree_is_read_once(monkeypatch):
     calls = _counting_pages(monkeypatch)
-    r = extract_document(_receipt_image(), "receipt.png")
-    assert r.fields["total"].value == Decimal("10.00")
+    r = extract_document(_receipt_image(items=20), "receipt.png")
+    assert r.document.pages[0].single_column  # a long roll, the kind a doubtful total would have read again
+    assert r.fields["total"].value == Decimal("200.00")
     assert calls == [False]
     assert r.alt_document is None
 

@@ -13,7 +13,7 @@ from .interpret import Interpretation, interpret, merge_readings
 from .layout import Document
 from .model import DEFAULT_LIMITS, FIELD_NAMES, KEY_FIELDS, ExtractionResult, Limits, Rejected
 from .profile import VendorProfile
-from .reader import ReadOut, ocr_images_on_page, read_image, read_pdf, read_text
+from .reader import ReadOut, ocr_images_on_page, read_again_as_block, read_image, read_pdf, read_text
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfil
         got = interpret(doc, einv, profile)
         if einv is None and _receipt_in_doubt(mime, doc, got):
             try:
-                read.alt_doc = read_image(data, limits, deadline, langs, as_block=True).doc
+                read.alt_doc = read_again_as_block(read, data, limits, deadline, langs)
             except Rejected:  # no time left for a second reading: the first stands
                 read.alt_doc = None
         if read.alt_doc is not None and einv is None:
@@ -101,8 +101,7 @@ def _run(result: ExtractionResult, data: bytes, mime: str, profile: VendorProfil
                 got = interpret(doc, einv, profile)
                 result.warn("some text was read from images on the page")
     finally:
-        if read.pdf is not None:
-            read.pdf.close()
+        read.release()
     result.document, result.alt_document, result.einvoice = doc, read.alt_doc, einv
     _finish(result, got)
 

@@ -16,6 +16,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from .lexicon import MONTH_WORDS
 from .model import Layer, Source
@@ -125,6 +126,9 @@ class Page:
     quality: float = 1.0
     #: an OCR page read as one column of lines (a till receipt, ``ocr.is_single_column``)
     single_column: bool = False
+    #: an OCR page's image as it was read (``ocr.Prepared``), kept while the document is being read so that a
+    #: second reading of the page does not prepare it again; the reader releases it (``ReadOut.release``)
+    prepared: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.rows:

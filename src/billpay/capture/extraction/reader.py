@@ -36,6 +36,16 @@ class ReadOut:
     #: the open PDF, kept for OCR of pictures on text pages; the caller closes it
     pdf: pdfium.PdfDocument | None = None
 
+    def release(self) -> None:
+        """Close the PDF and let go of the page images kept for a second reading (the documents outlive the
+        reading, in the extraction result)."""
+        if self.pdf is not None:
+            self.pdf.close()
+            self.pdf = None
+        for doc in (self.doc, self.alt_doc):
+            for page in doc.pages if doc is not None else ():
+                page.prepared = None
+
 
 def read_pdf(data: bytes, limits: Limits, deadline: float, langs: str) -> ReadOut:
     pdf = _pdf.open_pdf(data)
@@ -126,17 +136,23 @@ def ocr_images_on_page(out: ReadOut, page: Page, limits: Limits, deadline: float
 
 
 def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
-               warnings: list[str], as_block: bool = False) -> dict[int, Page]:
+               warnings: list[str], as_block: bool = False, keep_images: bool = False) -> dict[int, Page]:
     """OCR pages on both cores, one pass per page.
 
     Pages are rendered (or decoded) one at a time in this thread — PDFium and
     Pillow images are not thread-safe — with at most a few in flight, so memory
-    stays flat however many pages a scan has.
+    stays flat however many pages a scan has. ``keep_images``: keep each page's
+    prepared image for a second reading (``Page.prepared``), else let it go.
     """
     pages: dict[int, Page] = {}
 
     def one(i: int, img, dpi):
         return i, _ocr.ocr_page(img, i, dpi_hint=dpi, deadline=deadline, langs=langs, as_block=as_block)
+
+    def keep(i: int, page: Page) -> None:
+        if not keep_images:
+            page.prepared = None
+        pages[i] = page
 
     def collect(fut) -> None:
         try:
@@ -144,14 +160,14 @@ def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
         except TimeoutError:
             warnings.append("time limit reached during OCR; some pages were not read")
             return
-        pages[i] = page
+        keep(i, page)
 
     try:
         if len(indexes) == 1:  # the common case: no thread hand-off
             img, dpi = render(indexes[0])
             try:
-                pages[indexes[0]] = _ocr.ocr_page(img, indexes[0], dpi_hint=dpi, deadline=deadline, langs=langs,
-                                                  as_block=as_block)
+                keep(indexes[0], _ocr.ocr_page(img, indexes[0], dpi_hint=dpi, deadline=deadline, langs=langs,
+                                               as_block=as_block))
             except TimeoutError:
                 warnings.append("time limit reached during OCR; some pages were not read")
             return pages
@@ -173,11 +189,27 @@ def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
     return pages
 
 
+def read_again_as_block(out: ReadOut, data: bytes, limits: Limits, deadline: float, langs: str) -> Document:
+    """The image's pages read again, single-column ones as one block: from the images the first reading
+    prepared (``ocr.read_as_block``), else from the file."""
+    pages = [p for p in (out.doc.pages if out.doc is not None else [])]
+    try:
+        again = [_ocr.read_as_block(p, deadline, langs) for p in pages]
+    except TimeoutError:
+        raise Rejected("timeout", "Reading the image took longer than the time limit.") from None
+    except _ocr.OcrUnavailable as exc:
+        raise Rejected("ocr_unavailable", f"OCR is not available on this server: {exc}") from None
+    if pages and all(p is not None for p in again):
+        return Document(again, "ocr")
+    return read_image(data, limits, deadline, langs, as_block=True).doc
+
+
 def read_image(data: bytes, limits: Limits, deadline: float, langs: str, as_block: bool = False) -> ReadOut:
     """OCR every frame of an image; ``as_block``: read single-column pages as one block (``ocr.ocr_page``)."""
     source = open_image(data, limits)
     out = ReadOut(None, None, source.count)
-    pages = _ocr_pages(list(range(source.count)), source.frame, deadline, langs, out.warnings, as_block)
+    pages = _ocr_pages(list(range(source.count)), source.frame, deadline, langs, out.warnings, as_block,
+                       keep_images=not as_block)  # a photographed receipt may be read again (``read_again_as_block``)
     if not pages:
         raise Rejected("timeout", "Reading the image took longer than the time limit.")
     out.doc = Document([pages[i] for i in sorted(pages)], "ocr")
