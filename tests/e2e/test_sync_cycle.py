@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 from billpay.connectors import registry
@@ -53,7 +54,7 @@ def test_push_resync_immutable_and_void(stack):
     assert bill["sync"]["external_id"] not in {b.external_id for b in stack.platform_bills()}
 
 
-def test_full_payment_cycle_marks_bill_paid_in_both_places(stack, container):
+def test_full_payment_cycle_marks_bill_paid_in_both_places(stack, container, caplog):
     org = stack.org
     vendor = mapped_vendor(stack)
     bill = open_bill(stack, vendor, "INV-200", "420.00")
@@ -73,7 +74,8 @@ def test_full_payment_cycle_marks_bill_paid_in_both_places(stack, container):
         with container.sessionmaker() as s:
             row = s.get(t.Payment, pay["id"])
             jobs = [(j.kind, j.status, j.available_at, j.last_error) for j in s.query(t.Outbox).all()]
-        raise AssertionError(f"not released: {got}, due_at {row.due_at}, tick {ticked}, jobs {jobs}")
+        warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]  # a hold says why here
+        raise AssertionError(f"not released: {got}, due_at {row.due_at}, tick {ticked}, jobs {jobs}, warnings {warned}")
     assert org.post("/sandbox-bank/settle", {"payment_id": pay["id"], "outcome": "settled"}).status_code == 200
     dash = org.get("/accounting/dashboard").json()
     assert [p["id"] for p in dash["ready"]] == [pay["id"]]
