@@ -615,8 +615,8 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     page = Page(index=index, width=width, height=height, layer="ocr", words=words)
     page.quality = mean
     page.single_column = column
-    # kept for a second reading as one block (``read_as_block``), which only a till receipt gets: a scanned
-    # PDF's pages are not held in memory for nothing
+    # kept for a second reading as one block (``read_as_block``), which only a single-column page (a till
+    # receipt) can get; the reader lets go of the images it will not read again (``_ocr_pages``' keep_images)
     page.prepared = Prepared(img, factor, column) if column else None
     return page
 

@@ -192,7 +192,7 @@ def _ocr_pages(indexes: list[int], render, deadline: float, langs: str,
 def read_again_as_block(out: ReadOut, data: bytes, limits: Limits, deadline: float, langs: str) -> Document:
     """The image's pages read again, single-column ones as one block: from the images the first reading
     prepared (``ocr.read_as_block``), else from the file."""
-    pages = [p for p in (out.doc.pages if out.doc is not None else [])]
+    pages = out.doc.pages if out.doc is not None else []
     try:
         again = [_ocr.read_as_block(p, deadline, langs) for p in pages]
     except TimeoutError:
