@@ -274,12 +274,15 @@ def skew_angle(img: Image.Image) -> float:
     """The angle (degrees, counter-clockwise) that makes the page's text lines level, from a small copy: the
     rotation whose row ink profile is sharpest. 0.0 when the page has too little text to tell."""
     small = img.reduce(max(1, img.width // 400))
-    ink = Image.fromarray(((np.asarray(small) < 160) * 255).astype(np.uint8), "L")
-    if np.count_nonzero(np.asarray(ink)) < 200:
+    ink = (np.asarray(small) < 160).astype(np.uint8)
+    if np.count_nonzero(ink) < 200:
         return 0.0
+    h, w = ink.shape
 
     def sharpness(angle: float) -> float:
-        rows = np.asarray(ink.rotate(angle, resample=Image.NEAREST), dtype=np.float32).sum(axis=1)
+        turn = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), float(angle), 1.0)
+        level = cv2.warpAffine(ink, turn, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        rows = level.sum(axis=1, dtype=np.float32)
         return float(np.sum(np.diff(rows) ** 2))
 
     coarse = max(np.arange(-6.0, 6.01, 1.0), key=sharpness)
