@@ -168,10 +168,22 @@ def test_a_receipt_read_again_reuses_the_image_its_first_reading_prepared(monkey
     # every total in doubt: this clear receipt is read a second time, as one block
     monkeypatch.setattr(engine, "RECEIPT_DOUBT", 1.01)
     calls, made = _counting_pages(monkeypatch), _counting_preparations(monkeypatch)
+    engines: list[tuple] = []
+    real_api = ocr._api
+
+    def api(lang, psm=None, extra=None):
+        made_here = real_api(lang, psm, extra)
+        engines.append((psm, made_here.GetVariableAsString("tessedit_do_invert")))
+        return made_here
+
+    monkeypatch.setattr(ocr, "_api", api)
     data = _receipt_image(items=20)
     r = extract_document(data, "receipt.png")
     assert calls == [False, True] and r.alt_document is not None
     assert len(made) == 1  # decoded, levelled, scaled and cleaned once for both readings
+    # the first reading tries doubtful words inverted (white on black), the second, as one block, does not
+    assert engines[0] == (ocr.tesserocr.PSM.SINGLE_COLUMN, "1")
+    assert engines[-1] == (ocr.tesserocr.PSM.SINGLE_BLOCK, "0")
     # the same words as a block reading of the file from scratch
     scratch = ocr.ocr_page(Image.open(io.BytesIO(data)), 0, dpi_hint=200, deadline=time.monotonic() + 60, as_block=True)
     def read(words):  # (a PNG stores its resolution in dots per metre: 200 dpi comes back as 199.99)
