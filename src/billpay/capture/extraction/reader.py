@@ -33,7 +33,7 @@ class ReadOut:
     #: a second reading of the scanned pages, compared field by field (``engine``: a till receipt whose total
     #: is in doubt is read again as one block)
     alt_doc: Document | None = None
-    #: the open PDF, kept for OCR of pictures on text pages; the caller closes it
+    #: the open PDF, kept for OCR of pictures on text pages; the caller closes it (``release``)
     pdf: pdfium.PdfDocument | None = None
 
     def release(self) -> None:
