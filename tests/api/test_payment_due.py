@@ -40,6 +40,15 @@ def due_at(container, payment_id: str) -> dt.datetime | None:
         return s.get(t.Payment, payment_id).due_at
 
 
+def payment_row(container, payment_id: str) -> dict:
+    """What the database holds, for a failure message (a missing due date was seen twice under a faked instant,
+    never reproduced)."""
+    with container.sessionmaker() as s:
+        p = s.get(t.Payment, payment_id)
+        return {"status": p.status, "pay_date": p.pay_date, "due_at": p.due_at, "version": p.version,
+                "approval_snapshot": p.approval_snapshot, "status_reason": p.status_reason}
+
+
 def payments_due_jobs(container) -> list[str]:
     with container.sessionmaker() as s:
         return list(s.scalars(select(t.Outbox.org_id).where(t.Outbox.kind == "payments_due")))
@@ -80,7 +89,7 @@ def test_a_cancelled_payment_is_no_longer_due(container, org, vendor, clock):
     p = _payment(org, vendor)
     r = org.post(f"/payments/{p['id']}/schedule", {"pay_date": "2026-03-10", "method": "ach"})
     assert r.status_code == 200, r.text  # once failed under a faked 2026-12-31 23:50 with no due date: say why
-    assert due_at(container, p["id"]) is not None
+    assert due_at(container, p["id"]) is not None, payment_row(container, p["id"])
     assert org.post(f"/payments/{p['id']}/cancel").status_code == 200
     assert due_at(container, p["id"]) is None
     clock["t"] = at(2026, 3, 10, 12)
@@ -96,7 +105,7 @@ def test_a_missed_approval_deadline_is_marked_at_the_start_of_the_next_day(conta
     r = org.post(f"/payments/{p['id']}/schedule", {"pay_date": "2026-03-10", "method": "ach"})
     assert r.json()["status"] == "pending_approval", r.text
     # approvals are due by Monday the 9th: overdue from Tuesday 00:00 in New York
-    assert due_at(container, p["id"]) == at(2026, 3, 10, 0, tz=NY)
+    assert due_at(container, p["id"]) == at(2026, 3, 10, 0, tz=NY), payment_row(container, p["id"])
     clock["t"] = at(2026, 3, 10, 4, 5)
     assert schedule.tick(container).payments == [org.id]
     worker.run_until_idle(container)
