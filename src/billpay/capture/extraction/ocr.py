@@ -577,12 +577,10 @@ def _osd_rotation(img: Image.Image, dpi: float | None = None) -> int:
 
 @dataclass
 class Prepared:
-    """A page image as OCR read it: prepared (``prepare``) and turned upright."""
+    """A single-column page's image as OCR read it: prepared (``prepare``) and turned upright."""
     image: Image.Image
     #: points per pixel of ``image``
     factor: float
-    #: read as one column of lines (a till receipt)
-    column: bool
 
 
 def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, deadline: float,
@@ -625,7 +623,7 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     page.single_column = column
     # kept for a second reading as one block (``read_as_block``), which only a single-column page (a till
     # receipt) can get; the reader lets go of the images it will not read again (``_ocr_pages``' keep_images)
-    page.prepared = Prepared(img, factor, column) if column else None
+    page.prepared = Prepared(img, factor) if column else None
     return page
 
 
@@ -637,8 +635,8 @@ def read_as_block(page: Page, deadline: float, langs: str = DEFAULT_LANGS) -> Pa
     prep = page.prepared
     if not isinstance(prep, Prepared):
         return None
-    words, mean = _recognize(prep.image, languages(langs), deadline, prep.factor, prep.column, as_block=True)
+    words, mean = _recognize(prep.image, languages(langs), deadline, prep.factor, column=True, as_block=True)
     again = Page(index=page.index, width=page.width, height=page.height, layer="ocr", words=words)
     again.quality = mean
-    again.single_column = prep.column
+    again.single_column = True
     return again
