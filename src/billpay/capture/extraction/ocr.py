@@ -416,9 +416,11 @@ def _recognize(img: Image.Image, lang: str, deadline: float, factor: float,
     left = deadline - time.monotonic()
     if left <= 0.5:
         raise TimeoutError("no time left for OCR")
+    extra = None
     if psm is None and column:
         psm = tesserocr.PSM.SINGLE_BLOCK if as_block else tesserocr.PSM.SINGLE_COLUMN
-    api = _api(lang, psm, BLOCK_VARIABLES if as_block else None)
+        extra = BLOCK_VARIABLES if as_block else None
+    api = _api(lang, psm, extra)
     api.SetImage(img)
     api.SetSourceResolution(300)
     if not api.Recognize(timeout=int(left * 1000)):
