@@ -41,8 +41,8 @@ def due_at(container, payment_id: str) -> dt.datetime | None:
 
 
 def payment_row(container, payment_id: str) -> dict:
-    """What the database holds, for a failure message (a missing due date was seen twice under a faked instant,
-    never reproduced)."""
+    """What the database holds, for a failure message (a missing due date was once a factory that
+    ``payment_due.install`` took for hooked: tests/unit/payments/test_payment_due_install.py)."""
     with container.sessionmaker() as s:
         p = s.get(t.Payment, payment_id)
         return {"status": p.status, "pay_date": p.pay_date, "due_at": p.due_at, "version": p.version,

@@ -83,10 +83,19 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 p.due_at = due_at(p, _settings(session, p.org_id))
 
 
+_HOOKED = "_billpay_due_at_hooked"
+
+
 def install(factory: sessionmaker[Session]) -> None:
-    """Keep ``payments.due_at`` on every flush of sessions made by ``factory``."""
-    if not event.contains(factory, "before_flush", _before_flush):
-        event.listen(factory, "before_flush", _before_flush)
+    """Keep ``payments.due_at`` on every flush of sessions made by ``factory`` (once per factory).
+
+    The mark is kept on the factory itself: ``event.contains`` would ask SQLAlchemy's registry, which keys a
+    sessionmaker's listeners by the ``id()`` of its Session subclass and keeps the key after that class is
+    collected, so a new factory at a recycled address looked hooked when it was not."""
+    if getattr(factory, _HOOKED, False):
+        return
+    event.listen(factory, "before_flush", _before_flush)
+    setattr(factory, _HOOKED, True)
 
 
 def refresh(session: Session, org_id: str, now: dt.datetime) -> int:
