@@ -11,7 +11,10 @@ when the first pass looks sideways or poor. On a page with table rules
 (long straight lines), the text lines the first pass left out or read badly
 are read again with the rules whitened (``_with_ruled_text``): Tesseract's
 layout analysis takes a ruled table for a picture and drops or garbles the
-text that touches it, often the line items and the totals.
+text that touches it, often the line items and the totals. On a white page, the
+lines printed in pale grey that the first pass did not read at all are read
+again, darkened (``_with_faint_text``): labels such as "Grand Total" printed at
+215-230 grey fall under Tesseract's single threshold once a scan blurs them.
 
 OpenMP threading inside Tesseract made a page several times slower on a
 2-core machine, so it is limited to one thread; pages run in parallel instead.
@@ -72,6 +75,19 @@ WEAK_WORD = 0.5
 RULE_INK = 232
 #: text lines read again at most per page (``_missed_bands``)
 MAX_BANDS = 8
+#: on a white page, read again (darkened) the lines printed in pale grey that the first pass did not read
+READ_FAINT = True
+#: the paper level (``_paper_level``) from which a page counts as white
+FAINT_PAPER = 235
+#: pale print: at least this grey level, and at least ``FAINT_MARGIN`` levels under the paper
+FAINT_DARKEST = 150
+FAINT_MARGIN = 16
+#: a line is pale print when its black pixels are at most this share of its pale ones (black text has grey
+#: edges as wide as its strokes)
+FAINT_DARK_SHARE = 0.25
+#: the white point of the darkening curve, this many levels under the paper, and the curve's power
+FAINT_WHITE_GAP = 8
+FAINT_CURVE = 12.0
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                   "/usr/share/tessdata", "/usr/local/share/tessdata")
 
@@ -457,8 +473,9 @@ def _overlaps(a: Word, b: Word) -> bool:
     return ix > 0 and iy > 0 and ix * iy > 0.3 * min((a.x1 - a.x0) * (a.y1 - a.y0), (b.x1 - b.x0) * (b.y1 - b.y0))
 
 
-def _missed_bands(ink: np.ndarray, words: list[Word], factor: float) -> list[tuple[int, int, int, int]]:
-    """Boxes (pixels) of text lines with ink that no word of the first pass read with at least ``WEAK_WORD``
+def _missed_bands(ink: np.ndarray, words: list[Word], factor: float,
+                  weak: float = WEAK_WORD) -> list[tuple[int, int, int, int]]:
+    """Boxes (pixels) of text lines with ink that no word of the first pass read with at least ``weak``
     confidence covers, at most ``MAX_BANDS``.
 
     A band is a run of rows whose uncovered ink is a text line high (half to two and a half times the
@@ -470,7 +487,7 @@ def _missed_bands(ink: np.ndarray, words: list[Word], factor: float) -> list[tup
     free = ink.copy()
     pad = max(2, int(lh * 0.25))
     for w in words:
-        if w.conf < WEAK_WORD:
+        if w.conf < weak:
             continue  # a word read this badly (a table row garbled by its rules) is read again
         x0, y0 = int(w.x0 / factor) - pad, int(w.y0 / factor) - pad
         x1, y1 = int(w.x1 / factor) + pad, int(w.y1 / factor) + pad
@@ -505,13 +522,23 @@ def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: f
     cleaned = remove_rules(img)
     if cleaned is img:
         return words
-    ink = np.asarray(cleaned) < 160
+    return _read_bands_again(cleaned, _missed_bands(np.asarray(cleaned) < 160, words, factor), words, lang,
+                             deadline, factor)
+
+
+def _read_bands_again(img: Image.Image, bands: list[tuple[int, int, int, int]], words: list[Word], lang: str,
+                      deadline: float, factor: float, darken: float | None = None) -> list[Word]:
+    """Each band of ``img`` read again as a block of its own (``darken``: with its grey levels darkened
+    towards that white point first, ``_darkened``); a word read again replaces the first pass's words it
+    covers where it reads with more confidence, and is added where the first pass had none."""
     added: list[Word] = []
     replaced: set[int] = set()
-    for x0, y0, x1, y1 in _missed_bands(ink, words, factor):
+    for x0, y0, x1, y1 in bands:
         if deadline - time.monotonic() <= 1.0:
             break
-        crop = cleaned.crop((x0, y0, min(x1, cleaned.width), min(y1, cleaned.height)))
+        crop = img.crop((x0, y0, min(x1, img.width), min(y1, img.height)))
+        if darken is not None:
+            crop = _darkened(crop, darken)
         try:
             more, _mean = _recognize(crop, lang, deadline, factor, psm=tesserocr.PSM.SINGLE_BLOCK)
         except TimeoutError:
@@ -523,8 +550,6 @@ def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: f
                 continue  # what is left of a rule, read as letters (a label glued to its amount reads low)
             got.append(Word(w.text, w.x0 + x0 * factor, w.y0 + y0 * factor, w.x1 + x0 * factor, w.y1 + y0 * factor,
                             w.conf))
-        # word by word: a word read again replaces the first pass's words it covers when it reads with more
-        # confidence, and is added where the first pass had none
         for g in got:
             under = [i for i, w in enumerate(words) if i not in replaced and _overlaps(g, w)]
             if under and g.conf <= max(words[i].conf for i in under):
@@ -532,6 +557,54 @@ def _with_ruled_text(img: Image.Image, words: list[Word], lang: str, deadline: f
             replaced.update(under)
             added.append(g)
     return [w for i, w in enumerate(words) if i not in replaced] + added
+
+
+def _paper_level(a: np.ndarray) -> int:
+    """The grey level of the paper: nine pixels in ten are darker or as dark (a page is mostly paper)."""
+    counts = np.cumsum(cv2.calcHist([np.ascontiguousarray(a)], [0], None, [256], [0, 256]).ravel())
+    return int(np.searchsorted(counts, 0.9 * counts[-1]))
+
+
+def _darkened(img: Image.Image, white: float) -> Image.Image:
+    """Grey levels pushed towards black under the white point ``white`` (a steep power curve): pale grey text
+    becomes dark enough for Tesseract's threshold, black stays black and the paper white."""
+    a = np.asarray(img, dtype=np.float32)
+    out = np.clip(a / max(white, 1.0), 0.0, 1.0) ** FAINT_CURVE * 255.0
+    return Image.fromarray(out.astype(np.uint8), "L")
+
+
+def _with_faint_text(img: Image.Image, words: list[Word], lang: str, deadline: float, factor: float) -> list[Word]:
+    """On a white page, read again, darkened, the text lines printed in pale grey that the first pass did not
+    read at all.
+
+    Invoices print labels in pale grey ("Grand Total", "Room Charges" at 215-230 on 250 paper, after a
+    scan's blur): Tesseract's single threshold falls between the black text and them, and the whole label
+    column disappears, so an amount loses its label. The pale strokes are found as ink between
+    ``FAINT_DARKEST`` and ``FAINT_MARGIN`` levels under the paper, outside every word the first pass read,
+    without pale table rules (long runs), and only their lines are read again. A page without such lines
+    costs the mask only."""
+    a = np.asarray(img)
+    h, w = a.shape[0] // 2 * 2, a.shape[1] // 2 * 2
+    # the darkest pixel of each 2x2 (a pale stroke stays as dark as it is): a quarter of the work
+    half = np.minimum(np.minimum(a[0:h:2, 0:w:2], a[1:h:2, 0:w:2]), np.minimum(a[0:h:2, 1:w:2], a[1:h:2, 1:w:2]))
+    paper = _paper_level(half)
+    if paper < FAINT_PAPER:
+        return words  # a grey page (a photo, a thermal receipt): its grey is not pale print
+    pale = (half >= FAINT_DARKEST) & (half < paper - FAINT_MARGIN)
+    rule = max(int(TARGET_LINE_PX * 1.5), 4)
+    pale &= ~(_runs_at_least(pale, rule, 1) | _runs_at_least(pale, rule, 0))
+    pale = cv2.morphologyEx(_as_bytes(pale), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).view(bool)
+    bands = []
+    for x0, y0, x1, y1 in _missed_bands(pale, words, 2 * factor, weak=0.0):
+        band = half[y0:y1, x0:x1]
+        light = np.count_nonzero((band >= FAINT_DARKEST) & (band < paper - FAINT_MARGIN))
+        if np.count_nonzero(band < FAINT_DARKEST) <= FAINT_DARK_SHARE * light:
+            bands.append((2 * x0, 2 * y0, 2 * x1, 2 * y1))
+        # else: black text the first pass did not read (a logo, words it could not make out): its grey edges
+        # are not pale print, and darkening it reads nothing new
+    if not bands:
+        return words
+    return _read_bands_again(img, bands, words, lang, deadline, factor, darken=paper - FAINT_WHITE_GAP)
 
 
 _RULE_MARKS = re.compile(r"^[|\[\]_—–]+(?=[\w€$£(])|(?<=[\w€$£%.,:)])[|\[\]_—–]+$")
@@ -600,6 +673,8 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     words, mean = _recognize(img, lang, deadline, factor, column, as_block=as_block)
     if REMOVE_RULES and not column and deadline - time.monotonic() > 2.0:
         words = _with_ruled_text(img, words, lang, deadline, factor)
+    if READ_FAINT and not column and deadline - time.monotonic() > 2.0:
+        words = _with_faint_text(img, words, lang, deadline, factor)
     width, height = image.width * 72.0 / dpi, image.height * 72.0 / dpi
     if turned:
         width, height = height, width
