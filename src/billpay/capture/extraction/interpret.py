@@ -15,7 +15,7 @@ from .dates import find_dates
 from .einvoice import EInvoice
 from .ids import id_shape, repair_bic, valid_iban
 from .layout import Document, fold
-from .lines import read_lines, settle_lines
+from .lines import listed_lines, read_lines, settle_lines
 from .model import ExtractedField, ExtractedLine, Source
 from .profile import VendorProfile, profile_applies, profile_candidates
 from .select import Choice
@@ -53,7 +53,8 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
         table = read_lines(doc)  # read once: its sum helps choose the total, then it is checked against it
         choices = _from_page(doc, profile, out.warnings, table)
         out.profiled = profile is not None and profile_applies(profile, doc.text())
-        out.lines = settle_lines(table, choices.get("subtotal"), choices.get("total"))
+        out.lines = settle_lines(table or listed_lines(doc, choices.get("subtotal"), choices.get("total")),
+                                 choices.get("subtotal"), choices.get("total"))
     if einv is not None:
         choices = _merge_xml(einv, choices, doc, out.warnings)
         out.used_xml = True

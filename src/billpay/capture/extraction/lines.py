@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .amounts import decimal_separator, find_amounts
+from .amounts import AmountHit, decimal_separator, find_amounts
 from .candidates import Context
 from .layout import Document, Page, Segment, fold
 from .model import ExtractedField, ExtractedLine
@@ -86,6 +86,62 @@ def settle_lines(lines: list[ExtractedLine], subtotal=None, total=None) -> list[
     lines = reconcile(lines, [c.value for c in (subtotal, total) if c is not None])
     _score(lines, subtotal, total)
     return lines
+
+
+def listed_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine]:
+    """Lines printed without a table header, found by their sum: a run of rows, each a description and one
+    amount at the right, their descriptions at one indent, whose amounts add up to the cent to the subtotal or
+    the total (a cloud provider's "Detail" section: one row per service, its sub-rows indented deeper).
+
+    Used only where no header table was found (``read_lines``). A row further left than the run's indent (a
+    section heading), or at its indent and not a line (a totals or tax row, text), ends it; a deeper one (a
+    service's own charges and tax) does not. A totals or tax label is never a line. The longest run that adds up wins, and it needs two amounts that are not zero, so that a
+    "Charges 4.11 / Credits 0.00" pair is not taken for a list."""
+    targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
+    if not targets:
+        return []
+    ctx = Context(decimal_hint=decimal_separator([seg.text for seg in doc.segments()]))
+    best: list[tuple[Page, Segment, Segment, AmountHit]] = []
+    for page in doc.pages:
+        rows = [_listed_row(page, row, ctx) for row in page.rows if row]
+        for i, first in enumerate(rows):
+            if len(first) != 4:
+                continue
+            indent, tol = first[1].x0, 0.6 * first[1].h
+            run = [first]
+            for other in rows[i + 1:]:
+                x0 = other[1].x0 if len(other) == 4 else other[1]
+                if x0 > indent + tol:
+                    continue  # deeper in: a line's own sub-rows (its charges, its tax)
+                if len(other) != 4 or x0 < indent - tol:
+                    break  # a heading further left, a totals or tax row, text that is not a line
+                run.append(other)
+                values = [r[3].value for r in run]
+                if len(run) > len(best) and sum(1 for v in values if v != 0) >= 2 and any(
+                        sum(values, Decimal(0)) == t for t in targets):
+                    best = list(run)
+    out = []
+    for page, desc, aseg, amount in best:
+        line = ExtractedLine()
+        line.amount = ExtractedField(amount.value, 0.6, page.source(aseg.span_box(amount.start, amount.end)), amount.text)
+        line.description = ExtractedField(desc.text, 0.6, page.source((desc.x0, desc.y0, desc.x1, desc.y1)), desc.text)
+        out.append(line)
+    return out
+
+
+def _listed_row(page: Page, row: list[Segment], ctx: Context) -> tuple:
+    """A row as ``listed_lines`` sees it: (page, description, amount segment, amount) for a description and
+    one amount at the right; ("stop", x0) for a totals or tax row and ("text", x0) for any other row, x0 being
+    where it starts (its indent)."""
+    desc, last = row[0], row[-1]
+    if _STOP.match(desc.norm) or any(ctx.labels_of(sg) and ctx.labels_of(sg)[0].field in _TOTALS
+                                     and ctx.labels_of(sg)[0].start <= 1 for sg in row):
+        return ("stop", desc.x0)
+    amounts = find_amounts(last.text, ctx.decimal_hint) if len(row) >= 2 else []
+    if (len(amounts) != 1 or find_amounts(desc.text, ctx.decimal_hint) or not any(c.isalpha() for c in desc.text)
+            or last.x0 < page.width * 0.5 or amounts[0].decimals != 2):
+        return ("text", desc.x0)
+    return page, desc, last, amounts[0]
 
 
 def reconcile(lines: list[ExtractedLine], targets: list[Decimal]) -> list[ExtractedLine]:
