@@ -53,8 +53,10 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
         table = read_lines(doc)  # read once: its sum helps choose the total, then it is checked against it
         choices = _from_page(doc, profile, out.warnings, table)
         out.profiled = profile is not None and profile_applies(profile, doc.text())
-        out.lines = settle_lines(table or listed_lines(doc, choices.get("subtotal"), choices.get("total")),
-                                 choices.get("subtotal"), choices.get("total"))
+        if table:
+            out.lines = settle_lines(table, choices.get("subtotal"), choices.get("total"))
+        else:  # found by their sum, so the sum does not vouch for them: they keep their medium confidence
+            out.lines = listed_lines(doc, choices.get("subtotal"), choices.get("total"))
     if einv is not None:
         choices = _merge_xml(einv, choices, doc, out.warnings)
         out.used_xml = True

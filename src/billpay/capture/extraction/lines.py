@@ -96,7 +96,8 @@ def listed_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine
     Used only where no header table was found (``read_lines``). A row further left than the run's indent (a
     section heading), or at its indent and not a line (a totals or tax row, text), ends it; a deeper one (a
     service's own charges and tax) does not. A totals or tax label is never a line. The longest run that adds up wins, and it needs two amounts that are not zero, so that a
-    "Charges 4.11 / Credits 0.00" pair is not taken for a list."""
+    "Charges 4.11 / Credits 0.00" pair is not taken for a list. The lines keep a medium confidence (0.6): they
+    were found by their sum, so it does not confirm them as it confirms a table's lines (``settle_lines``)."""
     targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
     if not targets:
         return []
