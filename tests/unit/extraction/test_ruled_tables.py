@@ -167,3 +167,21 @@ def test_ink_spreads_two_pixels_each_way_across_its_axis_and_no_further():
             by_hand[max(r - 2, 0):r + 3, c] = True
         assert np.array_equal(ocr._spread(ink, 0), by_hand)
         assert np.array_equal(ocr._spread(ink.T, 1), by_hand.T)
+
+
+def test_an_upside_down_ruled_page_has_its_missed_lines_read_again_once_it_is_upright(monkeypatch):
+    """The lines a ruled table hid are read again on the page as it is finally read: an upside-down scan is
+    turned after its first pass, and lines read again before the turn were thrown away with that pass."""
+    calls = []
+    original = ocr._with_ruled_text
+
+    def spy(img, words, *args, **kwargs):
+        calls.append(" ".join(w.text for w in words))
+        return original(img, words, *args, **kwargs)
+
+    monkeypatch.setattr(ocr, "_with_ruled_text", spy)
+    page = ocr.ocr_page(_ruled_page().rotate(180), 0, dpi_hint=200, deadline=time.monotonic() + 60)
+    text = " ".join(w.text for w in page.words)
+    assert "Nordlicht" in text  # read upright
+    assert "297,50" in text, text
+    assert len(calls) == 1 and "Nordlicht" in calls[0]  # once, with the upright page's reading

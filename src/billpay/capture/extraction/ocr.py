@@ -671,10 +671,6 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
     img, scale, column, turned = prepare(image, dpi)
     factor = 72.0 / (dpi * scale)
     words, mean = _recognize(img, lang, deadline, factor, column, as_block=as_block)
-    if REMOVE_RULES and not column and deadline - time.monotonic() > 2.0:
-        words = _with_ruled_text(img, words, lang, deadline, factor)
-    if READ_FAINT and not column and deadline - time.monotonic() > 2.0:
-        words = _with_faint_text(img, words, lang, deadline, factor)
     width, height = image.width * 72.0 / dpi, image.height * 72.0 / dpi
     if turned:
         width, height = height, width
@@ -695,6 +691,12 @@ def ocr_page(image: Image.Image, index: int, *, dpi_hint: float | None = None, d
                 img, column = upright, is_single_column(upright)
                 if angle in (90, 270):
                     width, height = height, width
+    # the lines the reading missed are read again on the page as it was finally read (upright): on a page
+    # turned after its first pass, lines read again before the turn were thrown away with that pass
+    if REMOVE_RULES and not column and deadline - time.monotonic() > 2.0:
+        words = _with_ruled_text(img, words, lang, deadline, factor)
+    if READ_FAINT and not column and deadline - time.monotonic() > 2.0:
+        words = _with_faint_text(img, words, lang, deadline, factor)
     page = Page(index=index, width=width, height=height, layer="ocr", words=words)
     page.quality = mean
     page.single_column = column
