@@ -591,7 +591,7 @@ def _with_faint_text(img: Image.Image, words: list[Word], lang: str, deadline: f
     if paper < FAINT_PAPER:
         return words  # a grey page (a photo, a thermal receipt): its grey is not pale print
     pale = (half >= FAINT_DARKEST) & (half < paper - FAINT_MARGIN)
-    rule = max(int(TARGET_LINE_PX * 1.5), 4)
+    rule = max(int(TARGET_LINE_PX * 1.5), 4)  # three line heights: TARGET_LINE_PX is a full-size line
     pale &= ~(_runs_at_least(pale, rule, 1) | _runs_at_least(pale, rule, 0))
     pale = cv2.morphologyEx(_as_bytes(pale), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).view(bool)
     bands = []
