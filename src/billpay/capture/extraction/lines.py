@@ -95,9 +95,10 @@ def listed_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine
 
     Used only where no header table was found (``read_lines``). A row further left than the run's indent (a
     section heading), or at its indent and not a line (a totals or tax row, text), ends it; a deeper one (a
-    service's own charges and tax) does not. A totals or tax label is never a line. The longest run that adds up wins, and it needs two amounts that are not zero, so that a
-    "Charges 4.11 / Credits 0.00" pair is not taken for a list. The lines keep a medium confidence (0.6): they
-    were found by their sum, so it does not confirm them as it confirms a table's lines (``settle_lines``)."""
+    service's own charges and tax) does not. A totals or tax label is never a line. The longest run that adds
+    up wins, and it needs two amounts that are not zero, so that a "Charges 4.11 / Credits 0.00" pair is not
+    taken for a list. The lines keep a medium confidence (0.6): they were found by their sum, so it does not
+    confirm them as it confirms a table's lines (``settle_lines``)."""
     targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
     if not targets:
         return []
@@ -106,20 +107,20 @@ def listed_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine
     for page in doc.pages:
         rows = [_listed_row(page, row, ctx) for row in page.rows if row]
         for i, first in enumerate(rows):
-            if len(first) != 4:
+            if not isinstance(first, tuple):
                 continue
             indent, tol = first[1].x0, 0.6 * first[1].h
-            run = [first]
+            run, added, nonzero = [first], first[3].value, int(first[3].value != 0)
             for other in rows[i + 1:]:
-                x0 = other[1].x0 if len(other) == 4 else other[1]
+                x0 = other[1].x0 if isinstance(other, tuple) else other
                 if x0 > indent + tol:
                     continue  # deeper in: a line's own sub-rows (its charges, its tax)
-                if len(other) != 4 or x0 < indent - tol:
+                if not isinstance(other, tuple) or x0 < indent - tol:
                     break  # a heading further left, a totals or tax row, text that is not a line
                 run.append(other)
-                values = [r[3].value for r in run]
-                if len(run) > len(best) and sum(1 for v in values if v != 0) >= 2 and any(
-                        sum(values, Decimal(0)) == t for t in targets):
+                added += other[3].value
+                nonzero += other[3].value != 0
+                if len(run) > len(best) and nonzero >= 2 and added in targets:
                     best = list(run)
     out = []
     for page, desc, aseg, amount in best:
@@ -130,18 +131,16 @@ def listed_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine
     return out
 
 
-def _listed_row(page: Page, row: list[Segment], ctx: Context) -> tuple:
+def _listed_row(page: Page, row: list[Segment], ctx: Context) -> tuple[Page, Segment, Segment, AmountHit] | float:
     """A row as ``listed_lines`` sees it: (page, description, amount segment, amount) for a description and
-    one amount at the right; ("stop", x0) for a totals or tax row and ("text", x0) for any other row, x0 being
-    where it starts (its indent)."""
+    one amount at the right; for any other row (a totals or tax row, text) where it starts, its indent."""
     desc, last = row[0], row[-1]
-    if _STOP.match(desc.norm) or any(ctx.labels_of(sg) and ctx.labels_of(sg)[0].field in _TOTALS
-                                     and ctx.labels_of(sg)[0].start <= 1 for sg in row):
-        return ("stop", desc.x0)
+    if _totals_row(row, ctx):
+        return desc.x0
     amounts = find_amounts(last.text, ctx.decimal_hint) if len(row) >= 2 else []
     if (len(amounts) != 1 or find_amounts(desc.text, ctx.decimal_hint) or not any(c.isalpha() for c in desc.text)
             or last.x0 < page.width * 0.5 or amounts[0].decimals != 2):
-        return ("text", desc.x0)
+        return desc.x0
     return page, desc, last, amounts[0]
 
 
@@ -189,8 +188,7 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
                 continue
             for a in find_amounts(seg.text, ctx.decimal_hint):
                 amounts.append((a, seg))
-        if amounts and (_STOP.match(row[0].norm) or any(
-                ctx.labels_of(s) and ctx.labels_of(s)[0].field in _TOTALS and ctx.labels_of(s)[0].start <= 1 for s in row)):
+        if amounts and _totals_row(row, ctx):
             break  # the totals block under the table
         desc_text = " ".join(s.text for s in in_desc).strip()
         if not amounts:
@@ -233,6 +231,13 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
         out.append(line)
         last_y = row[0].y1
     return out
+
+
+def _totals_row(row: list[Segment], ctx: Context) -> bool:
+    """A row of the totals block: it starts with a totals or tax word, or one of its segments starts with a
+    total, subtotal or tax label."""
+    return bool(_STOP.match(row[0].norm) or any(
+        ctx.labels_of(s) and ctx.labels_of(s)[0].field in _TOTALS and ctx.labels_of(s)[0].start <= 1 for s in row))
 
 
 def _nearest(seg: Segment, heads: list[tuple[str, Segment]]) -> str | None:
