@@ -573,6 +573,11 @@ def _darkened(img: Image.Image, white: float) -> Image.Image:
     return Image.fromarray(out.astype(np.uint8), "L")
 
 
+def _pale(a: np.ndarray, paper: int) -> np.ndarray:
+    """Mask of the pale ink: at least ``FAINT_DARKEST`` and at least ``FAINT_MARGIN`` levels under the paper."""
+    return (a >= FAINT_DARKEST) & (a < paper - FAINT_MARGIN)
+
+
 def _with_faint_text(img: Image.Image, words: list[Word], lang: str, deadline: float, factor: float) -> list[Word]:
     """On a white page, read again, darkened, the text lines printed in pale grey that the first pass did not
     read at all.
@@ -590,14 +595,14 @@ def _with_faint_text(img: Image.Image, words: list[Word], lang: str, deadline: f
     paper = _paper_level(half)
     if paper < FAINT_PAPER:
         return words  # a grey page (a photo, a thermal receipt): its grey is not pale print
-    pale = (half >= FAINT_DARKEST) & (half < paper - FAINT_MARGIN)
+    pale = _pale(half, paper)
     rule = max(int(TARGET_LINE_PX * 1.5), 4)  # three line heights: TARGET_LINE_PX is a full-size line
     pale &= ~(_runs_at_least(pale, rule, 1) | _runs_at_least(pale, rule, 0))
     pale = cv2.morphologyEx(_as_bytes(pale), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).view(bool)
     bands = []
     for x0, y0, x1, y1 in _missed_bands(pale, words, 2 * factor, weak=0.0):
         band = half[y0:y1, x0:x1]
-        light = np.count_nonzero((band >= FAINT_DARKEST) & (band < paper - FAINT_MARGIN))
+        light = np.count_nonzero(_pale(band, paper))
         if np.count_nonzero(band < FAINT_DARKEST) <= FAINT_DARK_SHARE * light:
             bands.append((2 * x0, 2 * y0, 2 * x1, 2 * y1))
         # else: black text the first pass did not read (a logo, words it could not make out): its grey edges
