@@ -6,7 +6,6 @@ platform joins by adding its harness to ``HARNESSES`` in ``conftest.py``.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pytest
@@ -277,11 +276,10 @@ def test_timeout_after_commit_is_recovered_inside_one_push(harness, connector):
 
 def test_rate_limit_storm_is_ridden_out_with_backoff(harness, connector):
     harness.inject("rate_limited", count=3)
-    started = time.monotonic()
     _, ref = push_one(connector, harness)
     assert ref is not None
+    # the backoff went through the harness's sleeper (which only records), not the clock
     assert len(harness.sleeps) == 3 and all(s > 0 for s in harness.sleeps)
-    assert time.monotonic() - started < 5  # sleeps were injected, nothing really waited
 
 
 def test_rate_limit_that_does_not_end_is_reported_as_transient(harness):

@@ -15,6 +15,7 @@ from billpay.capture.extraction import (
     apply_profile,
     cli_payload,
     extract_document,
+    ocr,
 )
 from billpay.capture.extraction.model import Limits
 
@@ -40,7 +41,7 @@ def test_text_pdf_reads_the_text_layer():
     assert r.fields["total"].band == "high"
     src = r.fields["invoice_number"].source
     assert src.layer == "text" and src.page == 0 and all(0.0 <= c <= 1.0 for c in src.bbox)
-    assert r.elapsed_ms < 2000
+    assert r.elapsed_ms >= 0  # reported; its speed is measured in bench/, not here
 
 
 def test_factur_x_xml_is_authoritative_and_located_on_the_page():
@@ -114,7 +115,7 @@ def _scan_png(pdf_bytes: bytes, dpi: int = 200, rotate: int = 0) -> bytes:
 
 
 @pytest.mark.slow
-def test_scanned_image_goes_through_tesseract():
+def test_scanned_image_goes_through_tesseract(monkeypatch):
     r = extract_document(_scan_png(make_pdf([invoice_page()])), "scan.png")
     assert r.layer_used == "ocr" and r.mime_type == "image/png"
     assert r.fields["invoice_number"].value == "RE-2024-0042"
@@ -122,9 +123,13 @@ def test_scanned_image_goes_through_tesseract():
     assert r.fields["invoice_date"].value == dt.date(2024, 3, 14)
     assert r.fields["iban"].value == "DE89370400440532013000"
     assert r.fields["total"].source.layer == "ocr"
-    # a second read with a profile reuses the OCR result
+    # a second read with a profile reuses the OCR result: Tesseract is not run again
+    def no_second_ocr(*args, **kwargs):
+        raise AssertionError("the page was read by OCR again")
+
+    monkeypatch.setattr(ocr, "_recognize", no_second_ocr)
     again = apply_profile(r, None)
-    assert again.fields["total"].value == Decimal("1190.00") and again.elapsed_ms - r.elapsed_ms < 1000
+    assert again.fields["total"].value == Decimal("1190.00")
 
 
 @pytest.mark.slow
