@@ -52,7 +52,10 @@ def _tenant(c, base_url: str, name: str) -> Tenant:
         out = create_organization(s, c.vault, name=name, admin_email=f"admin@{name.lower()}.test")
     keys = {"admin": out.api_key}
     ids: dict[str, list[str]] = {"user_id": [out.user_id]}
-    with httpx.Client(base_url=base_url + "/api/v1", headers={"Authorization": f"Bearer {out.api_key}"}) as h:
+    # Its first request once outlasted httpx's 5-second default on a busy CI machine (the whole setup takes
+    # about 2.5 s otherwise), and every fuzz test errored at setup. Setup is not what is under test here.
+    with httpx.Client(base_url=base_url + "/api/v1", headers={"Authorization": f"Bearer {out.api_key}"},
+                      timeout=60.0) as h:
         def ok(r: httpx.Response) -> dict:
             assert r.status_code < 300, r.text
             return r.json()
