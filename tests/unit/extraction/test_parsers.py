@@ -12,6 +12,7 @@ from billpay.capture.extraction.amounts import (
     find_amounts,
     parse_amount,
 )
+from billpay.capture.extraction.candidates import Context, find_bic_values
 from billpay.capture.extraction.dates import date_order, find_dates, parse_date
 from billpay.capture.extraction.ids import (
     find_bics,
@@ -173,6 +174,28 @@ def test_bic_and_registry_repair():
     assert find_bics("DELIVERED DUTY UNPAID") == []
     assert [h.value for h in find_bics("COBADEFXXX", loose=True)] == ["COBADEFXXX"]
     assert repair_bic("INGBNL2A", "NL50INGB0683251309") == "INGBNL2A"
+
+
+@pytest.mark.parametrize("after_label,value", [
+    (": HY VEDEMM483", "HYVEDEMM483"),  # OCR cut the code in two at a wide letter gap
+    (": ELVVGB21XXxX", "ELVVGB21XXX"),  # the branch "XXX" read with one X too many
+    (": COBADEFFXXX IBAN", "COBADEFFXXX"),
+])
+def test_a_bic_ocr_cut_or_stretched_is_read_behind_its_label(after_label, value):
+    found = find_bic_values(after_label, Context(ocr=True))
+    assert [f[0] for f in found] == [value]
+
+
+def test_a_bic_is_not_glued_from_two_words_on_a_text_layer_or_when_the_first_is_whole():
+    assert find_bic_values(": HY VEDEMM483", Context(ocr=False)) == []
+    # a whole 8-character BIC followed by a word stays the 8-character BIC
+    assert [f[0] for f in find_bic_values(": INGBNL2A BANK", Context(ocr=True))] == ["INGBNL2A"]
+
+
+def test_iban_repair_reads_an_l_as_a_one_in_a_letters_or_digits_position():
+    # FR: 5n 5n 11c 2n; "IU1Y" read as "IULY" in the account part
+    fixed = find_ibans("IBAN: FR10 1810 6445 33BD DZD4 IULY G82", repair=True)
+    assert [h.value for h in fixed] == ["FR101810644533BDDZD4IU1YG82"]
 
 
 def test_routing_number_checksum():

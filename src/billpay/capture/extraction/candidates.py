@@ -18,6 +18,7 @@ from .ids import (
     find_routing,
     find_vat_ids,
     id_token,
+    valid_bic,
 )
 from .layout import Document, Page, Segment
 from .lexicon import LabelHit, scan_labels
@@ -154,13 +155,28 @@ def find_iban_values(text: str, ctx: Context) -> list[Found]:
     return [(h.value, h.start, h.end, 0.9 if h.repaired else 1.0) for h in find_ibans(text, repair=ctx.ocr)]
 
 
+_BIC_CUT = re.compile(r"([A-Z0-9]{2,7}) ([A-Z0-9]{1,9})(?![A-Za-z0-9])")
+_BIC_LONG_BRANCH = re.compile(r"([A-Z0-9]{8})XXXX(?![A-Za-z0-9])", re.I)
+
+
 def find_bic_values(text: str, ctx: Context) -> list[Found]:
     if ctx.ocr:  # OCR specks inside the code: "FXBBNL.22"
         text = re.sub(r"(?<=[A-Z0-9])[.,·'](?=[A-Z0-9])", "", text)
     m = re.match(r"^[\s:.\-]*", text)
     off = m.end() if m else 0
+    if ctx.ocr:
+        text = text[:off] + _ocr_bic(text[off:])
     hits = find_bics(text[off:], loose=True)
     return [(h.value, off + h.start, off + h.end, 1.0) for h in hits[:1] if h.start < 3]
+
+
+def _ocr_bic(text: str) -> str:
+    """The code as printed, where OCR cut it at a wide letter gap ("HY VEDEMM483": kept only when the two parts
+    make a valid BIC and the first is none) or read the branch "XXX" with one X too many ("ELVVGB21XXxX")."""
+    cut = _BIC_CUT.match(text)
+    if cut and len(cut[1] + cut[2]) in (8, 11) and valid_bic(cut[1] + cut[2]):
+        return cut[1] + cut[2] + text[cut.end():]
+    return _BIC_LONG_BRANCH.sub(lambda m: m[1] + "XXX", text, count=1)
 
 
 def find_routing_values(text: str, ctx: Context) -> list[Found]:

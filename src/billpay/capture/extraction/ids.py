@@ -55,7 +55,9 @@ def _positions(country: str) -> str | None:
     return out
 
 
-_CONFUSABLE = {"O": "0", "0": "O", "I": "1", "1": "I", "S": "5", "5": "S", "B": "8", "8": "B", "Z": "2", "2": "Z"}
+# what OCR may have read in place of each character (a lower-case l upper-cased reads as "L" for a "1")
+_CONFUSABLE = {"O": "0", "0": "O", "I": "1", "1": "IL", "L": "1", "S": "5", "5": "S", "B": "8", "8": "B", "Z": "2",
+               "2": "Z"}
 
 
 def _repair(candidate: str) -> str | None:
@@ -74,8 +76,8 @@ def _repair(candidate: str) -> str | None:
     if valid_iban(value):
         return value
     # letters-or-digits positions: one confusable character swapped, if exactly one swap is valid
-    swaps = {value[:i] + _CONFUSABLE[c] + value[i + 1:]
-             for i, (c, kind) in enumerate(zip(value, classes)) if kind == "c" and c in _CONFUSABLE}
+    swaps = {value[:i] + alt + value[i + 1:]
+             for i, (c, kind) in enumerate(zip(value, classes)) if kind == "c" for alt in _CONFUSABLE.get(c, "")}
     valid = [v for v in swaps if valid_iban(v)]
     return valid[0] if len(valid) == 1 else None
 
@@ -180,7 +182,7 @@ def repair_bic(value: str, iban: str | None) -> str:
     base = value[:8] if len(known_s) == 8 else value
     if len(base) != len(known_s):
         return value
-    same = all(a == b or _CONFUSABLE.get(a) == b for a, b in zip(base, known_s))
+    same = all(a == b or b in _CONFUSABLE.get(a, "") for a, b in zip(base, known_s))
     return (known_s + value[8:] if len(known_s) == 8 else known_s) if same else value
 
 
