@@ -192,6 +192,14 @@ def test_a_bic_is_not_glued_from_two_words_on_a_text_layer_or_when_the_first_is_
     assert [f[0] for f in find_bic_values(": INGBNL2A BANK", Context(ocr=True))] == ["INGBNL2A"]
 
 
+def test_iban_repair_does_not_borrow_a_letter_from_the_next_word():
+    # 27 characters of a misread French IBAN, then "BIC": deleting one character and taking the B of "BIC" happens
+    # to pass the checksum, but it is another account
+    text = "IBAN: FR63 2183 3330 43GP WLUQ 1A11 D80 BIC: PRNSFRP1XXX"
+    assert find_ibans(text, repair=True) == []
+    assert [h.value for h in find_ibans("IBAN: NL5S8RABO0198723202 BIC: RABONL2U", repair=True)] == ["NL58RABO0198723202"]
+
+
 def test_iban_repair_reads_an_l_as_a_one_in_a_letters_or_digits_position():
     # FR: 5n 5n 11c 2n; "IU1Y" read as "IULY" in the account part
     fixed = find_ibans("IBAN: FR10 1810 6445 33BD DZD4 IULY G82", repair=True)

@@ -135,7 +135,8 @@ def find_ibans(text: str, *, repair: bool = False) -> list[IdHit]:
         if not repair:
             continue
         fixed = _repair(value)
-        if fixed is None and len(chars) == length + 1:
+        # one character too many, unless the last one is the start of the next word ("... D80 BIC")
+        if fixed is None and len(chars) == length + 1 and not (end < len(up) and up[end].isalnum()):
             fixed = _repair_extra(chars)
         if fixed:
             out.append(IdHit(fixed, m.start(), end, repaired=True))
