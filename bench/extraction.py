@@ -707,7 +707,7 @@ def write_docs(summary: dict, text: str) -> None:
             f"average {summary['load'][0]:.1f} at the start, {summary['load'][1]:.1f} at the end): absolute times move "
             "with that load, ratios measured in the same run are what count.", "",
             f"Rerun: `{COMMAND}` from the repository root (`--sets invoices,receipts` for the shared dev sets only, "
-            "`--no-invoice2data`, `--no-fit` to keep the shipped calibration). It fetches the public set with pip the "
+            "`--no-invoice2data`, `--no-fit` to keep the shipped calibration). It fetches the public sets with pip the "
             "first time (`bench.public_sets`) and generates the `gen` set (`bench.invoicegen`, seed "
             f"{summary['seed']}, {summary['gen_count']} invoices).", "",
             "Sets and roles (`bench/extraction_sets.json`, fixed before tuning): the shared invoice dev set (40 files) "
@@ -717,7 +717,10 @@ def write_docs(summary: dict, text: str) -> None:
             "evaluated part is not truly unseen. **public** (evaluated only): 14 invoices shipped as test fixtures in "
             "pinned PyPI packages (ZUGFeRD 1.0 samples of three issuers, an Akretion and a Bouygues Telecom invoice; "
             "AGPL-3.0, fetched, never copied into the repository) and degraded scans of each (made like the dev "
-            "set's scans: the layouts are real, the degradation is ours). **gen** (tuned): our own generator, never "
+            "set's scans: the layouts are real, the degradation is ours). **publicreceipts** (evaluated only): six "
+            "phone photos of till receipts and bills from pinned PyPI source distributions (US, Nepal, France, India; "
+            "MIT and Apache-2.0; `bench/public_receipts_truth.json`), as they were shipped. **gen** (tuned): our own "
+            "generator, never "
             "evidence. Accuracy is the official scorer's per-field comparison over the fields each truth knows; line "
             "items are matched by amount to the cent.", "", before, "", ""]
     kept = _kept_blocks()
