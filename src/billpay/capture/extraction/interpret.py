@@ -15,7 +15,7 @@ from .dates import find_dates
 from .einvoice import EInvoice
 from .ids import id_shape, repair_bic, valid_iban
 from .layout import Document, fold
-from .lines import listed_lines, read_lines, settle_lines
+from .lines import lines_context, listed_lines, read_lines, settle_lines
 from .model import ExtractedField, ExtractedLine, Source
 from .profile import VendorProfile, profile_applies, profile_candidates
 from .select import Choice
@@ -50,13 +50,14 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
     out = Interpretation()
     choices: dict[str, Choice] = {}
     if doc is not None and doc.pages:
-        table = read_lines(doc)  # read once: its sum helps choose the total, then it is checked against it
+        lines_ctx = lines_context(doc)
+        table = read_lines(doc, lines_ctx)  # read once: its sum helps choose the total, then it is checked against it
         choices = _from_page(doc, profile, out.warnings, table)
         out.profiled = profile is not None and profile_applies(profile, doc.text())
         if table:
             out.lines = settle_lines(table, choices.get("subtotal"), choices.get("total"))
         else:  # found by their sum, so the sum does not vouch for them: they keep their medium confidence
-            out.lines = listed_lines(doc, choices.get("subtotal"), choices.get("total"))
+            out.lines = listed_lines(doc, lines_ctx, choices.get("subtotal"), choices.get("total"))
     if einv is not None:
         choices = _merge_xml(einv, choices, doc, out.warnings)
         out.used_xml = True

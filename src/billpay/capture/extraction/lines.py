@@ -64,10 +64,14 @@ def _cells(seg: Segment) -> list[Segment]:
     return [Segment(seg.words[a:b], seg.page) for a, b in zip(bounds, bounds[1:])]
 
 
-def read_lines(doc: Document) -> list[ExtractedLine]:
+def lines_context(doc: Document) -> Context:
+    """What the line readers share for one document: its decimal separator, and the labels of its segments
+    (scanned once, by whichever reader asks first)."""
+    return Context(decimal_hint=decimal_separator([s.text for s in doc.segments()]))
+
+
+def read_lines(doc: Document, ctx: Context) -> list[ExtractedLine]:
     """The line-item tables of the document, as read (``settle_lines`` checks them against the totals)."""
-    texts = [s.text for s in doc.segments()]
-    ctx = Context(decimal_hint=decimal_separator(texts))
     lines: list[ExtractedLine] = []
     for page in doc.pages:
         found = header_row(page)
@@ -88,7 +92,7 @@ def settle_lines(lines: list[ExtractedLine], subtotal=None, total=None) -> list[
     return lines
 
 
-def listed_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine]:
+def listed_lines(doc: Document, ctx: Context, subtotal=None, total=None) -> list[ExtractedLine]:
     """Lines printed without a table header, found by their sum: a run of rows, each a description and one
     amount at the right, their descriptions at one indent, whose amounts add up to the cent to the subtotal or
     the total (a cloud provider's "Detail" section: one row per service, its sub-rows indented deeper).
@@ -102,7 +106,6 @@ def listed_lines(doc: Document, subtotal=None, total=None) -> list[ExtractedLine
     targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
     if not targets:
         return []
-    ctx = Context(decimal_hint=decimal_separator([seg.text for seg in doc.segments()]))
     best: list[tuple[Page, Segment, Segment, AmountHit]] = []
     for page in doc.pages:
         rows = [_listed_row(page, row, ctx) for row in page.rows if row]
