@@ -160,8 +160,6 @@ _BIC_LONG_BRANCH = re.compile(r"([A-Z0-9]{8})XXXX(?![A-Za-z0-9])", re.I)
 
 
 def find_bic_values(text: str, ctx: Context) -> list[Found]:
-    if ctx.ocr:  # OCR specks inside the code: "FXBBNL.22"
-        text = re.sub(r"(?<=[A-Z0-9])[.,·'](?=[A-Z0-9])", "", text)
     m = re.match(r"^[\s:.\-]*", text)
     off = m.end() if m else 0
     if ctx.ocr:
@@ -171,8 +169,10 @@ def find_bic_values(text: str, ctx: Context) -> list[Found]:
 
 
 def _ocr_bic(text: str) -> str:
-    """The code as printed, where OCR cut it at a wide letter gap ("HY VEDEMM483": kept only when the two parts
-    make a valid BIC and the first is none) or read the branch "XXX" with one X too many ("ELVVGB21XXxX")."""
+    """The code as printed, where OCR left specks inside it ("FXBBNL.22"), cut it at a wide letter gap
+    ("HY VEDEMM483": kept only when the two parts make a valid BIC and the first is none) or read the branch "XXX"
+    with one X too many ("ELVVGB21XXxX")."""
+    text = re.sub(r"(?<=[A-Z0-9])[.,·'](?=[A-Z0-9])", "", text)
     cut = _BIC_CUT.match(text)
     if cut and len(cut[1] + cut[2]) in (8, 11) and valid_bic(cut[1] + cut[2]):
         return cut[1] + cut[2] + text[cut.end():]
