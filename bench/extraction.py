@@ -1,6 +1,6 @@
 """Extraction benchmark: every set with its role (tuned / evaluated), next to invoice2data, in one run.
 
-    .venv/bin/python -m bench.extraction [--sets invoices,receipts,public,publicreceipts,gen] [--gen-count 150]
+    .venv/bin/python -m bench.extraction [--sets invoices,receipts,public,publicreceipts,gen,belegradar] [--gen-count 150]
                                          [--no-invoice2data] [--no-fit] [--no-docs] [--from-rows]
 
 Sets and roles come from ``bench/extraction_sets.json``: the shared invoice and
@@ -8,7 +8,8 @@ receipt dev sets are split by vendor into a part the extractor was tuned on and
 a part it is only evaluated on; ``public`` (invoices from PyPI packages' test
 fixtures and scans of them, ``bench.public_sets``) and ``publicreceipts`` (receipt
 photos from PyPI source distributions) are evaluated only; ``gen``
-(our own generator, ``bench.invoicegen``) is tuning data, never evidence.
+(our own generator, ``bench.invoicegen``) and ``belegradar`` (made-up invoices
+from a PyPI package, and scans of them) are tuning data, never evidence.
 ``tunedscans`` (not in the default run; ``--sets tunedscans --no-fit --no-docs``)
 is what OCR changes are tuned on: scans made from tuned digital invoices the
 way the evaluation scans are made (``tuned_scans``); ``tunedphotos`` are the
@@ -88,6 +89,9 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
     elif name == "publicreceipts":
         data = public_sets.ensure_receipts()
         role = "evaluated"
+    elif name == "belegradar":
+        data = public_sets.ensure_belegradar()
+        role = "tuned"
     elif name == "tunedscans":
         data = tuned_scans(gen_count, seed)
         role = "tuned"
@@ -720,8 +724,8 @@ def write_docs(summary: dict, text: str) -> None:
             "set's scans: the layouts are real, the degradation is ours). **publicreceipts** (evaluated only): six "
             "phone photos of till receipts and bills from pinned PyPI source distributions (US, Nepal, France, India; "
             "MIT and Apache-2.0; `bench/public_receipts_truth.json`), as they were shipped. **gen** (tuned): our own "
-            "generator, never "
-            "evidence. Accuracy is the official scorer's per-field comparison over the fields each truth knows; line "
+            "generator, never evidence. **belegradar** (tuned): 16 made-up German and English invoices with their truth "
+            "from a pinned PyPI source distribution (MIT) and degraded scans of each, tuning data like `gen`. Accuracy is the official scorer's per-field comparison over the fields each truth knows; line "
             "items are matched by amount to the cent.", "", before, "", ""]
     kept = _kept_blocks()
     notes = kept.pop("notes", "")
@@ -763,7 +767,7 @@ rules), same files and scorer, separate run:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sets", default="invoices,receipts,public,publicreceipts,gen")
+    ap.add_argument("--sets", default="invoices,receipts,public,publicreceipts,gen,belegradar")
     ap.add_argument("--gen-count", type=int, default=150)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-docs", action="store_true")

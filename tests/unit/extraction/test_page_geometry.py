@@ -245,3 +245,21 @@ def test_the_line_items_sum_decides_between_two_totals_one_of_them_misread():
             (240.0, "Amount due", 460.0, due),
         ])
         assert fields(doc)["total"] == Decimal("41.10")
+
+
+def test_german_labels_spelt_without_umlauts_mark_the_customer_and_the_due_date():
+    # Invoices printed by systems without umlauts spell "ä" as "ae": "Rechnungsempfaenger" still names the customer
+    # (whose legal form must not outrank the letterhead without one) and "Faellig bis" still gives the due date.
+    doc = page([
+        (40.0, "Gasthaus zur Linde"),
+        (54.0, "Lindenstr. 8, 79098 Freiburg"),
+        (68.0, "USt-IdNr. DE297543867"),
+        (100.0, "Rechnungsnummer: R-4471"),
+        (114.0, "Rechnungsdatum: 28.04.2026"),
+        (128.0, "Faellig bis: 12.05.2026"),
+        (142.0, "Rechnungsempfaenger: Weber Consulting GmbH"),
+        (240.0, "Rechnungsbetrag:", 460.0, "1.681,80 EUR"),
+    ])
+    got = fields(doc)
+    assert got["vendor_name"] == "Gasthaus zur Linde"
+    assert got["due_date"].isoformat() == "2026-05-12"

@@ -57,8 +57,8 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:please\s*)?pay(?:able)?\s*by", 0.85), (r"pay\s*before", 0.85),
         (r"(?:please\s*)?(?:remit|pay(?:able)?|to\s*be\s*paid)\s*(?:payment\s*)?(?:until|no\s*later\s*than|on\s*or\s*before|before|by)", 0.85),
         (r"due\s*(?:until|before)", 0.85),
-        (r"falligkeits\s*-?\s*datum", 0.95), (r"fallig\s*(?:am|bis|zum)?", 0.85), (r"zahlbar\s*bis(?:\s*(?:zum|spatestens))?", 0.9),
-        (r"zahlungs\s*-?\s*ziel", 0.8), (r"zahlungs\s*-?\s*termin", 0.8), (r"(?:[ui]?berweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?", 0.85),
+        (r"f(?:a|ae)lligkeits\s*-?\s*datum", 0.95), (r"f(?:a|ae)llig\s*(?:am|bis|zum)?", 0.85), (r"zahlbar\s*bis(?:\s*(?:zum|sp(?:a|ae)testens))?", 0.9),
+        (r"zahlungs\s*-?\s*ziel", 0.8), (r"zahlungs\s*-?\s*termin", 0.8), (r"(?:(?:[ui]|ue)?berweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?", 0.85),
         (r"date\s*d'echeance", 0.95), (r"echeance", 0.88), (r"date\s*limite\s*de\s*(?:paiement|reglement)(?:\s*le)?", 0.95),
         (r"a\s*payer\s*avant\s*le", 0.9), (r"payable\s*(?:avant\s*)?le", 0.8),
         (r"verval\s*-?\s*datum", 0.95), (r"vervaldag", 0.9), (r"uiterste\s*betaal\s*-?\s*datum", 0.95), (r"(?:te\s*)?betalen\s*voor", 0.85),
@@ -94,7 +94,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     "tax": [
         (r"total\s*tax(?:es)?", 0.95), (r"tax\s*total", 0.95), (r"tax\s*amount", 0.9), (r"vat\s*amount", 0.9), (r"sales\s*tax", 0.85),
         (r"vat", 0.72), (r"tax", 0.68), (r"gst", 0.7), (r"total\s*(?:gst|sst)", 0.92), (r"(?:gst|sst)\s*amount", 0.9),
-        (r"ust\.?\s*gesamt", 0.95), (r"(?:zzgl\.?|zuzugl\.?|zuzuglich)\s*(?:\d+\s*%\s*)?(?:ust|mwst|umsatzsteuer)\.?", 0.9),
+        (r"ust\.?\s*gesamt", 0.95), (r"(?:zzgl\.?|zuz(?:u|ue)gl\.?|zuz(?:u|ue)glich)\s*(?:\d+\s*%\s*)?(?:ust|mwst|umsatzsteuer)\.?", 0.9),
         (r"umsatzsteuer", 0.78), (r"mehrwertsteuer", 0.78), (r"mwst\.?", 0.72), (r"ust\.?", 0.68), (r"steuer\s*-?\s*betrag", 0.8),
         (r"total\s*tva", 0.95), (r"total\s*taxes", 0.95), (r"montant\s*(?:de\s*la\s*)?tva", 0.9), (r"tva", 0.72),
         (r"totaal\s*btw", 0.95), (r"btw\s*-?\s*bedrag", 0.9), (r"btw", 0.72), (r"iva", 0.72),
@@ -149,15 +149,15 @@ LABELS: dict[str, list[tuple[str, float]]] = {
 # Blocks that hold the customer's details, not the vendor's (OCR reads the "à" of "Facturé à" as "4a").
 BUYER_LABELS = re.compile(
     r"^(?:bill(?:ed)?\s*to|invoice\s*to|sold\s*to|ship(?:ped)?\s*to|deliver(?:ed)?\s*to|delivery\s*address|billing\s*address"
-    r"|shipping\s*address|customer|client|buyer|recipient|consignee|attn|guest\s*name|rechnungs\s*-?\s*(?:adresse|empfanger)"
-    r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empfanger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*4?a|livr[ee]\s*4?a"
+    r"|shipping\s*address|customer|client|buyer|recipient|consignee|attn|guest\s*name|rechnungs\s*-?\s*(?:adresse|empf(?:a|ae)nger)"
+    r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empf(?:a|ae)nger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*4?a|livr[ee]\s*4?a"
     r"|destinataire|factuur\s*-?\s*adres|aflever\s*-?\s*adres|lever\s*-?\s*adres|klant|nom\s*de\s*l'abonne)\b"
 )
 
 # Phrases that name the seller right after them.
 SELLER_LABELS = re.compile(
     r"(?:sold\s*by|seller|vendor|supplier|service\s*provider|issued\s*by|payee|pay\s*to|remit\s*to|make\s*(?:checks|cheques)\s*payable\s*to"
-    r"|payable\s*to|beneficiary|account\s*(?:holder|name)|payment\s*received\s*by|verkaufer|lieferant|rechnungs\s*-?\s*steller"
+    r"|payable\s*to|beneficiary|account\s*(?:holder|name)|payment\s*received\s*by|verk(?:a|ae)ufer|lieferant|rechnungs\s*-?\s*steller"
     r"|kontoinhaber|vendeur|fournisseur|emetteur|titulaire\s*du\s*compte|beneficiaire|leverancier|verkoper|begunstigde"
     r"|ten\s*name\s*van|t\.?\s*n\.?\s*v\.?)\s*[:.]?\s*"
 )
