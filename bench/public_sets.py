@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 from PIL import Image, ImageFilter
@@ -46,7 +47,7 @@ RECEIPTS_VERSION = 2
 # Sixteen made-up German and English invoices with their truth, built with reportlab by the package's author
 # (MIT): tuning data, like our own generator, never evidence.
 BELEGRADAR = ("belegradar==0.1.0", "277bd3bb0b4316e6c4e30209ff004fe0de8a9592a2ef4d2f7a1ea931f0771204", "MIT")
-BELEGRADAR_VERSION = 1
+BELEGRADAR_VERSION = 2
 
 
 def default_dir() -> Path:
@@ -185,9 +186,24 @@ def build_receipts(out: Path) -> Path:
     return out
 
 
+def _belegradar_lines(archive, member: str, tmp: Path) -> dict[str, list[dict]]:
+    """Each sample's line items, from the package's own generator (its ``INVOICES``; a line's amount is quantity
+    times unit price, as the generator prints it). The generator is loaded, not run: its ``main`` writes files."""
+    import importlib.util
+
+    path = tmp / "belegradar_generate.py"
+    path.write_bytes(archive.extractfile(member).read())
+    spec = importlib.util.spec_from_file_location("belegradar_generate", path)
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)  # needs reportlab, a bench dependency
+    return {inv["id"]: [{"description": desc, "amount": str(gen.q2(Decimal(str(qty)) * Decimal(unit)))}
+                        for desc, qty, unit, _rate in inv["items"]] for inv in gen.INVOICES}
+
+
 def build_belegradar(out: Path) -> Path:
     """belegradar's sample invoices (digital PDFs, each with a degraded scan) and their truth as the package gives
-    it: its ``gross_total`` is the total; the fields it does not give are not scored."""
+    it: its ``gross_total`` is the total, its generator's items the lines; the fields it does not give are not
+    scored."""
     import tarfile
 
     requirement, sha256, license_ = BELEGRADAR
@@ -195,6 +211,8 @@ def build_belegradar(out: Path) -> Path:
     truth = []
     with tempfile.TemporaryDirectory() as tmp, tarfile.open(_fetch(requirement, sha256, Path(tmp), sdist=True)) as t:
         members = sorted(m.name for m in t.getmembers() if "/samples/" in m.name and m.name.endswith(".pdf"))
+        lines = _belegradar_lines(t, next(m.name for m in t.getmembers() if m.name.endswith("samples/generate.py")),
+                                  Path(tmp))
         for member in members:
             data = t.extractfile(member).read()
             given = json.loads(t.extractfile(member[:-4] + ".json").read())
@@ -204,7 +222,7 @@ def build_belegradar(out: Path) -> Path:
             file = Path(member).name
             (out / file).write_bytes(data)
             base = {"source": f"PyPI {requirement} (sdist): {member}", "license": license_, "fields": fields,
-                    "lines": None, "notes": []}
+                    "lines": lines[Path(member).stem], "notes": []}
             truth.append({"file": file, "kind": "pdf-text", **base})
             for name, blob in _scans(data, Path(file).stem).items():
                 (out / name).write_bytes(blob)

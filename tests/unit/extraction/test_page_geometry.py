@@ -263,3 +263,37 @@ def test_german_labels_spelt_without_umlauts_mark_the_customer_and_the_due_date(
     got = fields(doc)
     assert got["vendor_name"] == "Gasthaus zur Linde"
     assert got["due_date"].isoformat() == "2026-05-12"
+
+
+def _cells(rows: list[tuple[float, list[tuple[float, str]]]]) -> Document:
+    """``rows``: (y, [(x, cell text), ...]), the cells of a row far enough apart to be segments of their own."""
+    words: list[Word] = []
+    for y, cells in rows:
+        for x, text in cells:
+            words += _words(text, x, y, 0.0, 0.95, space=2.0)
+    return Document([Page(0, 600.0, 800.0, "text", words)], "text")
+
+
+def test_table_rows_printed_out_of_line_with_their_headers_are_read_whole():
+    # Cells padded with spaces in a proportional font: the descriptions start under "Pos.", the quantities and
+    # line amounts sit left of their headers, further left the shorter the description. Each row is still a line:
+    # its description from the position column, its last amount (after quantity and price) its line amount.
+    doc = _cells([
+        (40.0, [(40.0, "Schreiner & Sohn GmbH")]),
+        (80.0, [(40.0, "Rechnungsnummer: RE-2026-0101")]),
+        (120.0, [(40.0, "Pos. Beschreibung"), (300.0, "Menge Einzelpreis"), (470.0, "Gesamt")]),
+        (136.0, [(40.0, "Einbauschrank Eiche, Anfertigung"), (306.0, "1"), (330.0, "2.400,00"), (410.0, "2.400,00")]),
+        (150.0, [(40.0, "Montage vor Ort"), (270.0, "8"), (306.0, "65,00"), (360.0, "520,00")]),
+        (164.0, [(40.0, "Treuerabatt 5%"), (270.0, "1"), (300.0, "-112,70"), (354.0, "-112,70")]),
+        (186.0, [(40.0, "Nettobetrag: 2.807,30 EUR")]),
+        (200.0, [(40.0, "USt 19% (2.807,30 EUR): 533,39 EUR")]),
+        (214.0, [(40.0, "Rechnungsbetrag: 3.340,69 EUR")]),
+        (240.0, [(40.0, "Zahlbar innerhalb von 30 Tagen ohne Abzug.")]),
+    ])
+    got = interpret(doc, None, None)
+    assert [(ln.description.value, ln.amount.value) for ln in got.lines] == [
+        ("Einbauschrank Eiche, Anfertigung", Decimal("2400.00")),
+        ("Montage vor Ort", Decimal("520.00")),
+        ("Treuerabatt 5%", Decimal("-112.70")),
+    ]
+    assert got.fields["total"].value == Decimal("3340.69")

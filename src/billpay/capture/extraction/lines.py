@@ -185,13 +185,18 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
         if row[0].y0 - last_y > 6 * h:
             break
         in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1]
+        if (row[0] not in in_desc and row[0].x0 < d_x0 - h and row[0].x1 > d_x0 + h
+                and sum(c.isalpha() for c in row[0].text) >= 3):
+            in_desc.insert(0, row[0])  # a description started in the position column (no position number printed)
+        while len(in_desc) > 1 and qty_seg is not None and _NUMBER.fullmatch(in_desc[-1].text.strip()):
+            in_desc.pop()  # a quantity printed left of its column's header is not part of the description
         amounts = []
         for seg in row:
             if seg in in_desc:
                 continue
             for a in find_amounts(seg.text, ctx.decimal_hint):
                 amounts.append((a, seg))
-        if amounts and _totals_row(row, ctx):
+        if (amounts or any(find_amounts(sg.text, ctx.decimal_hint) for sg in in_desc)) and _totals_row(row, ctx):
             break  # the totals block under the table
         desc_text = " ".join(s.text for s in in_desc).strip()
         if not amounts:
@@ -202,8 +207,11 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
                 d.raw_text = d.value
             continue
         amount, aseg = amounts[-1]
-        if "amount" in cols and not _under(aseg, cols["amount"], 3 * h):
-            continue  # not in the amount column: footer or notes text with numbers
+        if "amount" in cols and not _under(aseg, cols["amount"], 3 * h) and not (
+                len(amounts) >= 2 and aseg is row[-1] and aseg.x0 > d_x1):
+            # not in the amount column: footer or notes text with numbers. A row's last amount after another
+            # (quantity, price) is its line amount all the same: columns printed out of line with their headers
+            continue
         if amount.decimals == 0 and amount.currency is None and ctx.decimal_hint:
             # a bare count ("256 GB  1") where the page prints its prices with cents: a note under a line, not a line
             if out and desc_text and out[-1].description is not None and len(out[-1].description.value) < 200:
