@@ -297,3 +297,18 @@ def test_table_rows_printed_out_of_line_with_their_headers_are_read_whole():
         ("Treuerabatt 5%", Decimal("-112.70")),
     ]
     assert got.fields["total"].value == Decimal("3340.69")
+
+
+def test_a_bare_due_label_gives_the_due_date_not_the_invoice_date():
+    doc = page([
+        (40.0, "Invoice"),
+        (60.0, "DATE: 01/15/2024"),
+        (80.0, "INVOICE: NO. 001"),
+        (100.0, "FROM: Company ABC", 300.0, "TO: John Doe"),
+        (120.0, "DUE: 02/14/2024"),
+        (200.0, "BALANCE DUE", 460.0, "$2140.00"),
+    ])
+    got = fields(doc)
+    assert got["invoice_date"].isoformat() == "2024-01-15"
+    assert got["due_date"].isoformat() == "2024-02-14"
+    assert got["total"] == Decimal("2140.00")

@@ -281,3 +281,18 @@ def test_dates_are_judged_against_the_reference_day_even_on_a_leap_day(monkeypat
     assert parse_date("01.03.38") == dt.date(2038, 3, 1)  # within ten years of the reference year: this century
     monkeypatch.setattr(dates, "today", lambda: dt.date(2026, 12, 3))
     assert parse_date("01.03.38") is None  # 1938: before any plausible invoice
+
+
+def test_a_word_behind_a_bic_label_is_no_bic_and_a_misprinted_code_is_not_sure():
+    # "Bic: | unbedingt die": a German word in the next column has the length of a misprinted BIC; it is no BIC
+    for ocr in (True, False):
+        assert find_bic_values(": unbedingt die", Context(ocr=ocr)) == []
+    # a code of a misprinted length whose country part is no country is no BIC either
+    assert find_bic_values(": ABCDEFGHKXX", Context(ocr=True)) == []
+    # a misprinted length with a real country is kept, but not as sure as a valid BIC
+    loose = find_bic_values(": COBADEFXXX", Context(ocr=True))
+    valid = find_bic_values(": COBADEFFXXX", Context(ocr=True))
+    assert [f[0] for f in loose] == ["COBADEFXXX"] and [f[0] for f in valid] == ["COBADEFFXXX"]
+    assert loose[0][3] < valid[0][3] == 1.0
+    # one letter OCR read in lower case is still the code (the bank registry behind the IBAN mends the 1 later)
+    assert [f[0] for f in find_bic_values(": HELADEFlGEL", Context(ocr=True))] == ["HELADEFLGEL"]

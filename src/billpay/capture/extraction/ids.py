@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pycountry import countries
 from schwifty import BIC, IBAN
 from schwifty import registry as _schwifty_registry
 from schwifty.exceptions import SchwiftyException
@@ -144,7 +145,7 @@ def find_ibans(text: str, *, repair: bool = False) -> list[IdHit]:
 
 
 _BIC_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![A-Za-z0-9])")
-_BIC_LOOSE = re.compile(r"(?<![A-Za-z0-9])([A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2,5})(?![A-Za-z0-9])")
+_BIC_LOOSE = re.compile(r"(?<![A-Za-z0-9])([A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2,5})(?![A-Za-z0-9])", re.I)
 
 
 def valid_bic(value: str) -> bool:
@@ -159,12 +160,17 @@ def find_bics(text: str, *, loose: bool = False) -> list[IdHit]:
     """BIC-shaped tokens; ``loose`` (behind a BIC label) also keeps a misprinted length."""
     out = []
     pattern = _BIC_LOOSE if loose else _BIC_RE
-    for m in pattern.finditer(text.upper() if loose else text):
+    for m in pattern.finditer(text):
         v = m.group(1)
         if loose:
+            if sum(c.islower() for c in v) > 1:
+                continue  # a word ("unbedingt"): a code is printed in capitals, OCR lowers a letter at most
+            v = v.upper()
             v = v[:4].replace("0", "O") + v[4:]
-        if valid_bic(v) or (loose and 8 <= len(v) <= 11 and v[4:6].isalpha()):
+        if valid_bic(v):
             out.append(IdHit(v, m.start(1), m.end(1)))
+        elif loose and 8 <= len(v) <= 11 and countries.get(alpha_2=v[4:6]) is not None:
+            out.append(IdHit(v, m.start(1), m.end(1), repaired=True))  # misprinted: kept, but not as sure
     return out
 
 

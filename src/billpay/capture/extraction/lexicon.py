@@ -53,7 +53,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"fecha\s*(?:de\s*)?(?:la\s*)?(?:factura|emision)", 0.95), (r"fecha", 0.5), (r"data\s*(?:della\s*)?fattura", 0.95),
     ],
     "due_date": [
-        (r"due\s*date", 0.95), (r"date\s*due", 0.9), (r"payment\s*due(?:\s*date)?", 0.9), (r"due\s*by", 0.9), (r"due\s*on", 0.8),
+        (r"due\s*date", 0.95), (r"date\s*due", 0.9), (r"payment\s*due(?:\s*date)?", 0.9), (r"due\s*by", 0.9), (r"due\s*on", 0.8), (r"due", 0.6),
         (r"(?:please\s*)?pay(?:able)?\s*by", 0.85), (r"pay\s*before", 0.85),
         (r"(?:please\s*)?(?:remit|pay(?:able)?|to\s*be\s*paid)\s*(?:payment\s*)?(?:until|no\s*later\s*than|on\s*or\s*before|before|by)", 0.85),
         (r"due\s*(?:until|before)", 0.85),
