@@ -69,6 +69,19 @@ def test_currency_votes_prefer_codes_over_dollar_signs():
     assert max(currency_votes("Grand Total Rs 1939").items(), key=lambda kv: kv[1])[0] == "INR"
 
 
+@pytest.mark.parametrize("text,code", [
+    # a Brazilian receipt: "R$" is the real, not a dollar; OCR read the "é" of running text as a lone "€"
+    ("Comprovante R$ 12,50 Pix Esse € o novo comprovante", "BRL"),
+    ("Celkem s DPH: 29204.00 Kč", "CZK"),
+    ("Razem do zapłaty 1 230,00 zł", "PLN"),
+    ("Total NZ$ 45.00", "NZD"),
+    ("Betrag (€) 12,00 15,00", "EUR"),  # a sign in a column head counts
+])
+def test_currency_votes_read_every_sign_the_amounts_know(text, code):
+    votes = currency_votes(text)
+    assert max(votes, key=votes.get) == code
+
+
 def test_rightmost_amount_on_a_total_row():
     # quantities and prices before the row total are amounts too; callers take the last one
     assert parse_amount("Total 1 278.61 40.39 319.00") == Decimal("319.00")

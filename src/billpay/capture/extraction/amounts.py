@@ -145,8 +145,10 @@ def decimal_separator(texts: list[str]) -> str | None:
     return "," if comma > dot else "."
 
 
-_CURRENCY_TOKEN = re.compile(r"(?<![A-Za-z])(" + "|".join(ISO_CODES) + r")(?![A-Za-z])|(US\$|CA\$|C\$|AU\$|A\$|[€$£₹¥])"
+_CURRENCY_TOKEN = re.compile(r"(?<![A-Za-z])(" + "|".join(ISO_CODES) + r")(?![A-Za-z])"
+                             r"|((?<![A-Za-z])(?:US\$|USD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|R\$|zł|Kč)|[€$£₹¥₩₺₪])"
                              r"|(?<![A-Za-z])(Rs\.?)(?=\s?-?\d)|(?<![A-Za-z])(RM)(?=\s?-?\d|\)|\s*$)")
+_NEAR_NUMBER = re.compile(r"\d[\d\s.,]{0,2}$|^[\s\-]{0,2}\d|^\s?\)|\(\s?$")
 
 _CURRENCY_WORDS = {
     "euro": "EUR", "euros": "EUR", "us dollars": "USD", "dollars": "USD", "rupees": "INR", "pounds sterling": "GBP",
@@ -188,6 +190,9 @@ def currency_votes(text: str) -> dict[str, float]:
             code, w = currency_code(m.group(2)), (0.6 if m.group(2) == "$" else 1.0)
             if m.group(2) == "$" and local:
                 code = local
+            if not (_NEAR_NUMBER.search(text[max(m.start() - 3, 0):m.start()])
+                    or _NEAR_NUMBER.search(text[m.end():m.end() + 3])):
+                w *= 0.5  # a sign by no amount (and no column head's brackets): OCR makes them of letters ("é")
         elif m.group(3):
             code, w = "INR", 1.0
         else:
