@@ -312,3 +312,23 @@ def test_a_bare_due_label_gives_the_due_date_not_the_invoice_date():
     assert got["invoice_date"].isoformat() == "2024-01-15"
     assert got["due_date"].isoformat() == "2024-02-14"
     assert got["total"] == Decimal("2140.00")
+
+
+def _receipt(amount_height: float) -> Document:
+    words = _words("Comprovante BB", 40.0, 40.0, 0.0, 0.95)
+    top = 60.0
+    words += [Word("R$", 40.0, top, 40.0 + 1.2 * amount_height, top + amount_height, 0.95),
+              Word("12,50", 50.0 + 1.2 * amount_height, top, 50.0 + 3.5 * amount_height, top + amount_height, 0.95)]
+    for i, text in enumerate(("14/07/2026 as 06:33:45", "Pix - QR Code", "Recebedor", "Caixa Loterias SA",
+                              "Pagador", "Documento: 000000000071401", "Tarifa R$ 0,00")):
+        words += _words(text, 40.0, top + amount_height + 20.0 + 14.0 * i, 0.0, 0.95)
+    return Document([Page(0, 600.0, 800.0, "ocr", words)], "ocr")
+
+
+def test_a_lone_amount_in_large_type_is_the_total_where_no_label_gives_one():
+    got = interpret(_receipt(2.4 * LINE_H), None, None)
+    assert got.fields["total"].value == Decimal("12.50")
+    assert got.fields["total"].confidence < 0.5  # nothing labelled it
+    assert got.fields["currency"].value == "BRL"
+    # printed in the text's own type it is just an amount: no total is made up
+    assert "total" not in interpret(_receipt(LINE_H), None, None).fields

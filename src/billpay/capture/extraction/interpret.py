@@ -118,6 +118,10 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
     amounts = [ln.amount.value for ln in table if ln.amount is not None]
     money = sel.pick_money(cands, sel.tendered_total(doc, ctx), sel.rounding_adjustment(doc, ctx),
                            sum(amounts, Decimal(0)) if len(amounts) >= 2 else None)
+    if "total" not in money:
+        prominent = sel.prominent_amount(doc, ctx)
+        if prominent is not None:
+            money["total"] = prominent
     choices.update(money)
     iban = _pick_iban(cands.get("iban", []), profile, warnings)
     if iban:

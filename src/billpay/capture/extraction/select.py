@@ -157,6 +157,30 @@ def tendered_total(doc: Document, ctx: Context) -> tuple[Decimal, float] | None:
     return paid, 0.3
 
 
+def prominent_amount(doc: Document, ctx: Context) -> Choice | None:
+    """The total of a one-page document where no label gave one: the amount printed with its currency in the
+    page's largest type, a third taller than its text or more, and the only such amount (a payment confirmation's
+    "R$ 12,50" above its details). Low confidence: nothing labelled it."""
+    if len(doc.pages) != 1:
+        return None
+    page = doc.pages[0]
+    segs = [seg for row in page.rows for seg in row]
+    if not segs:
+        return None
+    heights = sorted(seg.h for seg in segs)
+    typical = heights[len(heights) // 2]
+    found = [(seg, a) for seg in segs for a in find_amounts(seg.text, ctx.decimal_hint)
+             if a.currency is not None and a.value > 0 and a.decimals == 2]
+    if not found:
+        return None
+    tallest = max(seg.h for seg, _ in found)
+    top = [(seg, a) for seg, a in found if seg.h >= 0.9 * tallest]
+    if tallest < 1.3 * typical or len({a.value for _, a in top}) != 1:
+        return None
+    seg, a = top[0]
+    return Choice(a.value, 0.35, Candidate("total", a.value, 0.35, page, seg, a.start, a.end, "prominent"))
+
+
 _ROUNDING = re.compile(r"^(?:total\s*)?round(?:ing|ed)?\s*(?:adj(?:ustment)?\.?)?\b")
 
 
