@@ -13,7 +13,8 @@ from a PyPI package, and scans of them) are tuning data, never evidence.
 ``tunedscans`` (not in the default run; ``--sets tunedscans --no-fit --no-docs``)
 is what OCR changes are tuned on: scans made from tuned digital invoices the
 way the evaluation scans are made (``tuned_scans``); ``tunedphotos`` are the
-same pages in a photo's uneven light (``public_sets.in_uneven_light``).
+same pages in a photo's uneven light (``public_sets.in_uneven_light``), ``tunedsmall``
+the same pages scanned at 150 dpi (small print).
 Every file is scored with the official scorer's rules (fields, line items).
 
 Speed is a ratio measured in the same run, so that a shared, busy machine
@@ -95,6 +96,9 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
     elif name == "tunedscans":
         data = tuned_scans(gen_count, seed)
         role = "tuned"
+    elif name == "tunedsmall":
+        data = tuned_scans(gen_count, seed, dpi=150)
+        role = "tuned"
     elif name == "tunedphotos":
         data = tuned_photos(gen_count, seed)
         role = "tuned"
@@ -111,16 +115,17 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
     return data, truth
 
 
-def tuned_scans(gen_count: int, seed: int, gen_files: int = 30) -> Path:
+def tuned_scans(gen_count: int, seed: int, gen_files: int = 30, dpi: int = 200) -> Path:
     """Scans made from tuned digital invoices (the dev set's tuned part and the first ``gen_files`` generated
     ones), degraded the way the evaluation scans are (``public_sets.degrade``): what OCR changes are tuned on,
     so that the evaluation scans' layouts stay unseen. Page 1 of each; a multi-page invoice's scan has no line
-    truth (its lines run onto the next pages)."""
+    truth (its lines run onto the next pages). ``dpi`` below 200: the same pages scanned coarser (small print)."""
     import pypdfium2 as pdfium
 
     from bench import public_sets
 
-    out = public_sets.default_dir().parent / f"tuned-scans-v1-{seed}-{gen_count}-{gen_files}"
+    out = public_sets.default_dir().parent / (f"tuned-scans-v1-{seed}-{gen_count}-{gen_files}"
+                                              + (f"-{dpi}dpi" if dpi != 200 else ""))
     if (out / "truth.json").exists():
         return out
     out.mkdir(parents=True, exist_ok=True)
@@ -130,9 +135,9 @@ def tuned_scans(gen_count: int, seed: int, gen_files: int = 30) -> Path:
         picked = [e for e in truth if e["role"] == "tuned" and e["kind"] == "pdf-text"]
         for e in picked[:gen_files] if name == "gen" else picked:
             doc = pdfium.PdfDocument((data / e["file"]).read_bytes())
-            img = public_sets.degrade(doc[0].render(scale=200 / 72, grayscale=True).to_pil(), e["file"])
+            img = public_sets.degrade(doc[0].render(scale=dpi / 72, grayscale=True).to_pil(), e["file"])
             file = f"{name}-{Path(e['file']).stem}.scan.png"
-            img.save(out / file, "PNG", dpi=(200, 200))
+            img.save(out / file, "PNG", dpi=(dpi, dpi))
             entry = {**e, "file": file, "kind": "image"}
             if len(doc) > 1:
                 entry.pop("lines", None)

@@ -332,3 +332,26 @@ def test_a_lone_amount_in_large_type_is_the_total_where_no_label_gives_one():
     assert got.fields["currency"].value == "BRL"
     # printed in the text's own type it is just an amount: no total is made up
     assert "total" not in interpret(_receipt(LINE_H), None, None).fields
+
+
+def test_a_footer_name_cut_from_its_legal_form_or_standing_before_its_vat_id_is_the_vendor():
+    # Small print of a scan's footer: OCR cut "Nord Logistik AG · Vertexstraße 119 · 50667 Köln · VAT ..." in two
+    # lines, the legal form starting the second; or kept "Vertex Electrics" on the VAT id's line and put its
+    # "B.V." on the next. The letterhead is a logo, the customer's block names a "plc".
+    body = [
+        (40.0, "RECHNUNG 376630"),
+        (60.0, "Rechnungsempfanger:"),
+        (74.0, "Linden Technik plc"),
+        (88.0, "140 Silver Road"),
+        (120.0, "Datum: 15.11.2020"),
+        (400.0, "Gesamtbetrag", 460.0, "1.190,00 EUR"),
+    ]
+    wrapped = page(body + [(700.0, "Nord Logistik", 160.0, "Vertexstraße"),
+                           (712.0, "AG", 180.0, "119 50667 Köln"), (712.0, "", 300.0, "VAT DE987328958")])
+    assert fields(wrapped)["vendor_name"] == "Nord Logistik AG"
+    before_vat = page(body + [(700.0, "Vertex Electrics", 200.0, "200 1012 AB Amsterdam"),
+                              (700.0, "", 400.0, "VAT NL926941301"), (712.0, "B.V. Summitstraat")])
+    assert fields(before_vat)["vendor_name"] == "Vertex Electrics"
+    # a bank's name before its IBAN is not the vendor
+    bank = page(body + [(700.0, "Commerzbank Köln", 200.0, "IBAN DE89 3704 0044 0532 0130 00")])
+    assert fields(bank).get("vendor_name") != "Commerzbank Köln"

@@ -29,6 +29,9 @@ _LEGAL_NAME = re.compile(
 _REGISTRATION = re.compile(r"(?i)\b(?:iban|bic|swift|kvk|hrb|hra|siret|siren|rcs|cin|gstin|vat|tva|btw|ust-?id|steuer|ust\.?\s?id"
                            r"|registered office|registergericht|handelsregister|company (?:no|number|reg)|gst\s*(?:id|reg)|co\.?\s*reg)"
                            r"|\(\s*\d{4,8}\s*-\s*[A-Z]\s*\)|\b[A-Z]{2}\d{6,8}-[A-Z]\b")
+# A tax or company registration (not a bank's details): the name that starts its footer row is the issuer's.
+_TAX_REGISTRATION = re.compile(r"(?i)\b(?:kvk|hrb|hra|siret|siren|rcs|gstin|vat|tva|btw|ust-?id|ust\.?\s?id|steuer|uid"
+                               r"|registergericht|handelsregister|company (?:no|number|reg))\b")
 # Company registration numbers printed after the name on Malaysian receipts: "(867388-U)", "(JM0292487-D)".
 _COMPANY_REG = re.compile(r"\(?\s*(?:[A-Z]{2}\d{6,8}|\d{4,8})\s*-\s*[A-Z](?![A-Za-z0-9])\s*\)?")
 # Words that make a line a trade name rather than an address or a slogan.
@@ -223,13 +226,24 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                 # letterhead: a name in big type at the very top, not a label, not an address
                 if top and r < 8 and not label_starts.get(id(seg)) and not re.search(r"\d", seg.text):
                     vote(seg.text, _letterhead_score(seg, r, body_h), seg, "letterhead")
-            # "UNIHAKKA INTERNATIONAL" / "SDN BHD": a legal form alone on its line completes the name above it
-            if (r > 0 and len(row) == 1 and _LEGAL_ALONE.match(row[0].text.strip()) and id(row[0]) not in buyer):
-                above = [s for s in page.rows[r - 1] if s.x1 > row[0].x0 - 2 * row[0].h and s.x0 < row[0].x1 + 2 * row[0].h]
+            # "UNIHAKKA INTERNATIONAL" / "SDN BHD": a legal form that starts its line completes the name above it
+            # (alone, or a footer's first cell wrapped: "Nord Logistik | Street" over "AG | 50667 Köln | VAT ...")
+            if (r > 0 and _LEGAL_ALONE.match(row[0].text.strip()) and id(row[0]) not in buyer):
+                above = [s for s in page.rows[r - 1] if s.x1 > row[0].x0 - 2 * row[0].h and s.x0 < row[0].x1 + 2 * row[0].h
+                         and (len(row) == 1 or s.x0 <= row[0].x0 + row[0].h)]  # wrapped: the cell it ends
                 if len(above) == 1 and not re.search(r"\d", above[0].text) and id(above[0]) not in buyer:
                     top = above[0].y0 < 0.25 * page.height and page is first
                     vote(above[0].text.rstrip(" .,") + " " + row[0].text.strip(), 0.7 + (0.1 if top else 0.0), above[0],
                          "legal form below")
+            # a footer row that starts with a name and carries a tax or company registration:
+            # "Vertex Electrics | Summitstraat 200, 1012 AB Amsterdam | VAT NL926941301"
+            if (len(row) >= 2 and row[0].y0 > 0.75 * page.height and id(row[0]) not in buyer
+                    and _TAX_REGISTRATION.search(" ".join(s.text for s in row[1:]))
+                    and not re.search(r"\d|:|(?i:bank|tel|fax|phone|e-?mail|www)", row[0].text)
+                    and not _LEGAL_ALONE.match(row[0].text.strip())
+                    and 1 <= len(row[0].text.split()) <= 5
+                    and all(w[0].isupper() or w[0] == "&" for w in row[0].text.split())):
+                vote(row[0].text, 0.45, row[0], "footer with registration")
             # return-address line above the address window: "Name - Street 1 - 12345 City"
             parts = [p for p in _RETURN_SEP.split(row_text) if p.strip()]
             if (page is first and id(row[0]) not in buyer and re.search(r"\s[-–·•●|/]\s|[●•·]", row_text)
