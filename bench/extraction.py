@@ -616,10 +616,11 @@ def targets(summary: dict) -> list[str]:
         val, ok = mark(photos["accuracy"], 0.85)
         rows.append(f"| public receipt photos ({photos['files']}, not the issue's set), all fields | >= 85 % | "
                     f"{_pc(val)} | {ok} |")
-    ra = summary.get("ratio_all") or {}
-    if ra.get("median") is not None:
-        rows.append(f"| scan time / one Tesseract pass (all scans of the run) | <= 1.5 | median {ra['median']}, p95 {ra['p95']} | "
-                    f"{'met' if ra['p95'] <= 1.5 else 'median met, p95 not' if ra['median'] <= 1.5 else 'not met'} |")
+    for key, label in (("ratio_all", "all scans of the run"), ("ratio_evaluated", "evaluated scans only")):
+        ra = summary.get(key) or {}
+        if ra.get("median") is not None:
+            rows.append(f"| scan time / one Tesseract pass ({label}, {ra['files']}) | <= 1.5 | median {ra['median']}, "
+                        f"p95 {ra['p95']} | {'met' if ra['p95'] <= 1.5 else 'median met, p95 not' if ra['median'] <= 1.5 else 'not met'} |")
     dg = summary.get("digital_ms") or {}
     if dg.get("p95") is not None:
         rows.append(f"| digital PDF in process, p95 | <= 150 ms | {dg['p95']} ms (median {dg['median']} ms) | "
@@ -819,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
                "machine": _common.machine(), "invoice2data_version": _version("invoice2data"), "fields": sc.FIELDS}
     engines = ["billpay"] + ([] if args.no_invoice2data or not shutil.which("pdftotext") else ["invoice2data"])
     triples = {"tuned": [], "evaluated": []}
-    digital, all_ratios = [], []
+    digital, all_ratios, eval_ratios = [], [], []
     for name in args.sets.split(","):
         _, truth = load_set(name, args.gen_count, args.seed)
         parts = sorted({e["role"] for e in truth}, key=lambda r: r != "tuned")
@@ -844,6 +845,8 @@ def main(argv: list[str] | None = None) -> int:
                     digital += [r["seconds"] for r in first if r.get("layer") != "ocr" and r["file"].endswith(".pdf")
                                 and "tesseract_s" not in r]
                     all_ratios += [r["seconds"] / r["tesseract_s"] for r in first if r.get("tesseract_s")]
+                    if role == "evaluated":  # the issue's own figure was taken on unseen scans
+                        eval_ratios += [r["seconds"] / r["tesseract_s"] for r in first if r.get("tesseract_s")]
                     again = [r for r in rows if r.get("repeat")]
                     if again and name == "invoices":
                         summary["repeat_vendor"] = score(again, truth, sc)
@@ -852,6 +855,8 @@ def main(argv: list[str] | None = None) -> int:
     summary["digital_ms"] = {"files": len(digital), "median": _ms(pct(digital, 0.5)), "p95": _ms(pct(digital, 0.95)),
                              "max": _ms(max(digital, default=None))}
     summary["ratio_all"] = {"files": len(all_ratios), "median": _r(pct(all_ratios, 0.5)), "p95": _r(pct(all_ratios, 0.95))}
+    summary["ratio_evaluated"] = {"files": len(eval_ratios), "median": _r(pct(eval_ratios, 0.5)),
+                                  "p95": _r(pct(eval_ratios, 0.95))}
     summary["load"] = [load0, os.getloadavg()[0]]
     text = report(summary)
     print(text)
