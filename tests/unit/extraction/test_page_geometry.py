@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from billpay.capture.extraction.interpret import interpret
 from billpay.capture.extraction.layout import Document, Page, Word, page_skew
 from billpay.capture.extraction.vendor import vendor_votes
@@ -355,3 +357,17 @@ def test_a_footer_name_cut_from_its_legal_form_or_standing_before_its_vat_id_is_
     # a bank's name before its IBAN is not the vendor
     bank = page(body + [(700.0, "Commerzbank Köln", 200.0, "IBAN DE89 3704 0044 0532 0130 00")])
     assert fields(bank).get("vendor_name") != "Commerzbank Köln"
+
+
+@pytest.mark.parametrize("lines,number,date,due,total", [
+    ([(40.0, "Fatura n.º FT 2024/118"), (60.0, "Data de emissão: 03/05/2024"), (80.0, "Data de vencimento: 02/06/2024"),
+      (200.0, "Total a pagar", 460.0, "1.230,00 €")], "FT 2024/118", "2024-05-03", "2024-06-02", "1230.00"),
+    ([(40.0, "Faktura VAT nr FV/12/2024"), (60.0, "Data wystawienia: 12.03.2024"), (80.0, "Termin płatności: 26.03.2024"),
+      (200.0, "Do zapłaty", 460.0, "1 230,00 zł")], "FV/12/2024", "2024-03-12", "2024-03-26", "1230.00"),
+    ([(40.0, "Fakturanummer 20931"), (60.0, "Fakturadatum 2024-04-02"), (80.0, "Förfallodatum 2024-05-02"),
+      (200.0, "Att betala", 460.0, "4 810,00 SEK")], "20931", "2024-04-02", "2024-05-02", "4810.00"),
+])
+def test_portuguese_polish_and_swedish_labels(lines, number, date, due, total):
+    got = fields(page([(20.0, "Nordic Supply AB")] + lines))
+    assert (got["invoice_number"], got["invoice_date"].isoformat(), got["due_date"].isoformat(), got["total"]) == (
+        number, date, due, Decimal(total))

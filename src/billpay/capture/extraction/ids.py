@@ -243,7 +243,7 @@ def find_vat_ids(text: str) -> list[IdHit]:
 
 
 # An invoice-number token: letters/digits with inner - / _ . and at least one digit.
-_ID_TOKEN = re.compile(r"[#№]?\s?([A-Z]{2,6} \d{3,}(?![\w.,])|[A-Za-z0-9][A-Za-z0-9_./\-]*[A-Za-z0-9]|[0-9]+)")
+_ID_TOKEN = re.compile(r"[#№]?\s?([A-Z]{2,6} \d{3,}(?:[/\-][A-Za-z0-9]+)*(?![\w.,/\-])|[A-Za-z0-9][A-Za-z0-9_./\-]*[A-Za-z0-9]|[0-9]+)")
 _NOT_ID = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d+[.,]\d{2}|\d{1,2})$")
 
 

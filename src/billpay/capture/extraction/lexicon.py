@@ -29,7 +29,7 @@ _MONTHS = {
 }
 MONTH_WORDS = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
 
-_NO = r"(?:n\s?o\.?|no\.?|nr\.?|num(?:ber|ero|mer)?\.?|#|id)"
+_NO = r"(?:n\.?\s?o\.?|no\.?|nr\.?|num(?:ber|ero|mer)?\.?|#|id)"
 
 LABELS: dict[str, list[tuple[str, float]]] = {
     "invoice_number": [
@@ -42,6 +42,9 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"facture", 0.55), (r"avoir", 0.5), (r"factuur\s*-?\s*(?:nummer|nr\.?|no\.?|#)", 0.95), (r"factuur", 0.55),
         (r"creditnota\s*(?:nummer|nr\.?)", 0.9), (r"factura\s*" + _NO, 0.95), (r"numero de factura", 0.95),
         (r"fattura\s*" + _NO, 0.95), (r"^#", 0.5),
+        # Portuguese, Polish, Czech, Scandinavian, Finnish
+        (r"fatura\s*" + _NO, 0.95), (r"numero\s*da\s*fatura", 0.95), (r"faktura\s*(?:vat\s*)?(?:nr\.?|no\.?|c\.|cislo)", 0.95),
+        (r"cislo\s*faktury", 0.95), (r"faktura\s*-?\s*(?:nummer|nr\.?)", 0.95), (r"laskun\s*numero", 0.95),
     ],
     "invoice_date": [
         (r"invoice\s*date", 0.95), (r"date\s*of\s*invoice", 0.95), (r"invoice\s*dated", 0.9), (r"(?:date\s*of\s*issue|issue\s*date|issued\s*on|date\s*issued)", 0.9),
@@ -51,6 +54,9 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"date\s*(?:de\s*(?:la\s*)?)?factur(?:e|ation)", 0.95), (r"date\s*d'emission", 0.9), (r"date\s*de\s*l'avoir", 0.9),
         (r"du", 0.4), (r"factuur\s*-?\s*datum", 0.95), (r"datum\s*factuur", 0.95),
         (r"fecha\s*(?:de\s*)?(?:la\s*)?(?:factura|emision)", 0.95), (r"fecha", 0.5), (r"data\s*(?:della\s*)?fattura", 0.95),
+        (r"data\s*(?:de\s*)?emissao", 0.95), (r"data\s*da\s*fatura", 0.95), (r"data\s*wystawienia", 0.95),
+        (r"datum\s*vystaveni", 0.95), (r"faktura\s*-?\s*dat(?:um|o)", 0.95), (r"laskun\s*paivamaara", 0.95),
+        (r"paivamaara", 0.6),
     ],
     "due_date": [
         (r"due\s*date", 0.95), (r"date\s*due", 0.9), (r"payment\s*due(?:\s*date)?", 0.9), (r"due\s*by", 0.9), (r"due\s*on", 0.8), (r"due", 0.6),
@@ -63,6 +69,9 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"a\s*payer\s*avant\s*le", 0.9), (r"payable\s*(?:avant\s*)?le", 0.8),
         (r"verval\s*-?\s*datum", 0.95), (r"vervaldag", 0.9), (r"uiterste\s*betaal\s*-?\s*datum", 0.95), (r"(?:te\s*)?betalen\s*voor", 0.85),
         (r"fecha\s*de\s*vencimiento", 0.95), (r"vencimiento", 0.85), (r"data\s*(?:di\s*)?scadenza", 0.95), (r"scadenza", 0.85),
+        (r"data\s*de\s*vencimento", 0.95), (r"vencimento", 0.85), (r"termin\s*p[lł]atno[sś]ci", 0.95),
+        (r"datum\s*splatnosti", 0.95), (r"splatnost", 0.85), (r"forfallo\s*-?\s*datum", 0.95), (r"forfalls\s*-?\s*dato", 0.95),
+        (r"forfalds\s*-?\s*dato", 0.95), (r"erapaiva", 0.95),
     ],
     "total": [
         (r"grand\s*total", 0.97), (r"invoice\s*total", 0.95), (r"total\s*(?:invoice\s*)?amount(?:\s*due)?", 0.9), (r"total\s*due", 0.88),
@@ -79,6 +88,9 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:total\s*(?:after\s*)?round(?:ed|ing)(?:\s*adj(?:ustment)?)?|round(?:ed|ing)\s*total|total\s*after\s*adj(?:ustment)?)", 0.95),
         (r"jumlah(?:\s*besar)?", 0.8), (r"due", 0.5), (r"t[o0]ta\s?[l1i|]", 0.62), (r"total\s*\(?\s*rm\s*\)?", 0.8), (r"total\s*payable", 0.88),
         (r"importe\s*total", 0.9), (r"total\s*factura", 0.9), (r"totale(?:\s*(?:fattura|documento|da\s*pagare))?", 0.85),
+        (r"valor\s*total", 0.88), (r"total\s*a\s*pagar", 0.9), (r"do\s*zap[lł]aty", 0.92), (r"razem(?:\s*do\s*zap[lł]aty)?", 0.75),
+        (r"celkem(?:\s*k\s*uhrade)?", 0.85), (r"celkem\s*s\s*dph", 0.92), (r"(?:summa\s*)?att\s*betala", 0.9),
+        (r"(?:at|a)\s*betale", 0.88), (r"i\s*alt", 0.8), (r"yhteensa", 0.8), (r"maksettava(?:\s*yhteensa)?", 0.9),
     ],
     "subtotal": [
         (r"sub\s*-?\s*total", 0.9), (r"net\s*total", 0.9), (r"total\s*net", 0.9), (r"net\s*amount", 0.85),
