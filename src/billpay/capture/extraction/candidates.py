@@ -187,7 +187,7 @@ def find_account_values(text: str, ctx: Context) -> list[Found]:
     m = re.match(r"^[\s:.\-#]*", text)
     off = m.end() if m else 0
     hits = find_account_numbers(text[off:])
-    return [(h.value, off + h.start, off + h.end, 0.7 if h.repaired else 1.0) for h in hits[:1] if h.start < 3]
+    return [(h.value, off + h.start, off + h.end, 1.0) for h in hits[:1] if h.start < 3]
 
 
 def find_tax_ids(text: str, ctx: Context) -> list[Found]:
