@@ -746,8 +746,9 @@ def write_docs(summary: dict, text: str) -> None:
             "phone photos of till receipts and bills from pinned PyPI source distributions (US, Nepal, France, India; "
             "MIT and Apache-2.0; `bench/public_receipts_truth.json`), as they were shipped. **gen** (tuned): our own "
             "generator, never evidence. **belegradar** (tuned): 16 made-up German and English invoices with their truth "
-            "from a pinned PyPI source distribution (MIT) and degraded scans of each, tuning data like `gen`. Accuracy is the official scorer's per-field comparison over the fields each truth knows; line "
-            "items are matched by amount to the cent.", "", before, "", ""]
+            "from a pinned PyPI source distribution (MIT) and degraded scans of each, tuning data like `gen`. "
+            "Accuracy is the official scorer's per-field comparison over the fields each truth knows; line items are "
+            "matched by amount to the cent.", "", before, "", ""]
     kept = _kept_blocks()
     notes = kept.pop("notes", "")
     section = "\n".join(head) + (notes + "\n\n" if notes else "") + text.strip("\n") + "\n\n" + \
@@ -844,9 +845,10 @@ def main(argv: list[str] | None = None) -> int:
                                                        r.get("conf")], sub, sc, name)
                     digital += [r["seconds"] for r in first if r.get("layer") != "ocr" and r["file"].endswith(".pdf")
                                 and "tesseract_s" not in r]
-                    all_ratios += [r["seconds"] / r["tesseract_s"] for r in first if r.get("tesseract_s")]
+                    ratios = [r["seconds"] / r["tesseract_s"] for r in first if r.get("tesseract_s")]
+                    all_ratios += ratios
                     if role == "evaluated":  # the issue's own figure was taken on unseen scans
-                        eval_ratios += [r["seconds"] / r["tesseract_s"] for r in first if r.get("tesseract_s")]
+                        eval_ratios += ratios
                     again = [r for r in rows if r.get("repeat")]
                     if again and name == "invoices":
                         summary["repeat_vendor"] = score(again, truth, sc)
@@ -854,9 +856,8 @@ def main(argv: list[str] | None = None) -> int:
     summary["calibration"] = calibrate_run(triples, calibration, write=not args.no_fit, day=summary["date"])
     summary["digital_ms"] = {"files": len(digital), "median": _ms(pct(digital, 0.5)), "p95": _ms(pct(digital, 0.95)),
                              "max": _ms(max(digital, default=None))}
-    summary["ratio_all"] = {"files": len(all_ratios), "median": _r(pct(all_ratios, 0.5)), "p95": _r(pct(all_ratios, 0.95))}
-    summary["ratio_evaluated"] = {"files": len(eval_ratios), "median": _r(pct(eval_ratios, 0.5)),
-                                  "p95": _r(pct(eval_ratios, 0.95))}
+    for key, xs in (("ratio_all", all_ratios), ("ratio_evaluated", eval_ratios)):
+        summary[key] = {"files": len(xs), "median": _r(pct(xs, 0.5)), "p95": _r(pct(xs, 0.95))}
     summary["load"] = [load0, os.getloadavg()[0]]
     text = report(summary)
     print(text)

