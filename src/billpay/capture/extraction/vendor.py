@@ -25,13 +25,14 @@ _LEGAL = (r"GmbH\s*&\s*Co\.?\s*KG|GmbH|gGmbH|AG|KGaA|KG|OHG|UG|e\.\s?K\.|B\.\s?V
 _NAME_WORD = r"(?:\(?[A-Z0-9ÄÖÜÉÈ][\w&'’.\-]*\)?|[a-z]{1,2}-?[A-Z][\w&'’.\-]*|&)"  # "e-Luscious", "eBay", "(KUCHAI)" too
 _LEGAL_NAME = re.compile(
     r"((?:" + _NAME_WORD + r"\s+){0,5}?(?:" + _NAME_WORD + r",?\s+)(?:" + _LEGAL + r"))(?![\w])")
+# Words of a tax or company registration.
+_TAX_WORDS = (r"kvk|hrb|hra|siret|siren|rcs|gstin|vat|tva|btw|ust-?id|steuer|ust\.?\s?id|registergericht|handelsregister"
+              r"|company (?:no|number|reg)")
 # Registration and bank details: the company named next to them is the issuer.
-_REGISTRATION = re.compile(r"(?i)\b(?:iban|bic|swift|kvk|hrb|hra|siret|siren|rcs|cin|gstin|vat|tva|btw|ust-?id|steuer|ust\.?\s?id"
-                           r"|registered office|registergericht|handelsregister|company (?:no|number|reg)|gst\s*(?:id|reg)|co\.?\s*reg)"
+_REGISTRATION = re.compile(r"(?i)\b(?:iban|bic|swift|cin|" + _TAX_WORDS + r"|registered office|gst\s*(?:id|reg)|co\.?\s*reg)"
                            r"|\(\s*\d{4,8}\s*-\s*[A-Z]\s*\)|\b[A-Z]{2}\d{6,8}-[A-Z]\b")
 # A tax or company registration (not a bank's details): the name that starts its footer row is the issuer's.
-_TAX_REGISTRATION = re.compile(r"(?i)\b(?:kvk|hrb|hra|siret|siren|rcs|gstin|vat|tva|btw|ust-?id|ust\.?\s?id|steuer|uid"
-                               r"|registergericht|handelsregister|company (?:no|number|reg))\b")
+_TAX_REGISTRATION = re.compile(r"(?i)\b(?:" + _TAX_WORDS + r"|uid)\b")
 # Company registration numbers printed after the name on Malaysian receipts: "(867388-U)", "(JM0292487-D)".
 _COMPANY_REG = re.compile(r"\(?\s*(?:[A-Z]{2}\d{6,8}|\d{4,8})\s*-\s*[A-Z](?![A-Za-z0-9])\s*\)?")
 # Words that make a line a trade name rather than an address or a slogan.
