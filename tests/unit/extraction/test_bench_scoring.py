@@ -36,3 +36,20 @@ def test_lines_are_scored_per_kind_and_pooled_over_the_unseen_sets():
     rows = [r for r in targets(summary) if r.startswith("| line F1")]
     assert rows[0].startswith("| line F1, unseen invoices, digital PDFs (4 true lines) | >= 0.90 | 1.00") and "| met |" in rows[0]
     assert "0.33 (P 0.50 / R 0.25)" in rows[1] and rows[1].endswith("| not met |")
+
+
+def test_page_one_of_a_multi_page_invoice_is_not_scored_on_lines_that_run_onto_the_next_pages(tmp_path):
+    from bench.public_sets import _pdf_and_scans
+
+    from .pdfgen import make_pdf
+
+    page = [(72.0, 700.0, 12.0, "Invoice 7"), (72.0, 680.0, 12.0, "Widget 10.00")]
+    base = {"fields": {"total": "30.00"}, "lines": [{"description": "x", "amount": "10.00"}], "notes": []}
+    one = {e["file"]: e for e in _pdf_and_scans(tmp_path, "one.pdf", make_pdf([page]), base)}
+    assert set(one) == {"one.pdf", "one.scan.png"}
+    assert one["one.scan.png"]["lines"] == base["lines"]
+    two = {e["file"]: e for e in _pdf_and_scans(tmp_path, "two.pdf", make_pdf([page, page]), base)}
+    assert set(two) == {"two.pdf", "two.scan.png", "two.scan.pdf"}
+    assert two["two.scan.png"]["lines"] is None and two["two.scan.png"]["fields"] == base["fields"]
+    assert two["two.scan.pdf"]["lines"] == base["lines"] and two["two.pdf"]["lines"] == base["lines"]
+    assert (tmp_path / "two.scan.pdf").exists()
