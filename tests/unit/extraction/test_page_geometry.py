@@ -371,3 +371,40 @@ def test_portuguese_polish_and_swedish_labels(lines, number, date, due, total):
     got = fields(page([(20.0, "Nordic Supply AB")] + lines))
     assert (got["invoice_number"], got["invoice_date"].isoformat(), got["due_date"].isoformat(), got["total"]) == (
         number, date, due, Decimal(total))
+
+
+def _ocr_words(boxes: list[tuple[str, float, float, float, float]]) -> Document:
+    return Document([Page(0, 600.0, 800.0, "ocr", [Word(t, x0, y0, x1, y1, 0.9) for t, x0, y0, x1, y1 in boxes])],
+                    "ocr")
+
+
+def test_a_colons_tiny_box_or_a_digit_grown_by_a_speck_does_not_cut_a_row():
+    # Boxes as OCR gave them on a dense French e-invoice scanned at 200 dpi: each ":" and "-" is half a point
+    # high, one group of the IBAN grew to twice its height with a speck, the invoice number is printed larger
+    # than its label. The punctuation made rows of its own between the halves of the IBAN's line, which then
+    # stayed apart (the number cut after "1254", "2547 ..." a row above its label).
+    doc = _ocr_words([
+        ("LOGO", 86, 43.0, 107, 49.2), ("FACTURE", 298, 40.8, 326, 46.1), ("N°", 328, 40.6, 335, 45.8),
+        (":", 337, 42.2, 338, 45.8), ("F20260023", 439, 38.9, 479, 49.2),
+        ("Date", 298, 53.8, 312, 59.0), (":", 314, 55.0, 316, 58.8), ("31/01/2026", 442, 53.3, 480, 60.0),
+        ("NOM", 93, 759.4, 105, 763.2), (":", 106, 760.3, 107, 763.0), ("PAYEE", 108, 759.4, 123, 763.2),
+        ("COMPTE", 288, 759.4, 307, 763.2), (":", 309, 756.7, 312, 765.6), ("MON", 312, 759.4, 324, 763.2),
+        ("SIREN", 93, 769.7, 106, 773.5), (":", 108, 770.9, 108.5, 771.4), ("303656847", 110, 769.7, 132, 773.8),
+        ("-", 137, 771.8, 138, 772.3), ("GLN", 140, 769.9, 149, 773.8), (":", 151, 770.9, 152, 771.4),
+        ("587451236586", 153, 769.7, 186, 773.8), ("IBAN", 288, 768.7, 299, 772.6), (":", 301, 769.9, 301.5, 770.4),
+        ("FR20", 303, 768.7, 314, 772.6), ("1254", 316, 768.7, 326, 772.6), ("2547", 328, 766.3, 338, 775.2),
+        ("2569", 341, 768.7, 351, 772.8), ("8542", 352, 768.7, 364, 772.6), ("5874", 365, 768.7, 376, 772.8),
+        ("698", 377, 768.7, 386, 772.8), ("-", 388, 770.9, 389, 771.4), ("BIC", 390, 768.7, 397, 772.8),
+        (":", 399, 769.9, 400, 770.4), ("BIC_MONCOMPTE", 402, 768.7, 443, 773.8),
+    ])
+    rows = [" ".join(s.text for s in row) for row in doc.pages[0].rows]
+    assert rows[0] == "LOGO FACTURE N° : F20260023"
+    assert "SIREN : 303656847 - GLN : 587451236586 IBAN : FR20 1254 2547 2569 8542 5874 698 - BIC : BIC_MONCOMPTE" in rows
+    assert not any(set(r) <= set(":- ") for r in rows)  # no row of punctuation alone
+    # a colon stays inside its label's cell; a lone dash still parts two cells, as in a footer
+    cells = [s.text for s in doc.pages[0].segments]
+    assert {"IBAN : FR20 1254 2547 2569 8542 5874 698", "BIC : BIC_MONCOMPTE", "SIREN : 303656847"} <= set(cells)
+    got = fields(doc)
+    assert got["invoice_number"] == "F20260023"
+    assert got["iban"] == "FR2012542547256985425874698"
+

@@ -174,6 +174,16 @@ MIN_SKEW = 0.003  # below this (0.17 degrees) a page is read as straight: PDF te
 MAX_SKEW = 0.09  # 5 degrees: beyond, the OCR's own deskew went wrong and a guess would do harm
 
 
+#: marks printed between a footer's or a reference line's parts
+_PARTING = frozenset("-\u2013\u2014\u00b7\u2022|")
+
+
+def _inked(w: Word) -> bool:
+    """A word with a letter or digit. OCR boxes punctuation (":", "-", ".") to its ink alone: a colon half a point
+    high or a dash far below a line's middle says nothing about the line's height or level."""
+    return any(c.isalnum() for c in w.text)
+
+
 def _chain(words: list[Word], slope: float) -> list[list[Word]]:
     """Each word, left to right, joins the line whose last word it best continues (close, level with it along
     the slope, of a like size), else starts a line.
@@ -181,35 +191,43 @@ def _chain(words: list[Word], slope: float) -> list[list[Word]]:
     Only lines whose last word sits within reach of the word's level are looked at (``levels``, sorted): a word
     shares half the smaller height with a word whose deskewed centre is at most half the larger height away,
     and the larger is at most 2.2 times the smaller. On a dense page that is a handful of lines, not all of
-    them (a full comparison cost 170 ms on a 3,000-word e-invoice page)."""
+    them (a full comparison cost 170 ms on a 3,000-word e-invoice page).
+
+    A line's level and size are its last word with a letter or digit (``_inked``): punctuation joins the line
+    it sits in without being measured, and the next word is measured against the word before it."""
     lines: list[list[Word]] = []
-    levels: list[tuple[float, int]] = []  # (deskewed centre of the line's last word, line index), sorted
+    refs: list[Word] = []  # per line: the word its level and size are measured on
+    levels: list[tuple[float, int]] = []  # (deskewed centre of the line's reference word, line index), sorted
     for w in sorted(words, key=lambda w: (w.x0, w.y0)):
         here = w.cy - slope * w.cx
+        inked = _inked(w)
         reach = 1.2 * w.h + 1.0
         lo, hi = bisect_left(levels, (here - reach, -1)), bisect_right(levels, (here + reach, len(lines)))
         best, best_key = None, None
         for _, i in levels[lo:hi]:
-            last = lines[i][-1]
-            if last.x1 > w.x0 + 0.6 * min(last.h, w.h):
+            last, ref = lines[i][-1], refs[i]
+            if last.x1 > w.x0 + 0.6 * min(ref.h, w.h):
                 continue
-            ov = _v_overlap(last, w, slope)
+            ov = _v_overlap(ref, w, slope)
             if ov < 0.5:
                 continue
             # size changes a lot between a label and a heading: don't glue them
-            if max(last.h, w.h) > 2.2 * min(last.h, w.h):
+            if inked and max(ref.h, w.h) > 2.2 * min(ref.h, w.h):
                 continue
             key = ((w.x0 - last.x1) - ov * 5 * w.h, i)  # equal keys: the line begun first
             if best_key is None or key < best_key:
                 best, best_key = i, key
         if best is None:
             lines.append([w])
+            refs.append(w)
             insort(levels, (here, len(lines) - 1))
         else:
-            last = lines[best][-1]
-            del levels[bisect_left(levels, (last.cy - slope * last.cx, best))]
             lines[best].append(w)
-            insort(levels, (here, best))
+            if inked or not _inked(refs[best]):
+                ref = refs[best]
+                del levels[bisect_left(levels, (ref.cy - slope * ref.cx, best))]
+                refs[best] = w
+                insort(levels, (here, best))
     return lines
 
 
@@ -257,15 +275,16 @@ def build_rows(words: list[Word], page_index: int) -> list[list[Segment]]:
     for ln in lines:
         cy = level(ln)
         h = statistics.median(w.h for w in ln)
-        if rows:
-            prev = rows[-1]
-            pcy = level(prev)
+        # the nearest of the last few rows (a short line between two fragments, such as a lone speck's, must
+        # not keep them apart)
+        for prev in sorted(rows[-3:], key=lambda r: abs(level(r) - cy)):
             ph = statistics.median(w.h for w in prev)
-            if abs(cy - pcy) < 0.4 * min(h, ph) and not _x_overlaps(prev, ln):
+            if abs(cy - level(prev)) < 0.4 * min(h, ph) and not _x_overlaps(prev, ln):
                 prev.extend(ln)
                 prev.sort(key=lambda w: w.x0)
-                continue
-        rows.append(sorted(ln, key=lambda w: w.x0))
+                break
+        else:
+            rows.append(sorted(ln, key=lambda w: w.x0))
     split = _column_gap(rows)
     out: list[list[Segment]] = []
     for r, row in enumerate(rows):
@@ -273,7 +292,11 @@ def build_rows(words: list[Word], page_index: int) -> list[list[Segment]]:
         cur = [row[0]]
         for w in row[1:]:
             prev = cur[-1]
-            h = min(statistics.median(x.h for x in cur), w.h * 1.5)
+            # measured on words with ink of a line's height: a colon's box is a point high. A lone dash or dot
+            # between words stays a cut ("Nord Logistik - Vertexstraße"): it parts a footer's cells.
+            h = statistics.median([x.h for x in cur if _inked(x)] or [x.h for x in cur])
+            if _inked(w) or w.text in _PARTING:
+                h = min(h, w.h * 1.5)
             gap = w.x0 - prev.x1
             if gap > split * h and not (gap <= CUT_GAP * h and cut_value(prev.text, w.text)):
                 segs.append(Segment(cur, page_index))
@@ -295,7 +318,7 @@ def _column_gap(rows: list[list[Word]]) -> float:
     """
     gaps = sorted(
         (b.x0 - a.x1) / min(a.h, b.h)
-        for row in rows for a, b in zip(row, row[1:]) if b.x0 > a.x1
+        for row in rows for a, b in zip(row, row[1:]) if b.x0 > a.x1 and _inked(a) and _inked(b)
     )
     if len(gaps) < 10:
         return 0.8
