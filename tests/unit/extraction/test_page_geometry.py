@@ -408,3 +408,59 @@ def test_a_colons_tiny_box_or_a_digit_grown_by_a_speck_does_not_cut_a_row():
     assert got["invoice_number"] == "F20260023"
     assert got["iban"] == "FR2012542547256985425874698"
 
+
+def test_the_date_and_number_of_the_invoice_this_one_follows_and_a_service_period_are_not_its_own():
+    # A French e-invoice names the invoice it follows ("facture associée") and the service period above its
+    # own short "Date :"; an English credit note its original invoice, a German one its "Ursprungsrechnung".
+    got = fields(page([
+        (20.0, "Au Comptoir Lyonnais SARL"),
+        (40.0, "Facture N° :", 300.0, "F20260023"),
+        (54.0, "Date :", 300.0, "31/01/2026"),
+        (90.0, "N° de facture associée : F20260003"),
+        (104.0, "Date de facture associée : 01/01/2026"),
+        (118.0, "Date de début de prestation : 01/01/2026"),
+        (132.0, "Date de fin de prestation : 31/12/2026"),
+        (400.0, "Net à payer", 460.0, "104,90 EUR"),
+    ]))
+    assert (got["invoice_number"], got["invoice_date"].isoformat()) == ("F20260023", "2026-01-31")
+    got = fields(page([
+        (20.0, "Harbour Tools Ltd"),
+        (40.0, "Original invoice number: INV-1001"),
+        (54.0, "Original invoice date: 02/01/2024"),
+        (68.0, "Credit note no. CN-0042"),
+        (82.0, "Issue date: 15/02/2024"),
+        (400.0, "Total", 460.0, "-120.00 GBP"),
+    ]))
+    assert (got["invoice_number"], got["invoice_date"].isoformat()) == ("CN-0042", "2024-02-15")
+    got = fields(page([
+        (20.0, "Nordwerk GmbH"),
+        (40.0, "Ursprungsrechnung Nr. R-2023-881 vom 03.11.2023"),
+        (54.0, "Gutschrift Nr. G-77"),
+        (68.0, "Datum: 01.12.2023"),
+        (400.0, "Gesamtbetrag", 460.0, "-99,00 EUR"),
+    ]))
+    assert (got["invoice_number"], got["invoice_date"].isoformat()) == ("G-77", "2023-12-01")
+
+
+def test_a_bank_word_shaped_like_a_bic_is_not_one():
+    # "BANCAIRE" has a BIC's shape (country AI) and holds "banca": it is neither a BIC of the French account
+    # beside it nor evidence of a bank for itself
+    got = fields(page([
+        (20.0, "Au Comptoir Lyonnais SARL"),
+        (40.0, "Facture N° F-2026-7"),
+        (700.0, "Compte : mon compte BANCAIRE"),
+        (714.0, "IBAN : FR76 3000 6000 0112 3456 7890 189"),
+        (400.0, "Net à payer", 460.0, "104,90 EUR"),
+    ]))
+    assert got["iban"] == "FR7630006000011234567890189"
+    assert "bic" not in got
+    assert "bic" not in fields(page([(20.0, "Au Comptoir Lyonnais SARL"), (40.0, "Coordonnées BANCAIRE"),
+                                      (400.0, "Net à payer", 460.0, "104,90 EUR")]))
+
+
+def test_a_stray_quote_mark_before_the_vendors_name_is_not_part_of_it():
+    # the return address line above the customer's address, as a scan's speck made it
+    got = fields(page([(20.0, "Rechnung Nr. 2024-17"), (34.0, "Datum: 01.12.2023"),
+                       (90.0, "\u2018Summit Druck AG - Silverstraße 82 - 80331 München"), (104.0, "Linden Technik plc"),
+                       (118.0, "140 Silver Road"), (400.0, "Gesamtbetrag", 460.0, "99,00 EUR")]))
+    assert got["vendor_name"] == "Summit Druck AG"

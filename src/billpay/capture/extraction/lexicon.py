@@ -145,6 +145,8 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"votre\s*ref(?:erence)?\.?", 1.0), (r"ihre\s*(?:referenz|nummer|zeichen)", 1.0), (r"referentie", 1.0), (r"reference", 0.9),
         (r"delivery\s*date", 1.0), (r"ship(?:ping)?\s*date", 1.0), (r"liefer\s*-?\s*datum", 1.0), (r"leistungs\s*-?\s*datum", 1.0),
         (r"date\s*de\s*livraison", 1.0), (r"lever\s*-?\s*datum", 1.0), (r"check\s*-?\s*(?:in|out)", 1.0),
+        (r"date\s*de\s*(?:debut|fin)(?:\s*de\s*(?:la\s*)?[a-z]+)?", 1.0), (r"date\s*de\s*(?:la\s*)?prestation", 1.0),
+        (r"(?:(?:service|period|contract)\s*)?(?:start|end)\s*date", 1.0), (r"date\s*of\s*(?:service|supply)", 1.0),
         (r"(?:billing\s*)?period", 1.0), (r"zeitraum", 1.0), (r"periode", 1.0), (r"page", 1.0), (r"seite", 1.0),
         (r"tel(?:ephone|efon)?\.?", 1.0), (r"phone", 1.0), (r"fax", 1.0), (r"e\s*-?\s*mail", 1.0),
         (r"siret", 1.0), (r"siren", 1.0), (r"rcs", 1.0), (r"kvk", 1.0), (r"hrb", 1.0), (r"ape", 1.0),
@@ -152,6 +154,11 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:uw|ihre|votre|your)\s*(?:btw|ust|tva|vat)[\w\s.-]{0,12}", 1.0), (r"(?:n°|no)?\s*tva\s*client", 1.0),
         (r"payment\s*(?:mode|method)", 1.0), (r"zahlungs\s*-?\s*(?:form|art)", 1.0), (r"mode\s*de\s*(?:paiement|reglement)", 1.0),
         (r"unit\s*price", 1.0), (r"quantity", 1.0),
+        # the number and date of another invoice that this one corrects, credits or follows
+        (r"(?:(?:date|" + _NO + r")\s*(?:de\s*(?:la\s*)?)?)?facture\s*(?:associee|d'origine|initiale|precedente|rectifiee)", 1.0),
+        (r"(?:original|related|referenced|preceding|corrected)\s*invoice(?:\s*(?:date|number|" + _NO + r"))?", 1.0),
+        (r"(?:ursprungs|original|bezugs|vorherige|korrigierte)\s*-?\s*rechnung(?:s?\s*-?\s*(?:nummer|nr\.?|datum))?", 1.0),
+        (r"(?:oorspronkelijke|originele|gerelateerde)\s*factuur(?:\s*-?\s*(?:nummer|nr\.?|datum))?", 1.0),
         # receipts: what was handed over and given back, counts and savings are not the total
         (r"cash(?:\s*(?:tendered|paid|received))?", 1.0), (r"change(?:\s*due)?", 1.0), (r"tunai", 1.0), (r"baki", 1.0),
         (r"total\s*(?:qty|quantity|items?|pcs|savings?|discount|number)", 1.0), (r"(?:gst|tax)\s*summary", 1.0),

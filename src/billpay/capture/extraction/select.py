@@ -347,7 +347,12 @@ def bic_near(doc: Document, iban: Candidate | None) -> list[Candidate]:
         for seg in page.segments:
             for h in find_bics(seg.text):
                 same_country = iban is not None and h.value[4:6] == iban.value[:2]
-                if not same_country and not any(_BANK_WORDS.search(s.text) for s in page.rows[seg.row]):
+                if iban is not None and not same_country:
+                    # a bank's BIC and IBAN name one country: "BANCAIRE" (Anguilla's shape) beside a French IBAN
+                    continue
+                # the bank words must be beside the code, not the code itself ("BANCAIRE" holds "banca")
+                rest = [s.text if s is not seg else seg.text[:h.start] + " " + seg.text[h.end:] for s in page.rows[seg.row]]
+                if not same_country and not any(_BANK_WORDS.search(t) for t in rest):
                     # "SCISSORS" on a till receipt, "RECHNUNG" over a German IBAN: a BIC's shape, no bank in sight
                     continue
                 score = 0.4

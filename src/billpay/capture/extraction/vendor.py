@@ -76,7 +76,8 @@ def _clean(name: str) -> str:
     name = re.split(r"\s[-–|]\s|,\s(?=\d)|\s{2,}", name.strip())[0]
     name = _OCR_SDN.sub(lambda m: ("(M) " if m.group(0).startswith("(M") else "") + "SDN" + m[1] + m[2].upper(), name)
     name = _TITLE_WORDS.sub(" ", name) if len(name.split()) > 1 else name
-    name = re.sub(r"\s+", " ", name).strip(" ,;:.-–|()@*•·")
+    # and OCR's stray quote marks from a speck before or after the name ("‘Summit Druck AG")
+    name = re.sub(r"\s+", " ", name).strip(" ,;:.-–|()@*•·\"'`‘’‚“”„")
     if _LEGAL_WORDS.search(name) and not name.endswith("."):
         m = re.search(r"\b(?:B\.V|N\.V|S\.A|Ltd|Inc|Corp|Co|e\.K)$", name)
         if m:
