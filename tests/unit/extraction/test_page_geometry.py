@@ -464,3 +464,34 @@ def test_a_stray_quote_mark_before_the_vendors_name_is_not_part_of_it():
                        (90.0, "\u2018Summit Druck AG - Silverstraße 82 - 80331 München"), (104.0, "Linden Technik plc"),
                        (118.0, "140 Silver Road"), (400.0, "Gesamtbetrag", 460.0, "99,00 EUR")]))
     assert got["vendor_name"] == "Summit Druck AG"
+
+
+def test_a_tax_summary_under_the_lines_is_not_read_as_more_lines():
+    # Its heading row has no amount, so it was taken for a description's continuation, and its rates and bases
+    # (and the totals printed in a row of their own under "Total HT | Total TVA | Total TTC") became lines
+    doc = _cells([
+        (40.0, [(40.0, "Au Comptoir Lyonnais SARL")]),
+        (80.0, [(40.0, "Facture N° FA-2017-0010")]),
+        (120.0, [(40.0, "Description"), (300.0, "Quantité"), (380.0, "Prix unitaire"), (470.0, "Prix HT")]),
+        (136.0, [(40.0, "Nougat de l'Abbaye 250g"), (300.0, "20"), (380.0, "4,55 €"), (470.0, "81,90 €")]),
+        (150.0, [(40.0, "Huile d'olive à l'ancienne"), (300.0, "25"), (380.0, "19,80 €"), (470.0, "495,00 €")]),
+        (180.0, [(40.0, "Détail TVA"), (200.0, "Taux"), (300.0, "Base TVA"), (470.0, "Montant TVA")]),
+        (194.0, [(200.0, "20,00%"), (300.0, "81,90"), (470.0, "16,38")]),
+        (208.0, [(200.0, "5,50%"), (300.0, "495,00"), (470.0, "27,23")]),
+        (236.0, [(300.0, "Total HT"), (380.0, "Total TVA"), (470.0, "Total TTC")]),
+        (250.0, [(300.0, "576,90"), (380.0, "43,61"), (470.0, "620,51")]),
+    ])
+    got = interpret(doc, None, None)
+    assert [(ln.description.value, ln.amount.value) for ln in got.lines] == [
+        ("Nougat de l'Abbaye 250g", Decimal("81.90")), ("Huile d'olive à l'ancienne", Decimal("495.00"))]
+    # an items table's own "Rate" and "Net" headings name no tax: its rows stay lines
+    doc = _cells([
+        (40.0, [(40.0, "Harbour Consulting Ltd")]),
+        (80.0, [(40.0, "Invoice number INV-77")]),
+        (120.0, [(40.0, "Description"), (300.0, "Hours"), (380.0, "Rate"), (470.0, "Net")]),
+        (136.0, [(40.0, "Workshop"), (300.0, "4"), (380.0, "100.00"), (470.0, "400.00")]),
+        (150.0, [(40.0, "Code review"), (200.0, "Code"), (300.0, "Rate"), (470.0, "Net")]),
+        (164.0, [(40.0, "Follow-up call"), (300.0, "1"), (380.0, "150.00"), (470.0, "150.00")]),
+        (200.0, [(300.0, "Total"), (470.0, "550.00")]),
+    ])
+    assert [ln.amount.value for ln in interpret(doc, None, None).lines] == [Decimal("400.00"), Decimal("150.00")]

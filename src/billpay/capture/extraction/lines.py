@@ -30,6 +30,11 @@ _HEADER_RE = {k: re.compile(r"^(?:" + v + r")\b") for k, v in _HEADERS.items()}
 _STOP = re.compile(r"^(?:sub\s*-?\s*total|total|totaal|subtotaal|gesamt|summe|zwischensumme|netto|nettobetrag|sous-total|montant|"
                    r"tax|vat|tva|btw|mwst|ust|exclusief|balance|amount due|grand total|zuzugl|zzgl)\b")
 _TOTALS = {"total", "subtotal", "tax"}
+# the headings of a tax summary under the lines ("Taux | Base TVA | Montant TVA", "USt.-Satz | Netto | USt.-Betrag",
+# "VAT rate | Net | VAT"): its rows are rates and bases, not lines
+_TAX_RATE_HEAD = re.compile(r"(?:^|\W)(?:taux|rate|satz|steuersatz|tarief|aliquota)\b")
+_TAX_WORD = re.compile(r"(?:^|\W)(?:tva|vat|tax|mwst|ust|btw|iva|gst)\b")
+_TAX_BASE_HEAD = re.compile(r"(?:^|\W)(?:base|basis|bemessungsgrundlage|grondslag|imponibile|net(?:to)?|taxable|nettopreis)\b")
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?")
 
 
@@ -199,6 +204,8 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
         if (amounts or any(find_amounts(sg.text, ctx.decimal_hint) for sg in in_desc)) and _totals_row(row, ctx):
             break  # the totals block under the table
         desc_text = " ".join(s.text for s in in_desc).strip()
+        if not amounts and out and _tax_summary_head(row):
+            break
         if not amounts:
             last_y = row[0].y1
             if out and desc_text and out[-1].description is not None and len(out[-1].description.value) < 200:
@@ -249,6 +256,14 @@ def _totals_row(row: list[Segment], ctx: Context) -> bool:
     total, subtotal or tax label."""
     return bool(_STOP.match(row[0].norm) or any(
         ctx.labels_of(s) and ctx.labels_of(s)[0].field in _TOTALS and ctx.labels_of(s)[0].start <= 1 for s in row))
+
+
+def _tax_summary_head(row: list[Segment]) -> bool:
+    """The heading row of a tax summary: a rate heading and a taxable-base heading in cells of their own, and a
+    tax word (an items table's own "Rate | Net" headings name no tax)."""
+    cells = [s.norm for s in row]
+    return (len(cells) >= 3 and any(_TAX_RATE_HEAD.search(c) for c in cells)
+            and any(_TAX_BASE_HEAD.search(c) for c in cells) and any(_TAX_WORD.search(c) for c in cells))
 
 
 def _nearest(seg: Segment, heads: list[tuple[str, Segment]]) -> str | None:
