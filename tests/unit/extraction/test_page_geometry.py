@@ -495,3 +495,12 @@ def test_a_tax_summary_under_the_lines_is_not_read_as_more_lines():
         (200.0, [(300.0, "Total"), (470.0, "550.00")]),
     ])
     assert [ln.amount.value for ln in interpret(doc, None, None).lines] == [Decimal("400.00"), Decimal("150.00")]
+
+
+def test_a_corrected_invoice_titled_so_keeps_its_own_number():
+    got = fields(page([(20.0, "Harbour Tools Ltd"), (40.0, "Corrected invoice no. INV-1001-C"), (54.0, "Date: 15/02/2024"),
+                       (400.0, "Total", 460.0, "120.00 GBP")]))
+    assert got["invoice_number"] == "INV-1001-C"
+    got = fields(page([(20.0, "Nordwerk GmbH"), (40.0, "Korrigierte Rechnung Nr. R-2023-881-K"), (54.0, "Datum: 01.12.2023"),
+                       (400.0, "Gesamtbetrag", 460.0, "99,00 EUR")]))
+    assert got["invoice_number"] == "R-2023-881-K"

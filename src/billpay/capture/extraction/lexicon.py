@@ -154,10 +154,11 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:uw|ihre|votre|your)\s*(?:btw|ust|tva|vat)[\w\s.-]{0,12}", 1.0), (r"(?:n°|no)?\s*tva\s*client", 1.0),
         (r"payment\s*(?:mode|method)", 1.0), (r"zahlungs\s*-?\s*(?:form|art)", 1.0), (r"mode\s*de\s*(?:paiement|reglement)", 1.0),
         (r"unit\s*price", 1.0), (r"quantity", 1.0),
-        # the number and date of another invoice that this one corrects, credits or follows
+        # the number and date of another invoice that this one corrects, credits or follows ("Corrected invoice"
+        # and "Korrigierte Rechnung" are not among them: as a title they name the document itself)
         (r"(?:(?:date|" + _NO + r")\s*(?:de\s*(?:la\s*)?)?)?facture\s*(?:associee|d'origine|initiale|precedente|rectifiee)", 1.0),
-        (r"(?:original|related|referenced|preceding|corrected)\s*invoice(?:\s*(?:date|number|" + _NO + r"))?", 1.0),
-        (r"(?:ursprungs|original|bezugs|vorherige|korrigierte)\s*-?\s*rechnung(?:s?\s*-?\s*(?:nummer|nr\.?|datum))?", 1.0),
+        (r"(?:original|related|referenced|preceding)\s*invoice(?:\s*(?:date|number|" + _NO + r"))?", 1.0),
+        (r"(?:ursprungs|original|bezugs|vorherige)\s*-?\s*rechnung(?:s?\s*-?\s*(?:nummer|nr\.?|datum))?", 1.0),
         (r"(?:oorspronkelijke|originele|gerelateerde)\s*factuur(?:\s*-?\s*(?:nummer|nr\.?|datum))?", 1.0),
         # receipts: what was handed over and given back, counts and savings are not the total
         (r"cash(?:\s*(?:tendered|paid|received))?", 1.0), (r"change(?:\s*due)?", 1.0), (r"tunai", 1.0), (r"baki", 1.0),
