@@ -346,20 +346,21 @@ def bic_near(doc: Document, iban: Candidate | None) -> list[Candidate]:
     for page in doc.pages:
         for seg in page.segments:
             for h in find_bics(seg.text):
-                same_country = iban is not None and h.value[4:6] == iban.value[:2]
-                if iban is not None and not same_country:
-                    # a bank's BIC and IBAN name one country: "BANCAIRE" (Anguilla's shape) beside a French IBAN
-                    continue
-                # the bank words must be beside the code, not the code itself ("BANCAIRE" holds "banca")
-                rest = [s.text if s is not seg else seg.text[:h.start] + " " + seg.text[h.end:] for s in page.rows[seg.row]]
-                if not same_country and not any(_BANK_WORDS.search(t) for t in rest):
-                    # "SCISSORS" on a till receipt, "RECHNUNG" over a German IBAN: a BIC's shape, no bank in sight
-                    continue
-                score = 0.4
-                if same_country:
-                    score = 0.7
-                    if iban.seg is seg or (iban.page is page and abs(iban.seg.row - seg.row) <= 2):
-                        score = 0.85
+                if iban is not None:
+                    if h.value[4:6] != iban.value[:2]:
+                        # a bank's BIC and IBAN name one country: "BANCAIRE" (Anguilla's shape) beside a French IBAN,
+                        # "RECHNUNG" over a German one
+                        continue
+                    near = iban.seg is seg or (iban.page is page and abs(iban.seg.row - seg.row) <= 2)
+                    score = 0.85 if near else 0.7
+                else:
+                    # no IBAN to match: bank words must stand beside the code, not inside it ("BANCAIRE" holds
+                    # "banca"); "SCISSORS" on a till receipt is a BIC's shape with no bank in sight
+                    rest = [s.text if s is not seg else seg.text[:h.start] + " " + seg.text[h.end:]
+                            for s in page.rows[seg.row]]
+                    if not any(_BANK_WORDS.search(t) for t in rest):
+                        continue
+                    score = 0.4
                 if valid_bic(h.value):
                     out.append(Candidate("bic", h.value, score, page, seg, h.start, h.end, "free"))
     return out
