@@ -92,7 +92,8 @@ def settle_lines(lines: list[ExtractedLine], subtotal=None, total=None) -> list[
     and scored by whether they add up."""
     if not lines:
         return []
-    lines = reconcile(lines, [c.value for c in (subtotal, total) if c is not None])
+    targets = [c.value for c in (subtotal, total) if c is not None]
+    lines = mend_misread(reconcile(lines, targets), targets)
     _score(lines, subtotal, total)
     return lines
 
@@ -170,6 +171,56 @@ def reconcile(lines: list[ExtractedLine], targets: list[Decimal]) -> list[Extrac
                 if j > i and abs(total - amounts[i] - amounts[j] - t) <= Decimal("0.02"):
                     return [ln for k, ln in enumerate(lines) if k not in (i, j)]
     return lines
+
+
+_CENT = Decimal("0.01")
+
+
+def mend_misread(lines: list[ExtractedLine], targets: list[Decimal]) -> list[ExtractedLine]:
+    """One line amount that OCR misread, mended where the lines then add up to the subtotal or total.
+
+    The amount the sum asks for (the amount plus what the lines miss) is taken when exactly one line can be
+    it: its quantity times its unit price gives it to the cent (that settles it even where another line's digits
+    could fit), or else its digits are the read ones with a leading group lost ("4 203,69" read "203,69"), one
+    digit misread, or the decimal separator lost ("160,00" read "16000"). A gap that no single line explains
+    this way (a line not read at all) leaves the lines as read.
+    The mended amount keeps the text OCR read (``raw_text``), so a reviewer sees both."""
+    amounts = [ln.amount.value if ln.amount is not None else None for ln in lines]
+    if not targets or any(a is None for a in amounts):
+        return lines
+    total = sum(amounts, Decimal(0))
+    if any(abs(total - t) <= Decimal("0.02") for t in targets):
+        return lines
+    for t in targets:
+        wanted = [(i, (a + t - total).quantize(_CENT)) for i, a in enumerate(amounts) if a + t - total > 0]
+        by_price = [(i, w) for i, w in wanted if _priced(lines[i]) == w]
+        fits = by_price or [(i, w) for i, w in wanted if _misread(amounts[i], w)]
+        if len(fits) == 1:
+            lines[fits[0][0]].amount.value = fits[0][1]
+            return lines
+    return lines
+
+
+def _priced(line: ExtractedLine) -> Decimal | None:
+    """A line's quantity times its unit price, to the cent (None without both)."""
+    if line.quantity is None or line.unit_price is None:
+        return None
+    return (line.quantity.value * line.unit_price.value).quantize(_CENT)
+
+
+def _misread(read: Decimal, wanted: Decimal) -> bool:
+    """Could OCR have read ``wanted`` as ``read``: a leading digit group lost, one digit misread, or the decimal
+    separator lost."""
+    got, want = _digits(read), _digits(wanted)
+    if len(want) > len(got):
+        return want.endswith(got)
+    if len(want) == len(got):
+        return sum(x != y for x, y in zip(got, want)) == 1
+    return got == want + "00"
+
+
+def _digits(value: Decimal) -> str:
+    return format(abs(value).quantize(_CENT), "f").replace(".", "").lstrip("0") or "0"
 
 
 def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> list[ExtractedLine]:

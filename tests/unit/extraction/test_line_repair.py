@@ -1,0 +1,78 @@
+"""One line amount that OCR misread (a thousands group lost, a digit misread, the decimal comma lost) is mended
+when the lines then add up to the subtotal or total, and only when exactly one line can explain the gap."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from billpay.capture.extraction import extract_document
+from billpay.capture.extraction.lines import mend_misread
+from billpay.capture.extraction.model import ExtractedField, ExtractedLine
+
+from .pdfgen import make_pdf
+
+
+def _line(amount: str, qty: str | None = None, price: str | None = None) -> ExtractedLine:
+    return ExtractedLine(description=ExtractedField("item", 0.6), amount=ExtractedField(Decimal(amount), 0.6, raw_text=amount),
+                         quantity=ExtractedField(Decimal(qty), 0.55) if qty else None,
+                         unit_price=ExtractedField(Decimal(price), 0.55) if price else None)
+
+
+def _amounts(lines: list[ExtractedLine]) -> list[Decimal]:
+    return [ln.amount.value for ln in lines]
+
+
+def test_a_lost_thousands_group_is_mended_by_quantity_times_price():
+    # "4 203,69" read as "203,69": 735.66 + 14180.40 + 4203.69 = 19119.75; 4000 more could also turn 735.66
+    # into 4735.66 or 14180.40 into 18180.40 by their digits, but only 3 x 1401.23 gives 4203.69
+    lines = [_line("735.66"), _line("14180.40"), _line("203.69", "3", "1401.23")]
+    got = mend_misread(lines, [Decimal("19119.75")])
+    assert _amounts(got) == [Decimal("735.66"), Decimal("14180.40"), Decimal("4203.69")]
+    assert got[2].amount.raw_text == "203.69"  # what OCR read stays visible
+
+
+def test_quantity_times_price_mends_a_line_the_digits_alone_would_not():
+    # 172.95 for 1,172.96: two digits off, but 4 x 293.24 says which line and what amount
+    lines = [_line("335.72"), _line("172.95", "4", "293.24"), _line("873.20")]
+    got = mend_misread(lines, [Decimal("2381.88")])
+    assert _amounts(got)[1] == Decimal("1172.96")
+
+
+def test_by_digits_alone_only_a_line_no_other_could_stand_for():
+    # the only line: its leading group lost
+    assert _amounts(mend_misread([_line("531.45")], [Decimal("3531.45")])) == [Decimal("3531.45")]
+    # 10 more: 1,999.00 cannot be 2,009.00 by one digit, so the misread line is 2,121.07
+    assert _amounts(mend_misread([_line("1999.00"), _line("2121.07")], [Decimal("4130.07")]))[1] == Decimal("2131.07")
+    # "160,00" read as "16000": no other line is a hundredth of itself plus the gap
+    assert _amounts(mend_misread([_line("16000.00"), _line("316.00"), _line("20.00")],
+                                 [Decimal("496.00")]))[0] == Decimal("160.00")
+    # 4000 more fits 735.66 -> 4735.66 and 203.69 -> 4203.69 alike, with no prices to tell: left as read
+    same = [_line("735.66"), _line("203.69")]
+    assert _amounts(mend_misread(same, [Decimal("4939.35")])) == [Decimal("735.66"), Decimal("203.69")]
+
+
+def test_lines_are_left_as_read_when_they_add_up_or_no_single_line_explains_the_gap():
+    adds_up = [_line("10.00"), _line("20.00")]
+    assert _amounts(mend_misread(adds_up, [Decimal("30.00")])) == [Decimal("10.00"), Decimal("20.00")]
+    # a line not read at all (a gap of 17.43) is no misreading of any line
+    missing = [_line("10.00"), _line("20.00")]
+    assert _amounts(mend_misread(missing, [Decimal("47.43")])) == [Decimal("10.00"), Decimal("20.00")]
+    # 80 more: either 10.00 could be a misread 90.00 (and 5.00 a lost-group 85.00): ambiguous, nothing changes
+    twins = [_line("10.00"), _line("10.00"), _line("5.00")]
+    assert _amounts(mend_misread(twins, [Decimal("105.00")])) == [Decimal("10.00"), Decimal("10.00"), Decimal("5.00")]
+    assert _amounts(mend_misread(missing, [])) == [Decimal("10.00"), Decimal("20.00")]
+
+
+def test_a_table_amount_printed_without_its_thousands_is_mended_and_confirmed_by_the_subtotal():
+    page = [(50, 800, 14, "Alder Tooling GmbH"), (350, 770, 10, "Invoice no: AT-2291"),
+            (350, 755, 10, "Invoice date: 12/03/2024"),
+            (50, 700, 10, "Description"), (300, 700, 10, "Qty"), (380, 700, 10, "Unit price"), (480, 700, 10, "Amount"),
+            (50, 680, 10, "Milling cutters"), (300, 680, 10, "2"), (380, 680, 10, "1,250.00"), (480, 680, 10, "2,500.00"),
+            (50, 665, 10, "Calibration"), (300, 665, 10, "3"), (380, 665, 10, "1,177.23"), (480, 665, 10, "531.69"),
+            (380, 630, 10, "Subtotal"), (480, 630, 10, "6,031.69"),
+            (380, 615, 10, "VAT 19%"), (480, 615, 10, "1,146.02"),
+            (380, 600, 10, "Total"), (480, 600, 10, "7,177.71")]
+    r = extract_document(make_pdf([page]))
+    assert r.fields["total"].value == Decimal("7177.71")
+    assert [ln.amount.value for ln in r.lines] == [Decimal("2500.00"), Decimal("3531.69")]
+    assert r.lines[1].amount.raw_text == "531.69"
+    assert all(ln.amount.confidence >= 0.85 for ln in r.lines)  # they add up now
