@@ -115,6 +115,13 @@ def test_an_o_inside_a_number_is_a_zero(text, want):
     assert ocr.digit_letters(text) == want
 
 
+@pytest.mark.parametrize("text,want", [("§.518,10", "5.518,10"), ("§42,16", "542,16"), ("1.§18,10€", "1.518,10€"),
+                                       ("€§.229,32", "€5.229,32"), ("§19", "§19"), ("§", "§"), ("§§", "§§"),
+                                       ("§3.4", "§3.4"), ("*§", "*§"), ("§.§§", "§.§§")])
+def test_a_section_sign_in_an_amount_with_cents_is_a_five(text, want):
+    assert ocr.digit_letters(text) == want
+
+
 @pytest.mark.skipif(not (DEV / "MustangGnuaccountingBeispielRE-20150613_503.pdf").exists(),
                     reason="shared dev set not present")
 def test_the_total_under_a_ruled_table_is_read_on_a_scan():

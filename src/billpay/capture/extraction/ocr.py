@@ -624,9 +624,16 @@ def strip_rule_marks(text: str) -> str:
 _O_IN_NUMBER = re.compile(r"(?<=\d)[Oo]|[Oo](?=\d)")
 
 
+#: an amount with cents in which OCR read a section sign for a 5 ("§.518,10", "§42,16"; a currency sign may cling)
+_SECTION_IN_AMOUNT = re.compile(r"[€$£]?[\d§][\d§.,]*[.,]\d\d[€$£]?")
+
+
 def digit_letters(text: str) -> str:
     """An O read for a zero inside a number ("571,O4", "1O0.00") becomes 0; words that are mostly letters
-    ("CO2", "Oak") are left alone."""
+    ("CO2", "Oak") are left alone. A section sign in an amount with cents is a 5 that OCR misread (Tesseract
+    does so in several common typefaces); in a law's reference ("§19 UStG") it stays."""
+    if "§" in text and _SECTION_IN_AMOUNT.fullmatch(text) and sum(c.isdigit() for c in text) >= 3:
+        text = text.replace("§", "5")
     if "O" not in text and "o" not in text:
         return text
     digits = sum(c.isdigit() for c in text)
