@@ -504,3 +504,21 @@ def test_a_corrected_invoice_titled_so_keeps_its_own_number():
     got = fields(page([(20.0, "Nordwerk GmbH"), (40.0, "Korrigierte Rechnung Nr. R-2023-881-K"), (54.0, "Datum: 01.12.2023"),
                        (400.0, "Gesamtbetrag", 460.0, "99,00 EUR")]))
     assert got["invoice_number"] == "R-2023-881-K"
+
+
+def test_a_totals_label_cut_in_two_cells_ends_the_table():
+    # a scan's widened space cut "Net amount" in two: the row was read as one more line, worth the whole net
+    doc = _cells([
+        (40.0, [(40.0, "Nord Systems Ltd")]),
+        (80.0, [(40.0, "Invoice number 2024/202360460")]),
+        (120.0, [(40.0, "Item"), (300.0, "Quantity"), (380.0, "Price"), (470.0, "Total")]),
+        (136.0, [(40.0, "Spare parts"), (300.0, "2"), (380.0, "£1,136.37"), (470.0, "£2,272.74")]),
+        (150.0, [(40.0, "Annual"), (110.0, "license"), (300.0, "5"), (380.0, "£1,775.47"), (470.0, "£8,877.35")]),
+        (164.0, [(40.0, "Net"), (110.0, "amount"), (470.0, "£11,150.09")]),
+        (178.0, [(40.0, "VAT"), (110.0, "20%"), (470.0, "£2,230.02")]),
+        (192.0, [(40.0, "Total"), (110.0, "(incl. VAT)"), (470.0, "£13,380.11")]),
+    ])
+    got = interpret(doc, None, None)
+    # "Annual | license", cut the same way, names no total: it stays a line
+    assert [ln.amount.value for ln in got.lines] == [Decimal("2272.74"), Decimal("8877.35")]
+    assert got.fields["total"].value == Decimal("13380.11")

@@ -13,6 +13,7 @@ from decimal import Decimal
 from .amounts import AmountHit, decimal_separator, find_amounts
 from .candidates import Context
 from .layout import Document, Page, Segment, fold
+from .lexicon import scan_labels
 from .model import ExtractedField, ExtractedLine
 
 _HEADERS = {
@@ -304,9 +305,16 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
 
 def _totals_row(row: list[Segment], ctx: Context) -> bool:
     """A row of the totals block: it starts with a totals or tax word, or one of its segments starts with a
-    total, subtotal or tax label."""
-    return bool(_STOP.match(row[0].norm) or any(
-        ctx.labels_of(s) and ctx.labels_of(s)[0].field in _TOTALS and ctx.labels_of(s)[0].start <= 1 for s in row))
+    total, subtotal or tax label, or its first two cells do (a label a scan's widened space cut in two,
+    "Net | amount | 59,332.20")."""
+    if _STOP.match(row[0].norm) or any(
+            ctx.labels_of(s) and ctx.labels_of(s)[0].field in _TOTALS and ctx.labels_of(s)[0].start <= 1 for s in row):
+        return True
+    if len(row) < 3 or any(c.isdigit() for c in row[0].text + row[1].text):
+        return False
+    joined = row[0].norm + " " + row[1].norm
+    hits = scan_labels(joined)
+    return bool(_STOP.match(joined) or (hits and hits[0].field in _TOTALS and hits[0].start <= 1))
 
 
 def _tax_summary_head(row: list[Segment]) -> bool:
