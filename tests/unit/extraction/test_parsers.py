@@ -43,6 +43,10 @@ from billpay.capture.extraction.terms import parse_terms
     ("9,32-", "-9.32", None),
     ("2,076.76 €", "2076.76", "EUR"),
     ("781 459,32 €", "781459.32", "EUR"),
+    # OCR read the one mark for the other: the last one, before two digits, is the decimal mark
+    ("1,900,89 €", "1900.89", "EUR"),
+    ("1.900.89", "1900.89", None),
+    ("12,345,678,90", "12345678.90", None),
 ])
 def test_amount_formats(text, value, currency):
     hits = find_amounts(text)
@@ -51,7 +55,8 @@ def test_amount_formats(text, value, currency):
     assert hits[0].currency == currency
 
 
-@pytest.mark.parametrize("text", ["13.06.2015", "21 %", "500ml", "16GB", "2014-05-19"])
+@pytest.mark.parametrize("text", ["13.06.2015", "21 %", "500ml", "16GB", "2014-05-19", "1.900.89.1", "0,900,89",
+                                  "12.03.24"])
 def test_not_amounts(text):
     assert find_amounts(text) == []
 

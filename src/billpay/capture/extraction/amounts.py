@@ -27,7 +27,8 @@ _CUR = (r"(?:US\$|USD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|R\$|SFr\.|Fr\.|[€$£�
         + "|".join(ISO_CODES) + r")")
 
 _NUM = (
-    r"\d{1,3}(?:,\d{3})+(?:\.\d{1,3})?"          # 1,234,567.89
+    r"[1-9]\d{0,2}(?P<gsep>[.,])\d{3}(?:(?P=gsep)\d{3})*(?P=gsep)\d{2}(?!\d)"  # 1,900,89 / 1.900.89: OCR read one mark for the other
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d{1,3})?"          # 1,234,567.89
     r"|\d{1,3}(?:\.\d{3})+(?:,\d{1,3})?"          # 1.234.567,89
     r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{1,3}"  # 1 234 567,89 (space groups only with a decimal comma)
     r"|\d{1,3}(?:['’]\d{3})+(?:[.,]\d{1,3})?"     # 1'234.50
@@ -79,8 +80,10 @@ def _interpret(num: str, decimal_hint: str | None) -> tuple[Decimal, int, str | 
                 dec_sep = seps[0]
             else:
                 dec_sep = None
-        elif len(kinds) == 1 and len(seps) > 1:
+        elif len(kinds) == 1 and len(seps) > 1 and len(tail) == 3:
             dec_sep = None  # 1.234.567 or 1,234,567: grouping only
+        elif len(kinds) == 1 and len(seps) > 1:
+            dec_sep = seps[-1]  # 1,900,89: the last mark, before the cents, was misread as the grouping one
         elif seps[-1] in ".," and len(tail) <= 3 and (len(kinds) > 1 or len(seps) == 1):
             dec_sep = seps[-1]
         else:
