@@ -180,12 +180,15 @@ _CENT = Decimal("0.01")
 def mend_misread(lines: list[ExtractedLine], targets: list[Decimal]) -> list[ExtractedLine]:
     """One line amount that OCR misread, mended where the lines then add up to the subtotal or total.
 
-    The amount the sum asks for (the amount plus what the lines miss) is taken when exactly one line can be
-    it: its quantity times its unit price gives it to the cent (that settles it even where another line's digits
-    could fit), or else its digits are the read ones with a leading group lost ("4 203,69" read "203,69"), one
-    digit misread, or the decimal separator lost ("160,00" read "16000"). A gap that no single line explains
-    this way (a line not read at all) leaves the lines as read.
-    The mended amount keeps the text OCR read (``raw_text``), so a reviewer sees both."""
+    The amount the sum asks for (the amount plus what the lines miss) is taken when exactly one OCR'd line can
+    be it: its quantity times its unit price gives it to the cent and its digits are that product's with one
+    slip (that settles it even where another line's digits could fit), or else, on a line without both, its
+    digits alone show a slip: a leading group lost ("4 203,69" read "203,69"), one digit misread, or the
+    decimal separator lost ("160,00" read "16000"); a line whose quantity and price give another amount is
+    not changed by its digits alone. A gap that no single line explains this way (a line not read at all) leaves the lines as
+    read, and so does a page with a text layer: its amounts are as printed, and a sum that misses them (a
+    subtotal printed before the line discounts) is no reading error. The mended amount keeps the text OCR read
+    (``raw_text``), so a reviewer sees both."""
     amounts = [ln.amount.value if ln.amount is not None else None for ln in lines]
     if not targets or any(a is None for a in amounts):
         return lines
@@ -193,13 +196,19 @@ def mend_misread(lines: list[ExtractedLine], targets: list[Decimal]) -> list[Ext
     if any(abs(total - t) <= Decimal("0.02") for t in targets):
         return lines
     for t in targets:
-        wanted = [(i, (a + t - total).quantize(_CENT)) for i, a in enumerate(amounts) if a + t - total > 0]
-        by_price = [(i, w) for i, w in wanted if _priced(lines[i]) == w]
-        fits = by_price or [(i, w) for i, w in wanted if _misread(amounts[i], w)]
+        wanted = [(i, (a + t - total).quantize(_CENT)) for i, a in enumerate(amounts)
+                  if a + t - total > 0 and _ocred(lines[i])]
+        by_price = [(i, w) for i, w in wanted if _priced(lines[i]) == w and _misread(amounts[i], w, slips=2)]
+        fits = by_price or [(i, w) for i, w in wanted if _priced(lines[i]) is None and _misread(amounts[i], w)]
         if len(fits) == 1:
             lines[fits[0][0]].amount.value = fits[0][1]
             return lines
     return lines
+
+
+def _ocred(line: ExtractedLine) -> bool:
+    src = line.amount.source if line.amount is not None else None
+    return src is not None and src.layer == "ocr"
 
 
 def _priced(line: ExtractedLine) -> Decimal | None:
@@ -209,15 +218,18 @@ def _priced(line: ExtractedLine) -> Decimal | None:
     return (line.quantity.value * line.unit_price.value).quantize(_CENT)
 
 
-def _misread(read: Decimal, wanted: Decimal) -> bool:
-    """Could OCR have read ``wanted`` as ``read``: a leading digit group lost, one digit misread, or the decimal
-    separator lost."""
+def _misread(read: Decimal, wanted: Decimal, slips: int = 1) -> bool:
+    """Could OCR have read ``wanted`` as ``read``: the decimal separator lost, or a leading digit group lost or
+    one digit misread (``slips=2``: both at once, where the line's quantity times its price vouches for it; two
+    misread digits never: 270.00 is no misreading of 300.00)."""
     got, want = _digits(read), _digits(wanted)
-    if len(want) > len(got):
-        return want.endswith(got)
-    if len(want) == len(got):
-        return sum(x != y for x, y in zip(got, want)) == 1
-    return got == want + "00"
+    if got == want + "00":
+        return True
+    if len(want) < len(got):
+        return False
+    lost = len(want) > len(got)
+    wrong = sum(x != y for x, y in zip(got, want[len(want) - len(got):]))
+    return wrong <= 1 and 1 <= lost + wrong <= slips
 
 
 def _digits(value: Decimal) -> str:
