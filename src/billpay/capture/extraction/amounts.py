@@ -121,6 +121,15 @@ def find_amounts(text: str, decimal_hint: str | None = None) -> list[AmountHit]:
     return out
 
 
+_ROUNDING = Decimal("0.02")
+
+
+def within_rounding(a: Decimal, b: Decimal) -> bool:
+    """Two amounts equal but for rounding: a sum of rounded parts (lines, net plus tax) may miss the printed
+    figure by a cent or two."""
+    return abs(a - b) <= _ROUNDING
+
+
 def parse_amount(text: str, decimal_hint: str | None = None) -> Decimal | None:
     """The single amount in ``text`` (the last one when there are several)."""
     hits = find_amounts(text, decimal_hint)

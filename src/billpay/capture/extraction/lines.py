@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .amounts import AmountHit, decimal_separator, find_amounts
+from .amounts import AmountHit, decimal_separator, find_amounts, within_rounding
 from .candidates import Context
 from .layout import Document, Page, Segment, fold
 from .lexicon import scan_labels
@@ -160,21 +160,26 @@ def reconcile(lines: list[ExtractedLine], targets: list[Decimal]) -> list[Extrac
     """
     amounts = [ln.amount.value if ln.amount is not None else Decimal(0) for ln in lines]
     total = sum(amounts, Decimal(0))
-    if not targets or any(abs(total - t) <= Decimal("0.02") for t in targets) or len(lines) < 3:
+    if not targets or _adds_up(total, targets) or len(lines) < 3:
         return lines
     stray = [i for i, ln in enumerate(lines) if ln.description is None or not ln.description.value.strip()]
     for t in targets:
         for i in stray:
-            if abs(total - amounts[i] - t) <= Decimal("0.02"):
+            if _adds_up(total - amounts[i], [t]):
                 return lines[:i] + lines[i + 1:]
         for i in stray:
             for j in stray:
-                if j > i and abs(total - amounts[i] - amounts[j] - t) <= Decimal("0.02"):
+                if j > i and _adds_up(total - amounts[i] - amounts[j], [t]):
                     return [ln for k, ln in enumerate(lines) if k not in (i, j)]
     return lines
 
 
 _CENT = Decimal("0.01")
+
+
+def _adds_up(total: Decimal, targets: list[Decimal]) -> bool:
+    """Does a sum of lines meet one of the targets (subtotal or total)."""
+    return any(within_rounding(total, t) for t in targets)
 
 
 def mend_misread(lines: list[ExtractedLine], targets: list[Decimal]) -> list[ExtractedLine]:
@@ -193,13 +198,14 @@ def mend_misread(lines: list[ExtractedLine], targets: list[Decimal]) -> list[Ext
     if not targets or any(a is None for a in amounts):
         return lines
     total = sum(amounts, Decimal(0))
-    if any(abs(total - t) <= Decimal("0.02") for t in targets):
+    if _adds_up(total, targets):
         return lines
+    priced = [_priced(ln) for ln in lines]
     for t in targets:
         wanted = [(i, (a + t - total).quantize(_CENT)) for i, a in enumerate(amounts)
                   if a + t - total > 0 and _ocred(lines[i])]
-        by_price = [(i, w) for i, w in wanted if _priced(lines[i]) == w and _misread(amounts[i], w, slips=2)]
-        fits = by_price or [(i, w) for i, w in wanted if _priced(lines[i]) is None and _misread(amounts[i], w)]
+        by_price = [(i, w) for i, w in wanted if priced[i] == w and _misread(amounts[i], w, slips=2)]
+        fits = by_price or [(i, w) for i, w in wanted if priced[i] is None and _misread(amounts[i], w)]
         if len(fits) == 1:
             lines[fits[0][0]].amount.value = fits[0][1]
             return lines
@@ -319,14 +325,17 @@ def _totals_row(row: list[Segment], ctx: Context) -> bool:
     """A row of the totals block: it starts with a totals or tax word, or one of its segments starts with a
     total, subtotal or tax label, or its first two cells do (a label a scan's widened space cut in two,
     "Net | amount | 59,332.20")."""
-    if _STOP.match(row[0].norm) or any(
-            ctx.labels_of(s) and ctx.labels_of(s)[0].field in _TOTALS and ctx.labels_of(s)[0].start <= 1 for s in row):
+    if _STOP.match(row[0].norm) or any(_names_total(ctx.labels_of(s)) for s in row):
         return True
     if len(row) < 3 or any(c.isdigit() for c in row[0].text + row[1].text):
         return False
     joined = row[0].norm + " " + row[1].norm
-    hits = scan_labels(joined)
-    return bool(_STOP.match(joined) or (hits and hits[0].field in _TOTALS and hits[0].start <= 1))
+    return bool(_STOP.match(joined) or _names_total(scan_labels(joined)))
+
+
+def _names_total(hits) -> bool:
+    """Do a cell's label hits start with a total, subtotal or tax label (at its first word or so)."""
+    return bool(hits) and hits[0].field in _TOTALS and hits[0].start <= 1
 
 
 def _tax_summary_head(row: list[Segment]) -> bool:
@@ -360,7 +369,7 @@ def _score(lines: list[ExtractedLine], subtotal, total) -> None:
     amounts = [ln.amount.value for ln in lines if ln.amount is not None]
     s = sum(amounts, Decimal(0))
     targets = [c.value for c in (subtotal, total) if c is not None]
-    adds_up = any(abs(s - t) <= Decimal("0.02") for t in targets)
+    adds_up = _adds_up(s, targets)
     for ln in lines:
         for f in (ln.description, ln.quantity, ln.unit_price, ln.amount):
             if f is not None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import dates
-from .amounts import currency_votes, find_amounts, local_currency
+from .amounts import currency_votes, find_amounts, local_currency, within_rounding
 from .candidates import Candidate, Context
 from .dates import DateHit, date_order, find_dates
 from .ids import find_bics, find_ibans, find_vat_ids, valid_bic
@@ -254,7 +254,7 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
                 if tv is not None and sv is not None and xv is not None:
                     if sv + xv == tv:
                         score += 0.9
-                    elif abs(sv + xv - tv) <= Decimal("0.02"):
+                    elif within_rounding(sv + xv, tv):
                         score += 0.6
                 if tv is not None and sv is not None and xv is None and sv == tv:
                     score += 0.05
@@ -275,7 +275,7 @@ def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float
     if best is None:
         return out
     _, t, s, x = best
-    adds_up = t[0] is not None and s[0] is not None and x[0] is not None and abs(s[0] + x[0] - t[0]) <= Decimal("0.02")
+    adds_up = t[0] is not None and s[0] is not None and x[0] is not None and within_rounding(s[0] + x[0], t[0])
     for name, pick in (("total", t), ("subtotal", s), ("tax", x)):
         if pick[0] is None:
             continue
