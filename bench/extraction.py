@@ -1,6 +1,6 @@
 """Extraction benchmark: every set with its role (tuned / evaluated), next to invoice2data, in one run.
 
-    .venv/bin/python -m bench.extraction [--sets invoices,receipts,public,publicreceipts,gen,belegradar] [--gen-count 150]
+    .venv/bin/python -m bench.extraction [--sets invoices,receipts,public,publicreceipts,gen,belegradar,gentables] [--gen-count 150]
                                          [--no-invoice2data] [--no-fit] [--no-docs] [--from-rows]
 
 Sets and roles come from ``bench/extraction_sets.json``: the shared invoice and
@@ -14,7 +14,10 @@ from a PyPI package, and scans of them) are tuning data, never evidence.
 is what OCR changes are tuned on: scans made from tuned digital invoices the
 way the evaluation scans are made (``tuned_scans``); ``tunedphotos`` are the
 same pages in a photo's uneven light (``public_sets.in_uneven_light``), ``tunedsmall``
-the same pages scanned at 150 dpi (small print).
+the same pages scanned at 150 dpi (small print). ``gentables`` (tuned) are 40 generated
+invoices whose item tables vary as they do in the field (other heading words, position, unit and VAT rate
+columns, the quantity first, descriptions over two lines, rules, shaded headings), each as its PDF and as a
+degraded scan of it (``invoicegen.generate_tables``).
 Every file is scored with the official scorer's rules (fields, line items).
 
 Speed is a ratio measured in the same run, so that a shared, busy machine
@@ -101,6 +104,11 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
         role = "tuned"
     elif name == "tunedphotos":
         data = tuned_photos(gen_count, seed)
+        role = "tuned"
+    elif name == "gentables":
+        data = invoicegen.tables_dir(11, 40)
+        if not (data / "truth.json").exists():
+            invoicegen.generate_tables(data, 40, 11)
         role = "tuned"
     elif name == "gen":
         data = invoicegen.default_dir(seed, gen_count)
@@ -747,6 +755,9 @@ def write_docs(summary: dict, text: str) -> None:
             "MIT and Apache-2.0; `bench/public_receipts_truth.json`), as they were shipped. **gen** (tuned): our own "
             "generator, never evidence. **belegradar** (tuned): 16 made-up German and English invoices with their truth "
             "from a pinned PyPI source distribution (MIT) and degraded scans of each, tuning data like `gen`. "
+            "**gentables** (tuned): 40 generated invoices whose item tables vary as they do in the field (other "
+            "heading words, position, unit and VAT rate columns, the quantity first, descriptions over two lines, "
+            "rules between rows, shaded headings), each as its PDF and as a degraded scan, also never evidence. "
             "Accuracy is the official scorer's per-field comparison over the fields each truth knows; line items are "
             "matched by amount to the cent.", "", before, "", ""]
     kept = _kept_blocks()
@@ -789,7 +800,7 @@ rules), same files and scorer, separate run:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sets", default="invoices,receipts,public,publicreceipts,gen,belegradar")
+    ap.add_argument("--sets", default="invoices,receipts,public,publicreceipts,gen,belegradar,gentables")
     ap.add_argument("--gen-count", type=int, default=150)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-docs", action="store_true")

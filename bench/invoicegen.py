@@ -74,6 +74,128 @@ ITEMS = ["Consulting hours", "Annual license", "Printer paper A4", "Maintenance 
          "Shipping", "Support contract", "Office chairs", "LED panels", "Training session", "Spare parts"]
 
 
+# Item tables as they vary in the field (the ``gentables`` set): other heading words, a position, unit or VAT
+# rate column, the quantity first, descriptions over two lines, rules between rows, a shaded heading, fractional
+# quantities, up to twelve lines. Heading words are common ones of each language, not those of any set scored here.
+TABLE_WORDS = {
+    "en": dict(desc=["Description", "Item", "Product / Service", "Services", "Article", "Item description"],
+               qty=["Qty", "Quantity", "Units", "Hours", "Qty."],
+               price=["Unit Price", "Rate", "Price", "Unit Cost", "Price/Unit", "Each"],
+               amount=["Amount", "Total", "Line Total", "Net Amount", "Ext. Price", "Net"],
+               pos=["#", "No.", "Pos.", "Line"], unit=["Unit", "UoM"], units=["pcs", "h", "ea", "box", "month"],
+               vat=["VAT %", "Tax", "VAT"],
+               detail=["Order ref. PO-{n}", "SKU {n}", "Period: {m}/2024", "incl. travel and setup", "Art. no. {n}",
+                       "Serial {n}-B"]),
+    "de": dict(desc=["Bezeichnung", "Artikel", "Beschreibung", "Leistung", "Artikelbezeichnung", "Text"],
+               qty=["Menge", "Anzahl", "Stück", "Anz.", "Stk."],
+               price=["Einzelpreis", "Preis", "E-Preis", "Stückpreis", "Einzelpreis netto", "EP"],
+               amount=["Gesamt", "Betrag", "Gesamtpreis", "Summe", "Netto", "GP"],
+               pos=["Pos.", "Pos", "Nr.", "#"], unit=["Einheit", "ME"], units=["Stk", "Std.", "pausch.", "Monat", "kg"],
+               vat=["MwSt.", "USt. %", "MwSt. %"],
+               detail=["Art.-Nr. {n}", "Auftrag {n}", "Zeitraum {m}/2024", "inkl. Anfahrt", "Lieferschein {n}",
+                       "Seriennr. {n}"]),
+    "fr": dict(desc=["Désignation", "Description", "Libellé", "Article", "Prestation", "Produit"],
+               qty=["Qté", "Quantité", "Qté.", "Nombre"],
+               price=["Prix unitaire HT", "P.U. HT", "Prix unit.", "PU HT", "Prix"],
+               amount=["Montant HT", "Total HT", "Montant", "Prix total HT"],
+               pos=["N°", "Réf.", "#"], unit=["Unité", "U."], units=["u", "h", "forfait", "mois", "kg"],
+               vat=["TVA", "TVA %"],
+               detail=["Réf. {n}", "Commande {n}", "Période {m}/2024", "y compris déplacement", "Bon de livraison {n}"]),
+    "nl": dict(desc=["Omschrijving", "Artikel", "Product", "Beschrijving", "Dienst"],
+               qty=["Aantal", "Aant.", "Hoeveelheid", "Stuks"],
+               price=["Prijs", "Stukprijs", "Prijs per stuk", "Tarief", "Eenheidsprijs"],
+               amount=["Bedrag", "Totaal", "Regeltotaal", "Totaal excl. BTW"],
+               pos=["#", "Nr.", "Pos."], unit=["Eenheid"], units=["st", "uur", "maand", "doos"],
+               vat=["BTW", "BTW %"],
+               detail=["Art.nr. {n}", "Order {n}", "Periode {m}/2024", "incl. voorrijkosten", "Pakbon {n}"]),
+}
+
+
+def vary_table(inv: dict, rng: random.Random) -> dict:
+    """Give a generated invoice a table drawn from ``TABLE_WORDS`` (more lines, some of two rows, fractional
+    quantities), with its totals made again from the new lines."""
+    words = TABLE_WORDS[inv["locale"][:2]]
+    lines = []
+    for _ in range(rng.randint(2, 12)):
+        qty = Decimal(rng.choice(["1", "1", "2", "3", "5", "10", "12", "0.5", "1.5", "2.25", "7.5"]))
+        price = Decimal(rng.randint(50, 180000)) / 100
+        detail = rng.choice(words["detail"]).format(n=rng.randint(1000, 99999), m=rng.randint(1, 12)) \
+            if rng.random() < 0.45 else None
+        lines.append({"description": rng.choice(ITEMS), "detail": detail, "quantity": qty, "unit_price": price,
+                      "amount": (qty * price).quantize(CENT, rounding=ROUND_HALF_UP),
+                      "unit": rng.choice(words["units"])})
+    subtotal = sum((ln["amount"] for ln in lines), Decimal(0))
+    tax = (subtotal * VAT_RATE[inv["country"]]).quantize(CENT, rounding=ROUND_HALF_UP)
+    heads = {k: rng.choice(words[k]) for k in ("desc", "qty", "price", "amount", "pos", "unit", "vat")}
+    table = {"heads": heads, "pos": rng.random() < 0.5, "unit": rng.random() < 0.4,
+             "vat": rng.random() < 0.3 and inv["country"] != "US", "qty_first": rng.random() < 0.2,
+             "rules": rng.random() < 0.4, "shaded": rng.random() < 0.3, "pos_step": rng.choice([1, 10])}
+    return {**inv, "lines": lines, "subtotal": subtotal, "tax": tax, "total": subtotal + tax, "table": table,
+            "layout": inv["layout"] if inv["layout"] != 5 else rng.randrange(5)}
+
+
+def _qty_text(q: Decimal, locale: str) -> str:
+    t = format(q.normalize(), "f")
+    return t.replace(".", ",") if locale in ("de", "fr", "nl") else t
+
+
+def _varied_table(c, inv: dict, ty: float, W: float, text, amount, font: str, bold: str) -> float:
+    """Draw ``inv["table"]`` from heading row ``ty`` down; returns the y under the last line."""
+    t, loc = inv["table"], inv["locale"]
+    h = t["heads"]
+    rate = VAT_RATE[inv["country"]] * 100
+    rate_text = f"{rate:g} %" if loc in ("de", "fr") else f"{rate:g}%"
+    # numeric columns from the right edge: (key, heading, right edge or left edge, right-aligned)
+    right = [("amount", h["amount"])] + ([("vat", h["vat"])] if t["vat"] else []) + [("price", h["price"])]
+    if not t["qty_first"]:
+        right += ([("unit", h["unit"])] if t["unit"] else []) + [("qty", h["qty"])]
+    xs, x = {}, W - 50
+    for key, _ in right:
+        xs[key] = x
+        x -= {"amount": 85, "vat": 50, "price": 80, "unit": 45, "qty": 50}[key]
+    left = 50
+    if t["pos"]:
+        xs["pos"] = left
+        left += 32
+    if t["qty_first"]:
+        xs["qty"] = left + 28
+        left += 40
+    xs["desc"] = left
+    if t["shaded"]:
+        c.setFillGray(0.85)
+        c.rect(46, ty - 5, W - 92, 15, stroke=0, fill=1)
+        c.setFillGray(0)
+    heads = [("desc", h["desc"], False), ("qty", h["qty"], True), ("price", h["price"], True),
+             ("amount", h["amount"], True)]
+    heads += [("pos", h["pos"], False)] if t["pos"] else []
+    heads += [("unit", h["unit"], True)] if t["unit"] and not t["qty_first"] else []
+    heads += [("vat", h["vat"], True)] if t["vat"] else []
+    for key, word, r in heads:
+        text(xs[key], ty, word, bold, right=r)
+    c.line(50, ty - 6, W - 50, ty - 6)
+    y = ty - 20
+    for i, ln in enumerate(inv["lines"], 1):
+        if t["pos"]:
+            text(xs["pos"], y, str(i * t["pos_step"]))
+        text(xs["qty"], y, _qty_text(ln["quantity"], loc), right=True)
+        if t["unit"] and not t["qty_first"]:
+            text(xs["unit"], y, ln["unit"], right=True)
+        text(xs["desc"], y, ln["description"])
+        if t["vat"]:
+            text(xs["vat"], y, rate_text, right=True)
+        text(xs["price"], y, amount(ln["unit_price"]), right=True)
+        text(xs["amount"], y, amount(ln["amount"]), right=True)
+        if ln["detail"]:
+            y -= 10
+            text(xs["desc"], y, ln["detail"], size=7.5)
+        if t["rules"]:
+            c.setLineWidth(0.4)
+            c.line(50, y - 5, W - 50, y - 5)
+            c.setLineWidth(1)
+        y -= 15
+    return y
+
+
 def money(v: Decimal, locale: str, currency: str, rng: random.Random) -> str:
     q = v.quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if q < 0 else ""
@@ -212,19 +334,22 @@ def render_pdf(inv: dict, rng: random.Random) -> bytes:
             text(xs[i], by - 70, k, bold)
             text(xs[i], by - 84, val)
     ty = by - 120 if lay not in (4, 5) else by - 130
-    cols = [50, W - 250, W - 160, W - 50]
-    text(cols[0], ty, L["desc"], bold)
-    text(cols[1], ty, L["qty"], bold, right=True)
-    text(cols[2], ty, L["price"], bold, right=True)
-    text(cols[3], ty, L["amount"], bold, right=True)
-    c.line(50, ty - 4, W - 50, ty - 4)
-    y = ty - 18
-    for ln in inv["lines"]:
-        text(cols[0], y, ln["description"])
-        text(cols[1], y, str(ln["quantity"]), right=True)
-        text(cols[2], y, amount(ln["unit_price"]), right=True)
-        text(cols[3], y, amount(ln["amount"]), right=True)
-        y -= 14
+    if inv.get("table"):
+        y = _varied_table(c, inv, ty, W, text, amount, font, bold)
+    else:
+        cols = [50, W - 250, W - 160, W - 50]
+        text(cols[0], ty, L["desc"], bold)
+        text(cols[1], ty, L["qty"], bold, right=True)
+        text(cols[2], ty, L["price"], bold, right=True)
+        text(cols[3], ty, L["amount"], bold, right=True)
+        c.line(50, ty - 4, W - 50, ty - 4)
+        y = ty - 18
+        for ln in inv["lines"]:
+            text(cols[0], y, ln["description"])
+            text(cols[1], y, str(ln["quantity"]), right=True)
+            text(cols[2], y, amount(ln["unit_price"]), right=True)
+            text(cols[3], y, amount(ln["amount"]), right=True)
+            y -= 14
     c.line(W - 250, y + 4, W - 50, y + 4)
     rate = int(VAT_RATE[inv["country"]] * 100) if VAT_RATE[inv["country"]] * 100 % 1 == 0 else VAT_RATE[inv["country"]] * 100
     rows = [(L["subtotal"], inv["subtotal"], font), (f"{L['tax']} {rate}%", inv["tax"], font), (L["total"], inv["total"], bold)]
@@ -274,7 +399,8 @@ def truth_of(inv: dict, file: str, kind: str) -> dict:
                        "due_date": inv["due"].isoformat(), "total": str(inv["total"]), "currency": inv["currency"],
                        "payment_terms": terms, "iban": v["iban"], "bic": v["bic"]},
             "lines": [{"description": l["description"], "amount": str(l["amount"])} for l in inv["lines"]],
-            "notes": [f"locale {inv['locale']}, layout {inv['layout']}, font {inv['font']}"]}
+            "notes": [f"locale {inv['locale']}, layout {inv['layout']}, font {inv['font']}"]
+            + ([f"table {json.dumps(inv['table'], ensure_ascii=False, sort_keys=True)}"] if inv.get("table") else [])}
 
 
 def generate(out: Path, count: int = 300, seed: int = 7) -> Path:
@@ -307,12 +433,34 @@ def generate(out: Path, count: int = 300, seed: int = 7) -> Path:
     return out
 
 
+def generate_tables(out: Path, count: int = 40, seed: int = 11) -> Path:
+    """The ``gentables`` set: ``count`` invoices with varied item tables (``vary_table``), each as its digital
+    PDF and as a degraded scan of it (200 dpi, the heavy degradation), so that a table read on the PDF and lost
+    on the scan shows."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    truth = []
+    for n in range(count):
+        inv = vary_table(make_invoice(rng, n), rng)
+        pdf = render_pdf(inv, rng)
+        (out / f"tab{n:04d}.pdf").write_bytes(pdf)
+        truth.append(truth_of(inv, f"tab{n:04d}.pdf", "pdf-text"))
+        degrade(pdf, rng, 200, heavy=True).save(out / f"tab{n:04d}.scan.png", dpi=(200, 200))
+        truth.append(truth_of(inv, f"tab{n:04d}.scan.png", "image"))
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 GENERATOR_VERSION = 2  # bump when the output changes, so cached sets are made again
 
 
 def default_dir(seed: int, count: int) -> Path:
     base = Path(os.environ.get("BILLPAY_BENCH_CACHE", Path.home() / ".cache" / "billpay-bench"))
     return base / f"invoicegen-v{GENERATOR_VERSION}-{seed}-{count}"
+
+
+def tables_dir(seed: int, count: int) -> Path:
+    return default_dir(seed, count).with_name(f"invoicegen-tables-v1-{seed}-{count}")
 
 
 def main(argv: list[str] | None = None) -> int:

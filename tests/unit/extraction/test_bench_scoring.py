@@ -53,3 +53,29 @@ def test_page_one_of_a_multi_page_invoice_is_not_scored_on_lines_that_run_onto_t
     assert two["two.scan.png"]["lines"] is None and two["two.scan.png"]["fields"] == base["fields"]
     assert two["two.scan.pdf"]["lines"] == base["lines"] and two["two.pdf"]["lines"] == base["lines"]
     assert (tmp_path / "two.scan.pdf").exists()
+
+
+def test_generated_varied_tables_print_what_their_truth_says(tmp_path):
+    import json
+
+    import pypdfium2 as pdfium
+
+    from bench import invoicegen
+
+    invoicegen.generate_tables(tmp_path, count=6, seed=3)
+    truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
+    assert [e["file"] for e in truth[:2]] == ["tab0000.pdf", "tab0000.scan.png"]
+    assert len(truth) == 12 and all((tmp_path / e["file"]).exists() for e in truth)
+    styles = set()
+    for e in truth[::2]:
+        text = pdfium.PdfDocument(str(tmp_path / e["file"]))[0].get_textpage().get_text_range()
+        table = json.loads(next(n for n in e["notes"] if n.startswith("table "))[6:])
+        styles.add((table["pos"], table["unit"], table["qty_first"]))
+        assert table["heads"]["desc"] in text and table["heads"]["amount"] in text
+        assert 2 <= len(e["lines"]) <= 12
+        # every line amount is printed, in the invoice's own number format
+        for ln in e["lines"]:
+            whole, cents = ln["amount"].split(".")
+            assert any(f"{int(whole):,}".replace(",", g) + d + cents in text.replace("\u00a0", " ")
+                       for g, d in ((",", "."), (".", ","), (" ", ","), ("'", "."))), ln["amount"]
+    assert len(styles) > 1  # the tables differ from one invoice to the next
