@@ -86,3 +86,10 @@ def test_a_text_layers_amounts_are_as_printed_and_never_mended():
     assert r.fields["total"].value == Decimal("7177.71")
     assert [ln.amount.value for ln in r.lines] == [Decimal("2500.00"), Decimal("531.69")]
     assert all(ln.amount.confidence < 0.85 for ln in r.lines)
+
+
+def test_a_line_read_as_zero_is_no_slip_of_the_gap():
+    # a receipt's "ROUNDING 0.00" read as a line under a total of 52.80: the 52.80 the sum asks for is no lost
+    # leading group of 0.00 (nothing of it was read), so the line stays as read
+    assert _amounts(mend_misread([_line("0.00")], [Decimal("52.80")])) == [Decimal("0.00")]
+    assert _amounts(mend_misread([_line("0.00"), _line("12.00")], [Decimal("40.80")])) == [Decimal("0.00"), Decimal("12.00")]
