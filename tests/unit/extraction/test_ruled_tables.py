@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 
 from bench.public_sets import degrade
 from billpay.capture.extraction import extract_document, ocr
+from billpay.capture.extraction.layout import Word
 
 from .pdfgen import make_pdf
 from .test_dev_accuracy import DEV
@@ -120,6 +121,43 @@ def test_an_o_inside_a_number_is_a_zero(text, want):
                                        ("§3.4", "§3.4"), ("*§", "*§"), ("§.§§", "§.§§")])
 def test_a_section_sign_in_an_amount_with_cents_is_a_five(text, want):
     assert ocr.digit_letters(text) == want
+
+
+def _line(*texts: str, gap: float = 4.0) -> list[Word]:
+    """Words of one printed line, 10 px high, each 7 px per character and ``gap`` px after the one before."""
+    out, x = [], 100.0
+    for t in texts:
+        out.append(Word(t, x, 50.0, x + 7.0 * len(t), 60.0, 0.9))
+        x += 7.0 * len(t) + gap
+    return out
+
+
+@pytest.mark.parametrize("texts,want", [
+    (("€6", ",698.80"), ["€6,698.80"]),           # a blur widened the gap before the grouping mark
+    (("€1,", "712.35"), ["€1,712.35"]),           # ... or after it
+    (("12.", "345,67", "€"), ["12.345,67", "€"]),
+    (("Support", "contract"), ["Support", "contract"]),
+    (("6", ",698"), ["6", ",698"]),               # no cents: nothing says it is one amount
+    (("€191.", "33"), ["€191.", "33"]),           # a decimal mark alone: "191. 33" is no grouped amount
+    (("1,", "712,35"), ["1,", "712,35"]),         # the same mark twice: "1,712,35" is no amount either
+    (("Qty 6,", "698.80"), ["Qty 6,", "698.80"]),  # a word with letters is no part of an amount
+])
+def test_an_amount_ocr_split_at_its_grouping_mark_is_one_word(texts, want):
+    assert [w.text for w in ocr.join_split_amounts(_line(*texts))] == want
+
+
+def test_words_far_apart_or_on_other_lines_are_not_joined():
+    assert [w.text for w in ocr.join_split_amounts(_line("€6", ",698.80", gap=30.0))] == ["€6", ",698.80"]
+    a, b = _line("€6", ",698.80")
+    b = Word(b.text, b.x0, b.y0 + 20.0, b.x1, b.y1 + 20.0, b.conf)
+    assert [w.text for w in ocr.join_split_amounts([a, b])] == ["€6", ",698.80"]
+
+
+def test_a_joined_amount_spans_both_words_and_keeps_the_lower_confidence():
+    a, b = _line("€6", ",698.80")
+    b = Word(b.text, b.x0, b.y0, b.x1, b.y1, 0.5)
+    (w,) = ocr.join_split_amounts([a, b])
+    assert (w.x0, w.x1, w.conf) == (a.x0, b.x1, 0.5)
 
 
 @pytest.mark.skipif(not (DEV / "MustangGnuaccountingBeispielRE-20150613_503.pdf").exists(),
