@@ -17,18 +17,13 @@ from .lexicon import scan_labels
 from .model import ExtractedField, ExtractedLine
 
 _HEADERS = {
-    "description": r"description|designation|libelle|item|article|artikel(?:bezeichnung|beschreibung)?|omschrijving|"
-                   r"beschreibung|bezeichnung|beschrijving|produkt|product|leistung(?:sbeschreibung)?|services?|"
-                   r"prestation|descripcion|descrizione|title|produit|details?|text",
-    # before the quantity: "Unit cost" is a price, where a lone "Unit(s)" is a quantity
-    "unit_price": r"unit\s*price|unit\s*cost|price|rate|each|prix(?:\s*unitaire)?|p\.?\s*u\.?(?:\s*ht)?|einzelpreis|"
-                  r"e-?\s*preis|ep|st(?:u|ii)ckpreis|preis|prijs(?:\s*per\s*stuk)?|stukprijs|eenheidsprijs|tarief|"
+    "description": r"description|designation|libelle|item|article|artikel|omschrijving|beschreibung|bezeichnung|produkt|product|"
+                   r"leistung|service|prestation|descripcion|descrizione|title|produit|details?",
+    "quantity": r"qty|quantity|menge|anzahl|aantal|quantite|nombre|hoeveelheid|units?|cantidad|quantita|qte|stk|pcs",
+    "unit_price": r"unit\s*price|price|rate|prix(?:\s*unitaire)?|p\.?\s*u\.?(?:\s*ht)?|einzelpreis|preis|prijs(?:\s*per\s*stuk)?|"
                   r"vk-?\s*preis|tarif|precio|prezzo",
-    # Tesseract reads the u-umlaut of "Stück" as "ii"
-    "quantity": r"qty|quantity|menge|anzahl|anz\.?|aantal|aant\.?|stuks|quantite|nombre|hoeveelheid|units?|hours|hrs|"
-                r"st(?:u|ii)ck|cantidad|quantita|qte|stk|pcs",
-    "amount": r"amount|total|line\s*total|montant(?:\s*ht)?|betrag|gesamtbetrag|gesamtpreis|gesamt|gp|summe|bedrag|"
-              r"zeilenbetrag|prix\s*ht|importe|importo|net|netto|totaal|regeltotaal|extended",
+    "amount": r"amount|total|line\s*total|montant(?:\s*ht)?|betrag|gesamtbetrag|gesamt|summe|bedrag|zeilenbetrag|prix\s*ht|"
+              r"importe|importo|net|netto|totaal",
     # recognised only so that their column is not taken for the description
     "tax": r"ust\.?|mwst\.?|vat|tax(?:\s*\(?%\)?)?|btw|tva|iva|disc\.?|rabatt|rem\.?|korting|pos\.?|nr\.?",
 }
@@ -266,23 +261,15 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
     for row in page.rows[r0 + 1:]:
         if row[0].y0 - last_y > 6 * h:
             break
-        # a figure that reaches into the next heading's column is that column's (a right-aligned line amount under
-        # a short "Net" starts left of it, where the description column would end)
-        in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1
-                   and not (s.x1 > d_x1 + h and _money_only(s.text, ctx))]
+        in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1]
         if (row[0] not in in_desc and row[0].x0 < d_x0 - h and row[0].x1 > d_x0 + h
                 and sum(c.isalpha() for c in row[0].text) >= 3):
             in_desc.insert(0, row[0])  # a description started in the position column (no position number printed)
-        counts = []  # bare numbers under no quantity heading: not the description, and no amount either
-        while len(in_desc) > 1 and (_NUMBER.fullmatch(in_desc[-1].text.strip()) or _money_only(in_desc[-1].text, ctx)):
-            # a quantity printed left of its column's header, or a figure under a heading no word of which is known
-            # ("Time", "Charge"), is not part of the description
-            seg = in_desc.pop()
-            if qty_seg is None and not _money_only(seg.text, ctx):
-                counts.append(seg)
+        while len(in_desc) > 1 and qty_seg is not None and _NUMBER.fullmatch(in_desc[-1].text.strip()):
+            in_desc.pop()  # a quantity printed left of its column's header is not part of the description
         amounts = []
         for seg in row:
-            if seg in in_desc or seg in counts:
+            if seg in in_desc:
                 continue
             for a in find_amounts(seg.text, ctx.decimal_hint):
                 amounts.append((a, seg))
@@ -334,12 +321,6 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
         out.append(line)
         last_y = row[0].y1
     return out
-
-
-def _money_only(text: str, ctx: Context) -> bool:
-    """A cell that is one amount with cents and nothing else ("1,008.28 GBP", "€715.66")."""
-    hits = find_amounts(text, ctx.decimal_hint)
-    return len(hits) == 1 and hits[0].decimals == 2 and len(text.strip()) - (hits[0].end - hits[0].start) <= 1
 
 
 def _totals_row(row: list[Segment], ctx: Context) -> bool:
