@@ -16,8 +16,9 @@ way the evaluation scans are made (``tuned_scans``); ``tunedphotos`` are the
 same pages in a photo's uneven light (``public_sets.in_uneven_light``), ``tunedsmall``
 the same pages scanned at 150 dpi (small print). ``gentables`` (tuned) are 40 generated
 invoices whose item tables vary as they do in the field (other heading words, position, unit and VAT rate
-columns, the quantity first, descriptions over two lines, rules, shaded headings), each as its PDF and as a
-degraded scan of it (``invoicegen.generate_tables``).
+columns, the quantity first, descriptions over two lines, rules or a full grid, shaded headings, small print,
+a tax summary beside the totals, an early-payment discount under them), each as its PDF and as a degraded
+scan of it (``invoicegen.generate_tables``).
 Every file is scored with the official scorer's rules (fields, line items).
 
 Speed is a ratio measured in the same run, so that a shared, busy machine
@@ -757,7 +758,8 @@ def write_docs(summary: dict, text: str) -> None:
             "from a pinned PyPI source distribution (MIT) and degraded scans of each, tuning data like `gen`. "
             "**gentables** (tuned): 40 generated invoices whose item tables vary as they do in the field (other "
             "heading words, position, unit and VAT rate columns, the quantity first, descriptions over two lines, "
-            "rules between rows, shaded headings), each as its PDF and as a degraded scan, also never evidence. "
+            "rules or a full grid, shaded headings, small print, a tax summary beside the totals, an early-payment "
+            "discount under them), each as its PDF and as a degraded scan, also never evidence. "
             "Accuracy is the official scorer's per-field comparison over the fields each truth knows; line items are "
             "matched by amount to the cent.", "", before, "", ""]
     kept = _kept_blocks()

@@ -76,7 +76,8 @@ ITEMS = ["Consulting hours", "Annual license", "Printer paper A4", "Maintenance 
 
 # Item tables as they vary in the field (the ``gentables`` set): other heading words, a position, unit or VAT
 # rate column, the quantity first, descriptions over two lines, rules between rows, a shaded heading, fractional
-# quantities, up to twelve lines. Heading words are common ones of each language, not those of any set scored here.
+# quantities, up to twelve lines, rules or a full grid, small print, a tax summary and an early-payment discount
+# after the table. Heading words are common ones of each language, not those of any set scored here.
 TABLE_WORDS = {
     "en": dict(desc=["Description", "Item", "Product / Service", "Services", "Article", "Item description"],
                qty=["Qty", "Quantity", "Units", "Hours", "Qty."],
@@ -129,7 +130,9 @@ def vary_table(inv: dict, rng: random.Random) -> dict:
     heads = {k: rng.choice(words[k]) for k in ("desc", "qty", "price", "amount", "pos", "unit", "vat")}
     table = {"heads": heads, "pos": rng.random() < 0.5, "unit": rng.random() < 0.4,
              "vat": rng.random() < 0.3 and inv["country"] != "US", "qty_first": rng.random() < 0.2,
-             "rules": rng.random() < 0.4, "shaded": rng.random() < 0.3, "pos_step": rng.choice([1, 10])}
+             "rules": rng.random() < 0.4, "shaded": rng.random() < 0.3, "pos_step": rng.choice([1, 10]),
+             "grid": rng.random() < 0.3, "size": rng.choice([9, 9, 8, 7.5]),
+             "taxsum": rng.random() < 0.35, "skonto": rng.random() < 0.3}
     return {**inv, "lines": lines, "subtotal": subtotal, "tax": tax, "total": subtotal + tax, "table": table,
             "layout": inv["layout"] if inv["layout"] != 5 else rng.randrange(5)}
 
@@ -137,6 +140,16 @@ def vary_table(inv: dict, rng: random.Random) -> dict:
 def _qty_text(q: Decimal, locale: str) -> str:
     t = format(q.normalize(), "f")
     return t.replace(".", ",") if locale in ("de", "fr", "nl") else t
+
+
+# what real invoices print under an item table: a tax summary beside the totals, an early-payment discount
+AFTER_TABLE = {
+    "en": dict(taxsum=("VAT rate", "Net", "VAT"), skonto="2% early payment discount if paid by {d}: {a}"),
+    "de": dict(taxsum=("USt.-Satz", "Netto", "USt."), skonto="Bei Zahlung bis {d} 2 % Skonto: {a}"),
+    "fr": dict(taxsum=("Taux TVA", "Base HT", "TVA"), skonto="Escompte de 2 % pour paiement avant le {d} : {a}"),
+    "nl": dict(taxsum=("BTW %", "Grondslag", "BTW"), skonto="2% korting bij betaling voor {d}: {a}"),
+}
+WIDTH = {"amount": 85, "vat": 50, "price": 80, "unit": 45, "qty": 50}
 
 
 def _varied_table(c, inv: dict, ty: float, W: float, text, amount, font: str, bold: str) -> float:
@@ -152,7 +165,7 @@ def _varied_table(c, inv: dict, ty: float, W: float, text, amount, font: str, bo
     xs, x = {}, W - 50
     for key, _ in right:
         xs[key] = x
-        x -= {"amount": 85, "vat": 50, "price": 80, "unit": 45, "qty": 50}[key]
+        x -= WIDTH[key]
     left = 50
     if t["pos"]:
         xs["pos"] = left
@@ -170,29 +183,42 @@ def _varied_table(c, inv: dict, ty: float, W: float, text, amount, font: str, bo
     heads += [("pos", h["pos"], False)] if t["pos"] else []
     heads += [("unit", h["unit"], True)] if t["unit"] and not t["qty_first"] else []
     heads += [("vat", h["vat"], True)] if t["vat"] else []
+    size = t.get("size", 9)
     for key, word, r in heads:
-        text(xs[key], ty, word, bold, right=r)
+        text(xs[key], ty, word, bold, size=size, right=r)
     c.line(50, ty - 6, W - 50, ty - 6)
     y = ty - 20
     for i, ln in enumerate(inv["lines"], 1):
         if t["pos"]:
-            text(xs["pos"], y, str(i * t["pos_step"]))
-        text(xs["qty"], y, _qty_text(ln["quantity"], loc), right=True)
+            text(xs["pos"], y, str(i * t["pos_step"]), size=size)
+        text(xs["qty"], y, _qty_text(ln["quantity"], loc), size=size, right=True)
         if t["unit"] and not t["qty_first"]:
-            text(xs["unit"], y, ln["unit"], right=True)
-        text(xs["desc"], y, ln["description"])
+            text(xs["unit"], y, ln["unit"], size=size, right=True)
+        text(xs["desc"], y, ln["description"], size=size)
         if t["vat"]:
-            text(xs["vat"], y, rate_text, right=True)
-        text(xs["price"], y, amount(ln["unit_price"]), right=True)
-        text(xs["amount"], y, amount(ln["amount"]), right=True)
+            text(xs["vat"], y, rate_text, size=size, right=True)
+        text(xs["price"], y, amount(ln["unit_price"]), size=size, right=True)
+        text(xs["amount"], y, amount(ln["amount"]), size=size, right=True)
         if ln["detail"]:
             y -= 10
-            text(xs["desc"], y, ln["detail"], size=7.5)
+            text(xs["desc"], y, ln["detail"], size=min(size, 7.5) - 0.5 * (size < 8))
         if t["rules"]:
             c.setLineWidth(0.4)
             c.line(50, y - 5, W - 50, y - 5)
             c.setLineWidth(1)
         y -= 15
+    if t.get("grid"):
+        c.setLineWidth(0.6)
+        c.rect(46, y + 10, W - 92, ty + 12 - (y + 10), stroke=1, fill=0)
+        # a rule just right of each numeric column's neighbour on the left (the columns are right-aligned)
+        for key, _ in right:
+            x = xs[key] - WIDTH[key] + 6
+            c.line(x, y + 10, x, ty + 12)
+        if t["pos"]:
+            c.line(xs["desc"] - 4, y + 10, xs["desc"] - 4, ty + 12)
+        if t["qty_first"]:
+            c.line(xs["qty"] + 6, y + 10, xs["qty"] + 6, ty + 12)
+        c.setLineWidth(1)
     return y
 
 
@@ -356,10 +382,22 @@ def render_pdf(inv: dict, rng: random.Random) -> bytes:
     if lay == 5:
         paid = (inv["total"] * Decimal("0.3")).quantize(CENT)
         rows += [(hard[1], -paid, font), (hard[2], inv["total"] - paid, bold)]
+    t = inv.get("table") or {}
+    if t.get("taxsum"):  # a tax summary at the left, beside the totals
+        words = AFTER_TABLE[loc[:2]]
+        base = money(inv["subtotal"], loc, cur, rng)
+        for i, cells in enumerate([words["taxsum"], (f"{rate}%", base, money(inv["tax"], loc, cur, rng))]):
+            for x, cell in zip((50, 170, 250), cells):
+                text(x, y - 14 * (i + 1), cell, bold if i == 0 else font, size=8, right=x != 50)
     for k, val, f in rows:
         y -= 14
         text(W - 250, y, k, f)
         text(W - 50, y, amount(val), f, right=True)
+    if t.get("skonto"):  # an early-payment discount, with its amount, under the totals
+        y -= 22
+        pay_by = date_text(inv["issued"] + dt.timedelta(days=10), loc, rng)
+        text(50, y, AFTER_TABLE[loc[:2]]["skonto"].format(d=pay_by, a=money(inv["total"] * Decimal("0.02"), loc, cur, rng)),
+             size=8)
     if plain:
         y -= 18
         text(W - 250, y, hard[3].format(c=cur), size=8)
@@ -460,7 +498,7 @@ def default_dir(seed: int, count: int) -> Path:
 
 
 def tables_dir(seed: int, count: int) -> Path:
-    return default_dir(seed, count).with_name(f"invoicegen-tables-v1-{seed}-{count}")
+    return default_dir(seed, count).with_name(f"invoicegen-tables-v2-{seed}-{count}")
 
 
 def main(argv: list[str] | None = None) -> int:
