@@ -10,6 +10,7 @@ import pytest
 
 from billpay.capture.extraction.interpret import interpret
 from billpay.capture.extraction.layout import Document, Page, Word, page_skew
+from billpay.capture.extraction.lines import header_row
 from billpay.capture.extraction.vendor import vendor_votes
 
 CHAR_W, LINE_H = 6.0, 10.0
@@ -522,3 +523,76 @@ def test_a_totals_label_cut_in_two_cells_ends_the_table():
     # "Annual | license", cut the same way, names no total: it stays a line
     assert [ln.amount.value for ln in got.lines] == [Decimal("2272.74"), Decimal("8877.35")]
     assert got.fields["total"].value == Decimal("13380.11")
+
+
+def test_line_amounts_starting_left_of_a_short_amount_heading_are_not_read_as_description():
+    # Only the description ("Item description") and amount ("Net") headings are known words; the line amounts are
+    # right-aligned under a short heading, so each starts left of it, where the description column would end.
+    # The figures between (time, charge) are not the description either.
+    doc = _cells([
+        (40.0, [(40.0, "Silver Media Limited")]),
+        (80.0, [(40.0, "Invoice number: 2024/202132334")]),
+        (120.0, [(40.0, "Item description"), (340.0, "Time"), (400.0, "Charge"), (520.0, "Net")]),
+        (136.0, [(40.0, "Maintenance kit"), (350.0, "7.5"), (380.0, "1,008.28 GBP"), (480.0, "£7,562.10")]),
+        (150.0, [(40.0, "Cloud hosting"), (350.0, "0.5"), (390.0, "£1,590.97"), (490.0, "£795.49")]),
+        (164.0, [(40.0, "Art. no. 88361")]),
+        (186.0, [(300.0, "Net amount"), (480.0, "£8,357.59")]),
+        (200.0, [(300.0, "VAT 20%"), (480.0, "£1,671.52")]),
+        (214.0, [(300.0, "Total (incl. VAT)"), (480.0, "£10,029.11")]),
+    ])
+    got = interpret(doc, None, None)
+    assert [(ln.description.value, ln.amount.value) for ln in got.lines] == [
+        ("Maintenance kit", Decimal("7562.10")),
+        ("Cloud hosting Art. no. 88361", Decimal("795.49")),
+    ]
+    assert all(ln.amount.confidence >= 0.85 for ln in got.lines)  # they add up to the net amount
+
+
+def test_the_wider_reading_is_taken_only_where_its_lines_add_up():
+    # the same table under a net amount its lines do not make: the wider column rules would read two lines, but
+    # nothing vouches for them, so none are read (as without those rules)
+    doc = _cells([
+        (40.0, [(40.0, "Silver Media Limited")]),
+        (120.0, [(40.0, "Item description"), (340.0, "Time"), (400.0, "Charge"), (520.0, "Net")]),
+        (136.0, [(40.0, "Maintenance kit"), (350.0, "7.5"), (380.0, "1,008.28 GBP"), (480.0, "£7,562.10")]),
+        (150.0, [(40.0, "Cloud hosting"), (350.0, "0.5"), (390.0, "£1,590.97"), (490.0, "£795.49")]),
+        (186.0, [(300.0, "Net amount"), (480.0, "£9,357.59")]),
+        (200.0, [(300.0, "VAT 20%"), (480.0, "£1,871.52")]),
+        (214.0, [(300.0, "Total (incl. VAT)"), (480.0, "£11,229.11")]),
+    ])
+    assert interpret(doc, None, None).lines == []
+
+
+@pytest.mark.parametrize("cells, named", [
+    (["Pos.", "Artikelbezeichnung", "Menge", "Einheit", "Einzelpreis", "Gesamtpreis"],
+     {"description": "Artikelbezeichnung", "quantity": "Menge", "unit_price": "Einzelpreis", "amount": "Gesamtpreis"}),
+    (["Pos", "Text", "Stück", "Stückpreis", "Netto"],
+     {"description": "Text", "quantity": "Stück", "unit_price": "Stückpreis", "amount": "Netto"}),
+    (["Beschreibung", "Anz.", "E-Preis", "GP"],
+     {"description": "Beschreibung", "quantity": "Anz.", "unit_price": "E-Preis", "amount": "GP"}),
+    (["Item description", "Hours", "Unit Cost", "Line Total"],
+     {"description": "Item description", "quantity": "Hours", "unit_price": "Unit Cost", "amount": "Line Total"}),
+    (["Services", "Quantity", "Rate", "Amount"],
+     {"description": "Services", "quantity": "Quantity", "unit_price": "Rate", "amount": "Amount"}),
+    (["Product", "Units", "Each", "Extended"],
+     {"description": "Product", "quantity": "Units", "unit_price": "Each", "amount": "Extended"}),
+    (["Artikel", "Stuks", "Stukprijs", "Regeltotaal"],
+     {"description": "Artikel", "quantity": "Stuks", "unit_price": "Stukprijs", "amount": "Regeltotaal"}),
+    (["Omschrijving", "Aant.", "Eenheidsprijs", "Bedrag"],
+     {"description": "Omschrijving", "quantity": "Aant.", "unit_price": "Eenheidsprijs", "amount": "Bedrag"}),
+    # Tesseract reads the ü of "Stück" as "ii"
+    (["Stiick", "Beschreibung", "Stiickpreis", "Summe"],
+     {"description": "Beschreibung", "quantity": "Stiick", "unit_price": "Stiickpreis", "amount": "Summe"}),
+])
+def test_common_item_table_headings_name_their_columns_in_the_wider_reading(cells, named):
+    row, x = [], 40.0
+    for c in cells:
+        row.append((x, c))
+        x += 6.0 * len(c) + 24.0
+    doc = _cells([(40.0, [(40.0, "Rechnung 1001")]), (120.0, row)])
+    assert header_row(doc.pages[0]) is None or len(header_row(doc.pages[0])[1]) < len(named)  # not without them
+    found = header_row(doc.pages[0], wide=True)
+    assert found is not None and found[0] == 1
+    got = {k: s.text for k, s in found[1].items() if k != "tax"}
+    # a cell of several heading words ("Item description") may be cut at each of them
+    assert got.keys() == named.keys() and all(got[k] in named[k] for k in named), got

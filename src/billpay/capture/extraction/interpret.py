@@ -15,7 +15,7 @@ from .dates import find_dates
 from .einvoice import EInvoice
 from .ids import id_shape, repair_bic, valid_iban
 from .layout import Document, fold
-from .lines import lines_context, listed_lines, read_lines, settle_lines
+from .lines import lines_context, listed_lines, read_lines, settle_lines, wider_lines
 from .model import ExtractedField, ExtractedLine, Source
 from .profile import VendorProfile, profile_applies, profile_candidates
 from .select import Choice
@@ -58,6 +58,10 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
             out.lines = settle_lines(table, choices.get("subtotal"), choices.get("total"))
         else:  # found by their sum, so the sum does not vouch for them: they keep their medium confidence
             out.lines = listed_lines(doc, lines_ctx, choices.get("subtotal"), choices.get("total"))
+        # the table read again with the wider headings and column rules, taken only where its lines add up (and
+        # before lines found by their sum alone: a table gives them their descriptions, quantities and prices)
+        out.lines = wider_lines(doc, lines_ctx, out.lines if table else [], choices.get("subtotal"),
+                                choices.get("total")) or out.lines
     if einv is not None:
         choices = _merge_xml(einv, choices, doc, out.warnings)
         out.used_xml = True

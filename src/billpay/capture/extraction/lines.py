@@ -28,6 +28,20 @@ _HEADERS = {
     "tax": r"ust\.?|mwst\.?|vat|tax(?:\s*\(?%\)?)?|btw|tva|iva|disc\.?|rabatt|rem\.?|korting|pos\.?|nr\.?",
 }
 _HEADER_RE = {k: re.compile(r"^(?:" + v + r")\b") for k, v in _HEADERS.items()}
+# Heading words in common use that the headings above leave out ("Stückpreis", "Gesamtpreis", "Unit cost",
+# "Hours", "Stukprijs"; Tesseract reads the u-umlaut of "Stück" as "ii"). A table found only through them, or
+# read only with the wider column rules of ``_read_table(wide=True)``, is kept only where its lines add up to
+# the subtotal or total and the table read without them does not (``wider_lines``): on their own they gave
+# spurious lines on documents no rule was tuned on.
+_MORE_HEADERS = {
+    "description": r"artikel(?:bezeichnung|beschreibung)|beschrijving|leistungsbeschreibung|services|text",
+    "unit_price": r"unit\s*cost|each|e-?\s*preis|ep|st(?:u|ii)ckpreis|stukprijs|eenheidsprijs|tarief",
+    "quantity": r"anz\.?|aant\.?|stuks|hours|hrs|st(?:u|ii)ck",
+    "amount": r"gesamtpreis|gp|regeltotaal|extended",
+}
+# the price before the quantity: "Unit cost" is a price, where a lone "Unit(s)" is a quantity
+_WIDE_RE = {k: re.compile(r"^(?:" + _HEADERS[k] + ("|" + _MORE_HEADERS[k] if k in _MORE_HEADERS else "") + r")\b")
+            for k in ("description", "unit_price", "quantity", "amount", "tax")}
 _STOP = re.compile(r"^(?:sub\s*-?\s*total|total|totaal|subtotaal|gesamt|summe|zwischensumme|netto|nettobetrag|sous-total|montant|"
                    r"tax|vat|tva|btw|mwst|ust|exclusief|balance|amount due|grand total|zuzugl|zzgl)\b")
 _TOTALS = {"total", "subtotal", "tax"}
@@ -39,13 +53,15 @@ _TAX_BASE_HEAD = re.compile(r"(?:^|\W)(?:base|basis|bemessungsgrundlage|grondsla
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?")
 
 
-def header_row(page: Page) -> tuple[int, dict[str, Segment]] | None:
+def header_row(page: Page, wide: bool = False) -> tuple[int, dict[str, Segment]] | None:
+    """The first row that names the columns of an item table (``wide``: with ``_MORE_HEADERS`` too)."""
+    heads = _WIDE_RE if wide else _HEADER_RE
     for r, row in enumerate(page.rows):
         cols: dict[str, Segment] = {}
         for seg in row:
-            for head in _cells(seg):
+            for head in _cells(seg, heads):
                 norm = head.norm.lstrip("([|_-\u2014 ")  # OCR reads table rules as brackets and bars
-                for name, rx in _HEADER_RE.items():
+                for name, rx in heads.items():
                     if not rx.match(norm):
                         continue
                     if name not in cols:
@@ -59,11 +75,11 @@ def header_row(page: Page) -> tuple[int, dict[str, Segment]] | None:
     return None
 
 
-def _cells(seg: Segment) -> list[Segment]:
+def _cells(seg: Segment, heads: dict[str, re.Pattern]) -> list[Segment]:
     """Header cells of a segment: on a scan, narrow column gaps glue "BTW Prijs incl. BTW" into one phrase,
     so every word that starts a header name starts a cell (up to the next such word)."""
     starts = [i for i, w in enumerate(seg.words)
-              if i == 0 or any(rx.match(fold(w.text).lstrip("([|_-\u2014 ")) for rx in _HEADER_RE.values())]
+              if i == 0 or any(rx.match(fold(w.text).lstrip("([|_-\u2014 ")) for rx in heads.values())]
     if len(starts) == 1:
         return [seg]
     bounds = starts + [len(seg.words)]
@@ -76,16 +92,37 @@ def lines_context(doc: Document) -> Context:
     return Context(decimal_hint=decimal_separator([s.text for s in doc.segments()]))
 
 
-def read_lines(doc: Document, ctx: Context) -> list[ExtractedLine]:
-    """The line-item tables of the document, as read (``settle_lines`` checks them against the totals)."""
+def read_lines(doc: Document, ctx: Context, wide: bool = False) -> list[ExtractedLine]:
+    """The line-item tables of the document, as read (``settle_lines`` checks them against the totals).
+    ``wide``: with the wider headings and column rules, for ``wider_lines`` only."""
     lines: list[ExtractedLine] = []
     for page in doc.pages:
-        found = header_row(page)
+        found = header_row(page, wide)
         if not found:
             continue
         r0, cols = found
-        lines.extend(_read_table(page, r0, cols, ctx))
+        lines.extend(_read_table(page, r0, cols, ctx, wide))
     return lines
+
+
+def wider_lines(doc: Document, ctx: Context, lines: list[ExtractedLine], subtotal=None,
+                total=None) -> list[ExtractedLine] | None:
+    """The item table read again with the wider headings and column rules, where the lines read without them
+    do not add up to the subtotal or total: the new reading is taken only if its lines, each with a
+    description, add up to one of them (checked by ``settle_lines``, which then confirms them). None where it
+    does not, so that the lines stay as read: on their own the wider rules gave spurious lines."""
+    targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
+    if not targets or (lines and _adds_up(_sum(lines), targets)):
+        return None
+    wide = read_lines(doc, ctx, wide=True)
+    if not wide or any(ln.description is None or sum(c.isalpha() for c in ln.description.value) < 3 for ln in wide):
+        return None
+    wide = settle_lines(wide, subtotal, total)
+    return wide if _adds_up(_sum(wide), targets) else None
+
+
+def _sum(lines: list[ExtractedLine]) -> Decimal:
+    return sum((ln.amount.value for ln in lines if ln.amount is not None), Decimal(0))
 
 
 def settle_lines(lines: list[ExtractedLine], subtotal=None, total=None) -> list[ExtractedLine]:
@@ -244,7 +281,7 @@ def _digits(value: Decimal) -> str:
     return format(abs(value).quantize(_CENT), "f").replace(".", "").lstrip("0") or "0"
 
 
-def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> list[ExtractedLine]:
+def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context, wide: bool = False) -> list[ExtractedLine]:
     out: list[ExtractedLine] = []
     h = page.rows[r0][0].h
     # the description column runs from its header to the next header (or from the page edge)
@@ -261,15 +298,24 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
     for row in page.rows[r0 + 1:]:
         if row[0].y0 - last_y > 6 * h:
             break
-        in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1]
+        # wide: a figure that reaches into the next heading's column is that column's (a right-aligned line amount
+        # under a short "Net" starts left of it, where the description column would end)
+        in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1
+                   and not (wide and s.x1 > d_x1 + h and _money_only(s.text, ctx))]
         if (row[0] not in in_desc and row[0].x0 < d_x0 - h and row[0].x1 > d_x0 + h
                 and sum(c.isalpha() for c in row[0].text) >= 3):
             in_desc.insert(0, row[0])  # a description started in the position column (no position number printed)
-        while len(in_desc) > 1 and qty_seg is not None and _NUMBER.fullmatch(in_desc[-1].text.strip()):
-            in_desc.pop()  # a quantity printed left of its column's header is not part of the description
+        counts = []  # wide: bare numbers under no quantity heading, not the description and no amount either
+        while len(in_desc) > 1 and (qty_seg is not None and _NUMBER.fullmatch(in_desc[-1].text.strip()) or wide and (
+                _NUMBER.fullmatch(in_desc[-1].text.strip()) or _money_only(in_desc[-1].text, ctx))):
+            # a quantity printed left of its column's header is not part of the description; wide: nor is a figure
+            # under a heading no word of which is known ("Time", "Charge")
+            seg = in_desc.pop()
+            if wide and qty_seg is None and not _money_only(seg.text, ctx):
+                counts.append(seg)
         amounts = []
         for seg in row:
-            if seg in in_desc:
+            if seg in in_desc or seg in counts:
                 continue
             for a in find_amounts(seg.text, ctx.decimal_hint):
                 amounts.append((a, seg))
@@ -321,6 +367,12 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context) -> 
         out.append(line)
         last_y = row[0].y1
     return out
+
+
+def _money_only(text: str, ctx: Context) -> bool:
+    """A cell that is one amount with cents and nothing else ("1,008.28 GBP", "€715.66")."""
+    hits = find_amounts(text, ctx.decimal_hint)
+    return len(hits) == 1 and hits[0].decimals == 2 and len(text.strip()) - (hits[0].end - hits[0].start) <= 1
 
 
 def _totals_row(row: list[Segment], ctx: Context) -> bool:
