@@ -525,21 +525,26 @@ def test_a_totals_label_cut_in_two_cells_ends_the_table():
     assert got.fields["total"].value == Decimal("13380.11")
 
 
-def test_line_amounts_starting_left_of_a_short_amount_heading_are_not_read_as_description():
-    # Only the description ("Item description") and amount ("Net") headings are known words; the line amounts are
-    # right-aligned under a short heading, so each starts left of it, where the description column would end.
-    # The figures between (time, charge) are not the description either.
-    doc = _cells([
+def _short_heading_table(net: str, vat: str, total: str) -> Document:
+    """Only the description ("Item description") and amount ("Net") headings are known words; the line amounts
+    are right-aligned under the short heading, so each starts left of it, where the description column would
+    end, and the figures between (time, charge) stand under headings no word of which is known."""
+    return _cells([
         (40.0, [(40.0, "Silver Media Limited")]),
         (80.0, [(40.0, "Invoice number: 2024/202132334")]),
         (120.0, [(40.0, "Item description"), (340.0, "Time"), (400.0, "Charge"), (520.0, "Net")]),
         (136.0, [(40.0, "Maintenance kit"), (350.0, "7.5"), (380.0, "1,008.28 GBP"), (480.0, "£7,562.10")]),
         (150.0, [(40.0, "Cloud hosting"), (350.0, "0.5"), (390.0, "£1,590.97"), (490.0, "£795.49")]),
         (164.0, [(40.0, "Art. no. 88361")]),
-        (186.0, [(300.0, "Net amount"), (480.0, "£8,357.59")]),
-        (200.0, [(300.0, "VAT 20%"), (480.0, "£1,671.52")]),
-        (214.0, [(300.0, "Total (incl. VAT)"), (480.0, "£10,029.11")]),
+        (186.0, [(300.0, "Net amount"), (480.0, net)]),
+        (200.0, [(300.0, "VAT 20%"), (480.0, vat)]),
+        (214.0, [(300.0, "Total (incl. VAT)"), (480.0, total)]),
     ])
+
+
+def test_line_amounts_starting_left_of_a_short_amount_heading_are_not_read_as_description():
+    # the wider column rules read each row's amount, and the lines add up to the net amount, which confirms them
+    doc = _short_heading_table("£8,357.59", "£1,671.52", "£10,029.11")
     got = interpret(doc, None, None)
     assert [(ln.description.value, ln.amount.value) for ln in got.lines] == [
         ("Maintenance kit", Decimal("7562.10")),
@@ -551,15 +556,7 @@ def test_line_amounts_starting_left_of_a_short_amount_heading_are_not_read_as_de
 def test_the_wider_reading_is_taken_only_where_its_lines_add_up():
     # the same table under a net amount its lines do not make: the wider column rules would read two lines, but
     # nothing vouches for them, so none are read (as without those rules)
-    doc = _cells([
-        (40.0, [(40.0, "Silver Media Limited")]),
-        (120.0, [(40.0, "Item description"), (340.0, "Time"), (400.0, "Charge"), (520.0, "Net")]),
-        (136.0, [(40.0, "Maintenance kit"), (350.0, "7.5"), (380.0, "1,008.28 GBP"), (480.0, "£7,562.10")]),
-        (150.0, [(40.0, "Cloud hosting"), (350.0, "0.5"), (390.0, "£1,590.97"), (490.0, "£795.49")]),
-        (186.0, [(300.0, "Net amount"), (480.0, "£9,357.59")]),
-        (200.0, [(300.0, "VAT 20%"), (480.0, "£1,871.52")]),
-        (214.0, [(300.0, "Total (incl. VAT)"), (480.0, "£11,229.11")]),
-    ])
+    doc = _short_heading_table("£9,357.59", "£1,871.52", "£11,229.11")
     assert interpret(doc, None, None).lines == []
 
 
