@@ -268,13 +268,13 @@ def test_german_labels_spelt_without_umlauts_mark_the_customer_and_the_due_date(
     assert got["due_date"].isoformat() == "2026-05-12"
 
 
-def _cells(rows: list[tuple[float, list[tuple[float, str]]]]) -> Document:
+def _cells(rows: list[tuple[float, list[tuple[float, str]]]], layer: str = "text") -> Document:
     """``rows``: (y, [(x, cell text), ...]), the cells of a row far enough apart to be segments of their own."""
     words: list[Word] = []
     for y, cells in rows:
         for x, text in cells:
             words += _words(text, x, y, 0.0, 0.95, space=2.0)
-    return Document([Page(0, 600.0, 800.0, "text", words)], "text")
+    return Document([Page(0, 600.0, 800.0, layer, words)], layer)
 
 
 def test_table_rows_printed_out_of_line_with_their_headers_are_read_whole():
@@ -525,7 +525,7 @@ def test_a_totals_label_cut_in_two_cells_ends_the_table():
     assert got.fields["total"].value == Decimal("13380.11")
 
 
-def _short_heading_table(net: str, vat: str, total: str) -> Document:
+def _short_heading_table(net: str, vat: str, total: str, second: str = "£795.49", layer: str = "text") -> Document:
     """Only the description ("Item description") and amount ("Net") headings are known words; the line amounts
     are right-aligned under the short heading, so each starts left of it, where the description column would
     end, and the figures between (time, charge) stand under headings no word of which is known."""
@@ -534,12 +534,12 @@ def _short_heading_table(net: str, vat: str, total: str) -> Document:
         (80.0, [(40.0, "Invoice number: 2024/202132334")]),
         (120.0, [(40.0, "Item description"), (340.0, "Time"), (400.0, "Charge"), (520.0, "Net")]),
         (136.0, [(40.0, "Maintenance kit"), (350.0, "7.5"), (380.0, "1,008.28 GBP"), (480.0, "£7,562.10")]),
-        (150.0, [(40.0, "Cloud hosting"), (350.0, "0.5"), (390.0, "£1,590.97"), (490.0, "£795.49")]),
+        (150.0, [(40.0, "Cloud hosting"), (350.0, "0.5"), (390.0, "£1,590.97"), (490.0, second)]),
         (164.0, [(40.0, "Art. no. 88361")]),
         (186.0, [(300.0, "Net amount"), (480.0, net)]),
         (200.0, [(300.0, "VAT 20%"), (480.0, vat)]),
         (214.0, [(300.0, "Total (incl. VAT)"), (480.0, total)]),
-    ])
+    ], layer)
 
 
 def test_line_amounts_starting_left_of_a_short_amount_heading_are_not_read_as_description():
@@ -558,6 +558,30 @@ def test_the_wider_reading_is_taken_only_where_its_lines_add_up():
     # nothing vouches for them, so none are read (as without those rules)
     doc = _short_heading_table("£9,357.59", "£1,871.52", "£11,229.11")
     assert interpret(doc, None, None).lines == []
+    # scanned, with "£795.49" read "£95.49": the lines add up only once that amount is mended as a lost leading
+    # digit, and a mend the wider reading needed to add up does not vouch for it
+    scan = _short_heading_table("£8,357.59", "£1,671.52", "£10,029.11", second="£95.49", layer="ocr")
+    assert interpret(scan, None, None).lines == []
+
+
+def test_a_table_read_short_is_read_again_with_the_wider_rules_where_that_adds_up():
+    # "Stück" and "Stückpreis" name no column without the wider headings, so the description column runs up to
+    # "Summe": the long amount, right-aligned under it, starts left of it and is lost in the description, and
+    # the lines read (9.50) miss the net amount. Read again with the wider rules, both lines make it.
+    doc = _cells([
+        (40.0, [(40.0, "Schreinerei Holzwerk GmbH")]),
+        (120.0, [(40.0, "Beschreibung"), (340.0, "Stück"), (400.0, "Stückpreis"), (520.0, "Summe")]),
+        (136.0, [(40.0, "Reinigung"), (350.0, "1"), (420.0, "9,50 €"), (520.0, "9,50 €")]),
+        (150.0, [(40.0, "Einbauschrank Eiche"), (350.0, "1"), (400.0, "12.345,67 €"), (470.0, "12.345,67 €")]),
+        (186.0, [(300.0, "Nettobetrag"), (470.0, "12.355,17 €")]),
+        (200.0, [(300.0, "USt. 19 %"), (470.0, "2.347,48 €")]),
+        (214.0, [(300.0, "Rechnungsbetrag"), (470.0, "14.702,65 €")]),
+    ])
+    got = interpret(doc, None, None)
+    assert [(ln.description.value, ln.amount.value) for ln in got.lines] == [
+        ("Reinigung", Decimal("9.50")), ("Einbauschrank Eiche", Decimal("12345.67"))]
+    assert [ln.quantity.value for ln in got.lines] == [Decimal("1"), Decimal("1")]
+    assert all(ln.amount.confidence >= 0.85 for ln in got.lines)
 
 
 @pytest.mark.parametrize("cells, named", [

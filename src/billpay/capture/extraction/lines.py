@@ -109,16 +109,16 @@ def wider_lines(doc: Document, ctx: Context, lines: list[ExtractedLine], subtota
                 total=None) -> list[ExtractedLine] | None:
     """The item table read again with the wider headings and column rules, where the lines read without them
     do not add up to the subtotal or total: the new reading is taken only if its lines, each with a
-    description, add up to one of them (checked by ``settle_lines``, which then confirms them). None where it
-    does not, so that the lines stay as read: on their own the wider rules gave spurious lines."""
+    description, add up to one of them as read (``settle_lines`` then confirms them); a line amount mended to
+    make them add up does not vouch for them. None where they do not, so that the lines stay as read: on their
+    own the wider rules gave spurious lines."""
     targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
     if not targets or (lines and _adds_up(_sum(lines), targets)):
         return None
     wide = read_lines(doc, ctx, wide=True)
     if not wide or any(ln.description is None or sum(c.isalpha() for c in ln.description.value) < 3 for ln in wide):
         return None
-    wide = settle_lines(wide, subtotal, total)
-    return wide if _adds_up(_sum(wide), targets) else None
+    return settle_lines(wide, subtotal, total) if _adds_up(_sum(wide), targets) else None
 
 
 def _sum(lines: list[ExtractedLine]) -> Decimal:
@@ -420,10 +420,8 @@ def _decimal(text: str, hint: str | None) -> Decimal | None:
 
 
 def _score(lines: list[ExtractedLine], subtotal, total) -> None:
-    amounts = [ln.amount.value for ln in lines if ln.amount is not None]
-    s = sum(amounts, Decimal(0))
     targets = [c.value for c in (subtotal, total) if c is not None]
-    adds_up = _adds_up(s, targets)
+    adds_up = _adds_up(_sum(lines), targets)
     for ln in lines:
         for f in (ln.description, ln.quantity, ln.unit_price, ln.amount):
             if f is not None:
