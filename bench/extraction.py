@@ -113,9 +113,9 @@ def load_set(name: str, gen_count: int, seed: int) -> tuple[Path, list[dict]]:
         data = tuned_photos(gen_count, seed)
         role = "tuned"
     elif name == "gentables":
-        data = invoicegen.tables_dir(11, 40)
+        data = invoicegen.tables_dir()
         if not (data / "truth.json").exists():
-            invoicegen.generate_tables(data, 40, 11)
+            invoicegen.generate_tables(data)
         role = "tuned"
     elif name == "gen":
         data = invoicegen.default_dir(seed, gen_count)

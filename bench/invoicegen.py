@@ -125,15 +125,13 @@ def vary_table(inv: dict, rng: random.Random) -> dict:
         lines.append({"description": rng.choice(ITEMS), "detail": detail, "quantity": qty, "unit_price": price,
                       "amount": (qty * price).quantize(CENT, rounding=ROUND_HALF_UP),
                       "unit": rng.choice(words["units"])})
-    subtotal = sum((ln["amount"] for ln in lines), Decimal(0))
-    tax = (subtotal * VAT_RATE[inv["country"]]).quantize(CENT, rounding=ROUND_HALF_UP)
     heads = {k: rng.choice(words[k]) for k in ("desc", "qty", "price", "amount", "pos", "unit", "vat")}
     table = {"heads": heads, "pos": rng.random() < 0.5, "unit": rng.random() < 0.4,
              "vat": rng.random() < 0.3 and inv["country"] != "US", "qty_first": rng.random() < 0.2,
              "rules": rng.random() < 0.4, "shaded": rng.random() < 0.3, "pos_step": rng.choice([1, 10]),
              "grid": rng.random() < 0.3, "size": rng.choice([9, 9, 8, 7.5]),
              "taxsum": rng.random() < 0.35, "skonto": rng.random() < 0.3}
-    return {**inv, "lines": lines, "subtotal": subtotal, "tax": tax, "total": subtotal + tax, "table": table,
+    return {**inv, "lines": lines, **_totals(lines, inv["country"]), "table": table,
             "layout": inv["layout"] if inv["layout"] != 5 else rng.randrange(5)}
 
 
@@ -278,6 +276,13 @@ def company(rng: random.Random, country: str) -> dict:
             "vat": {"DE": "DE", "FR": "FR", "NL": "NL", "GB": "GB", "US": ""}[country] + "".join(rng.choice("0123456789") for _ in range(9))}
 
 
+def _totals(lines: list[dict], country: str) -> dict:
+    """Subtotal, tax at the country's rate and total of an invoice's lines (draws nothing at random)."""
+    subtotal = sum((ln["amount"] for ln in lines), Decimal(0))
+    tax = (subtotal * VAT_RATE[country]).quantize(CENT, rounding=ROUND_HALF_UP)
+    return {"subtotal": subtotal, "tax": tax, "total": subtotal + tax}
+
+
 def make_invoice(rng: random.Random, n: int) -> dict:
     locale = rng.choice(list(LANG))
     country = COUNTRY[locale]
@@ -290,13 +295,11 @@ def make_invoice(rng: random.Random, n: int) -> dict:
         qty = Decimal(rng.choice([1, 1, 2, 3, 5, 10, 12]))
         price = Decimal(rng.randint(100, 250000)) / 100
         lines.append({"description": rng.choice(ITEMS), "quantity": qty, "unit_price": price, "amount": (qty * price).quantize(CENT)})
-    subtotal = sum((l["amount"] for l in lines), Decimal(0))
-    tax = (subtotal * VAT_RATE[country]).quantize(CENT, rounding=ROUND_HALF_UP)
     prefix = rng.choice(["INV-", "RE-", "F", "", "2024/", "FA-"])
     number = f"{prefix}{issued.year}{rng.randint(10, 99999):05d}" if rng.random() < 0.6 else f"{prefix}{rng.randint(1000, 999999)}"
     return {"n": n, "locale": locale, "country": country, "vendor": vendor, "buyer": buyer, "currency": currency,
-            "issued": issued, "due": issued + dt.timedelta(days=days), "days": days, "lines": lines, "subtotal": subtotal,
-            "tax": tax, "total": subtotal + tax, "number": number, "layout": rng.randrange(6),
+            "issued": issued, "due": issued + dt.timedelta(days=days), "days": days, "lines": lines,
+            **_totals(lines, country), "number": number, "layout": rng.randrange(6),
             "print_due": rng.random() < 0.75, "font": rng.choice(["Helvetica", "Times-Roman", "Courier"])}
 
 
@@ -471,7 +474,11 @@ def generate(out: Path, count: int = 300, seed: int = 7) -> Path:
     return out
 
 
-def generate_tables(out: Path, count: int = 40, seed: int = 11) -> Path:
+#: the ``gentables`` set of the bench: its seed and size
+TABLES_SEED, TABLES_COUNT = 11, 40
+
+
+def generate_tables(out: Path, count: int = TABLES_COUNT, seed: int = TABLES_SEED) -> Path:
     """The ``gentables`` set: ``count`` invoices with varied item tables (``vary_table``), each as its digital
     PDF and as a degraded scan of it (200 dpi, the heavy degradation), so that a table read on the PDF and lost
     on the scan shows."""
@@ -497,7 +504,7 @@ def default_dir(seed: int, count: int) -> Path:
     return base / f"invoicegen-v{GENERATOR_VERSION}-{seed}-{count}"
 
 
-def tables_dir(seed: int, count: int) -> Path:
+def tables_dir(seed: int = TABLES_SEED, count: int = TABLES_COUNT) -> Path:
     return default_dir(seed, count).with_name(f"invoicegen-tables-v2-{seed}-{count}")
 
 

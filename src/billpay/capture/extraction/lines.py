@@ -116,7 +116,7 @@ def wider_lines(doc: Document, ctx: Context, lines: list[ExtractedLine], subtota
     if not targets or (lines and _adds_up(_sum(lines), targets)):
         return None
     wide = read_lines(doc, ctx, wide=True)
-    if not wide or any(ln.description is None or sum(c.isalpha() for c in ln.description.value) < 3 for ln in wide):
+    if not wide or any(ln.description is None or not _wordy(ln.description.value) for ln in wide):
         return None
     return settle_lines(wide, subtotal, total) if _adds_up(_sum(wide), targets) else None
 
@@ -303,15 +303,18 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context, wid
         in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1
                    and not (wide and s.x1 > d_x1 + h and _money_only(s.text, ctx))]
         if (row[0] not in in_desc and row[0].x0 < d_x0 - h and row[0].x1 > d_x0 + h
-                and sum(c.isalpha() for c in row[0].text) >= 3):
+                and _wordy(row[0].text)):
             in_desc.insert(0, row[0])  # a description started in the position column (no position number printed)
         counts = []  # wide: bare numbers under no quantity heading, not the description and no amount either
-        while len(in_desc) > 1 and (qty_seg is not None and _NUMBER.fullmatch(in_desc[-1].text.strip()) or wide and (
-                _NUMBER.fullmatch(in_desc[-1].text.strip()) or _money_only(in_desc[-1].text, ctx))):
+        while len(in_desc) > 1:
             # a quantity printed left of its column's header is not part of the description; wide: nor is a figure
             # under a heading no word of which is known ("Time", "Charge")
+            bare = _NUMBER.fullmatch(in_desc[-1].text.strip()) is not None
+            money = wide and _money_only(in_desc[-1].text, ctx)
+            if not (bare and (qty_seg is not None or wide) or money):
+                break
             seg = in_desc.pop()
-            if wide and qty_seg is None and not _money_only(seg.text, ctx):
+            if wide and qty_seg is None and not money:
                 counts.append(seg)
         amounts = []
         for seg in row:
@@ -367,6 +370,11 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context, wid
         out.append(line)
         last_y = row[0].y1
     return out
+
+
+def _wordy(text: str) -> bool:
+    """Text with at least three letters: a description, not a stray mark or a code OCR made of a rule."""
+    return sum(c.isalpha() for c in text) >= 3
 
 
 def _money_only(text: str, ctx: Context) -> bool:
