@@ -601,6 +601,12 @@ def test_a_table_read_short_is_read_again_with_the_wider_rules_where_that_adds_u
      {"description": "Artikel", "quantity": "Stuks", "unit_price": "Stukprijs", "amount": "Regeltotaal"}),
     (["Omschrijving", "Aant.", "Eenheidsprijs", "Bedrag"],
      {"description": "Omschrijving", "quantity": "Aant.", "unit_price": "Eenheidsprijs", "amount": "Bedrag"}),
+    (["Dienst", "Uren", "Tarief", "Bedrag"],
+     {"description": "Dienst", "quantity": "Uren", "unit_price": "Tarief", "amount": "Bedrag"}),
+    (["Leistung", "Std.", "Stundensatz", "Betrag"],
+     {"description": "Leistung", "quantity": "Std.", "unit_price": "Stundensatz", "amount": "Betrag"}),
+    (["Prestation", "Heures", "Taux horaire", "Montant"],
+     {"description": "Prestation", "quantity": "Heures", "unit_price": "Taux horaire", "amount": "Montant"}),
     # Tesseract reads the ü of "Stück" as "ii"
     (["Stiick", "Beschreibung", "Stiickpreis", "Summe"],
      {"description": "Beschreibung", "quantity": "Stiick", "unit_price": "Stiickpreis", "amount": "Summe"}),

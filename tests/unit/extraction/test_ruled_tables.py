@@ -13,7 +13,8 @@ from PIL import Image, ImageDraw
 
 from bench.public_sets import degrade
 from billpay.capture.extraction import extract_document, ocr
-from billpay.capture.extraction.layout import Word
+from billpay.capture.extraction.amounts import find_amounts
+from billpay.capture.extraction.layout import Word, build_rows
 
 from .pdfgen import make_pdf
 from .test_dev_accuracy import DEV
@@ -132,32 +133,42 @@ def _line(*texts: str, gap: float = 4.0) -> list[Word]:
     return out
 
 
+def _row_words(words: list[Word]) -> list[str]:
+    return [w.text for row in build_rows(words, 0) for seg in row for w in seg.words]
+
+
 @pytest.mark.parametrize("texts,want", [
     (("€6", ",698.80"), ["€6,698.80"]),           # a blur widened the gap before the grouping mark
     (("€1,", "712.35"), ["€1,712.35"]),           # ... or after it
     (("12.", "345,67", "€"), ["12.345,67", "€"]),
+    (("(1,", "250.00)"), ["(1,250.00)"]),         # a credit in brackets
     (("Support", "contract"), ["Support", "contract"]),
     (("6", ",698"), ["6", ",698"]),               # no cents: nothing says it is one amount
     (("€191.", "33"), ["€191.", "33"]),           # a decimal mark alone: "191. 33" is no grouped amount
     (("1,", "712,35"), ["1,", "712,35"]),         # the same mark twice: "1,712,35" is no amount either
+    (("1,", ",712.35"), ["1,", ",712.35"]),       # nor is a mark on both sides
     (("Qty 6,", "698.80"), ["Qty 6,", "698.80"]),  # a word with letters is no part of an amount
+    (("16", "376,86"), ["16", "376,86"]),         # no mark at the gap: a space-grouped amount, read as such
 ])
 def test_an_amount_ocr_split_at_its_grouping_mark_is_one_word(texts, want):
-    assert [w.text for w in ocr.join_split_amounts(_line(*texts))] == want
+    assert _row_words(_line(*texts)) == want
 
 
 def test_words_far_apart_or_on_other_lines_are_not_joined():
-    assert [w.text for w in ocr.join_split_amounts(_line("€6", ",698.80", gap=30.0))] == ["€6", ",698.80"]
+    assert _row_words(_line("€6", ",698.80", gap=30.0)) == ["€6", ",698.80"]
     a, b = _line("€6", ",698.80")
     b = Word(b.text, b.x0, b.y0 + 20.0, b.x1, b.y1 + 20.0, b.conf)
-    assert [w.text for w in ocr.join_split_amounts([a, b])] == ["€6", ",698.80"]
+    assert sorted(_row_words([a, b])) == [",698.80", "€6"]
 
 
-def test_a_joined_amount_spans_both_words_and_keeps_the_lower_confidence():
-    a, b = _line("€6", ",698.80")
-    b = Word(b.text, b.x0, b.y0, b.x1, b.y1, 0.5)
-    (w,) = ocr.join_split_amounts([a, b])
-    assert (w.x0, w.x1, w.conf) == (a.x0, b.x1, 0.5)
+def test_a_joined_amount_spans_both_words_keeps_the_lower_confidence_and_is_read_whole():
+    a = Word("Total", 0.0, 50.0, 35.0, 60.0, 0.9)
+    b = Word("€6", 180.0, 50.0, 194.0, 60.0, 0.9)
+    c = Word(",698.80", 208.0, 50.0, 257.0, 60.0, 0.5)  # 14 px apart at 10 px high: wider than a word space
+    rows = build_rows([a, b, c], 0)
+    (w,) = rows[0][-1].words
+    assert (w.text, w.x0, w.x1, w.conf) == ("€6,698.80", b.x0, c.x1, 0.5)
+    assert [h.value for h in find_amounts(rows[0][-1].text, ".")] == [Decimal("6698.80")]
 
 
 @pytest.mark.skipif(not (DEV / "MustangGnuaccountingBeispielRE-20150613_503.pdf").exists(),

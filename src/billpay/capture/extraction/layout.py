@@ -298,6 +298,10 @@ def build_rows(words: list[Word], page_index: int) -> list[list[Segment]]:
             if _inked(w) or w.text in _PARTING:
                 h = min(h, w.h * 1.5)
             gap = w.x0 - prev.x1
+            if 0 <= gap <= CUT_GAP * h and one_amount(prev.text, w.text):
+                cur[-1] = Word(prev.text + w.text, prev.x0, min(prev.y0, w.y0), w.x1, max(prev.y1, w.y1),
+                               min(prev.conf, w.conf))
+                continue
             if gap > split * h and not (gap <= CUT_GAP * h and cut_value(prev.text, w.text)):
                 segs.append(Segment(cur, page_index))
                 cur = [w]
@@ -332,8 +336,10 @@ def _column_gap(rows: list[list[Word]]) -> float:
 #: a gap (in word heights) wider than the page's column gap but narrow enough to be a scan's widened word
 #: space; only a value cut in two (``cut_value``) is joined across it
 CUT_GAP = 1.6
-_GROUP_HEAD = re.compile(r"^[(\-\u2212]?(?:[$\u20ac\u00a3]|[A-Z]{3})?\d{1,3}$")
-_GROUP_TAIL = re.compile(r"^\d{3}(?:[.,'\u2019]\d{3})*[.,]\d{2}(?!\d)")
+#: an amount's leading group and the rest, with its grouping mark on one side of the gap or on neither
+#: ("16 | 376,86", "€6 | ,698.80", "€1, | 712.35")
+_GROUP_HEAD = re.compile(r"^[(\-\u2212]?(?:[$\u20ac\u00a3]|[A-Z]{3})?\d{1,3}(?P<g>[.,'\u2019])?$")
+_GROUP_TAIL = re.compile(r"^(?P<g>[.,'\u2019])?\d{3}(?:[.,'\u2019]\d{3})*(?P<d>[.,])\d{2}(?!\d)")
 _DAY_HEAD = re.compile(r"^\d{1,2}(?:[.,/\-]|(?:st|nd|rd|th)\.?,?)?$", re.I)
 _DAY_TAIL = re.compile(r"^\d{1,2}(?:st|nd|rd|th)?[.,]?$", re.I)
 _YEAR_TAIL = re.compile(r"^(?:19|20)\d{2}(?!\d)")
@@ -342,10 +348,29 @@ _COUNT = re.compile(r"^\d{1,3}$")
 _DAYS = {"days", "jours", "tage", "tagen", "dagen", "giorni", "dias"}
 
 
+def _amount_cut(left: str, right: str) -> int | None:
+    """How many grouping marks stand at the gap between two words that are one amount cut at its thousands
+    group (0: "16 | 376,86", 1: "€6 | ,698.80"); None where they are not. The decimal mark must be the other
+    mark and the cents printed: "€191. | 33" and "1, | 712,35" are no amount."""
+    head, tail = _GROUP_HEAD.match(left), _GROUP_TAIL.match(right)
+    if head is None or tail is None:
+        return None
+    marks = [g for g in (head["g"], tail["g"]) if g]
+    if len(marks) > 1 or (marks and marks[0] == tail["d"]):
+        return None
+    return len(marks)
+
+
+def one_amount(left: str, right: str) -> bool:
+    """Two words of one row that are one amount OCR cut beside its grouping mark ("€6 | ,698.80": a blur widened
+    the gap there): ``build_rows`` makes them one word, so that the mark joins the groups again."""
+    return _amount_cut(left, right) == 1
+
+
 def cut_value(left: str, right: str) -> bool:
     """Two words a scan spaced apart that belong to one value: an amount's thousands group ("16 | 376,86"),
     a date's day, month or year ("May | 19,", "19, | 2023", "21 | mars | 2022") or terms' days ("Net | 30", "45 | jours")."""
-    if _GROUP_HEAD.match(left) and _GROUP_TAIL.match(right):
+    if _amount_cut(left, right) == 0:
         return True
     if _DAY_HEAD.match(left) and (_YEAR_TAIL.match(right) or fold(right).rstrip(".,") in MONTH_WORDS):
         return True

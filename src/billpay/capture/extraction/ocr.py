@@ -464,7 +464,7 @@ def _recognize(img: Image.Image, lang: str, deadline: float, factor: float,
             words.append(Word(text, x0 * factor, y0 * factor, x1 * factor, y1 * factor, conf / 100.0))
             confs.append(conf / 100.0)
     api.Clear()
-    return join_split_amounts(words), (sum(confs) / len(confs) if confs else 0.0)
+    return words, (sum(confs) / len(confs) if confs else 0.0)
 
 
 def _overlaps(a: Word, b: Word) -> bool:
@@ -641,38 +641,6 @@ def digit_letters(text: str) -> str:
     if digits == 0 or digits < letters:
         return text
     return _O_IN_NUMBER.sub("0", text)
-
-
-#: an amount OCR cut at its grouping mark: "€6 ,698.80", "€1, 712.35" (a blur widened the gap beside the mark)
-_SPLIT_HEAD = re.compile(r"[€$£]?\d{1,3}(?P<g>[.,])?")
-_SPLIT_TAIL = re.compile(r"(?P<g>[.,])?\d{3}(?P<d>[.,])\d{2}[€$£]?")
-
-
-def join_split_amounts(words: list[Word]) -> list[Word]:
-    """Two neighbouring words of one line that are one amount cut at its grouping mark become one word:
-    "€6" + ",698.80" is €6,698.80. Both must be figures only, the mark must be there exactly once (on either
-    side of the gap), the decimal mark must be the other one and the cents printed, and the gap narrower than
-    the text is high; "€191." + "33" (a decimal mark alone) and "Qty 6," + "698.80" stay apart."""
-    out: list[Word] = []
-    for w in words:
-        prev = out[-1] if out else None
-        if prev is not None and _one_amount(prev, w):
-            out[-1] = Word(prev.text + w.text, prev.x0, min(prev.y0, w.y0), w.x1, max(prev.y1, w.y1),
-                           min(prev.conf, w.conf))
-        else:
-            out.append(w)
-    return out
-
-
-def _one_amount(a: Word, b: Word) -> bool:
-    head, tail = _SPLIT_HEAD.fullmatch(a.text), _SPLIT_TAIL.fullmatch(b.text)
-    if head is None or tail is None or (head["g"] is None) == (tail["g"] is None):
-        return False
-    if (head["g"] or tail["g"]) == tail["d"]:
-        return False
-    h = max(a.h, b.h)
-    same_line = min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5 * h
-    return same_line and 0 <= b.x0 - a.x1 < h
 
 
 def _osd_rotation(img: Image.Image, dpi: float | None = None) -> int:
