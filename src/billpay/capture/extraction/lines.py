@@ -34,9 +34,10 @@ _HEADER_RE = {k: re.compile(r"^(?:" + v + r")\b") for k, v in _HEADERS.items()}
 # the subtotal or total and the table read without them does not (``wider_lines``): on their own they gave
 # spurious lines on documents no rule was tuned on.
 _MORE_HEADERS = {
-    "description": r"artikel(?:bezeichnung|beschreibung)|beschrijving|leistungsbeschreibung|services|text",
-    "unit_price": r"unit\s*cost|each|e-?\s*preis|ep|st(?:u|ii)ckpreis|stukprijs|eenheidsprijs|tarief",
-    "quantity": r"anz\.?|aant\.?|stuks|hours|hrs|st(?:u|ii)ck",
+    "description": r"artikel(?:bezeichnung|beschreibung)|beschrijving|leistungsbeschreibung|services|text|dienst(?:en)?",
+    "unit_price": r"unit\s*cost|each|e-?\s*preis|ep|st(?:u|ii)ckpreis|stukprijs|eenheidsprijs|tarief|uurtarief|"
+                  r"stundensatz|taux\s*horaire",
+    "quantity": r"anz\.?|aant\.?|stuks|hours|hrs|st(?:u|ii)ck|uren|std\.?|stunden|heures",
     "amount": r"gesamtpreis|gp|regeltotaal|extended",
 }
 # the price before the quantity: "Unit cost" is a price, where a lone "Unit(s)" is a quantity
