@@ -607,9 +607,11 @@ def test_a_table_read_short_is_read_again_with_the_wider_rules_where_that_adds_u
      {"description": "Leistung", "quantity": "Std.", "unit_price": "Stundensatz", "amount": "Betrag"}),
     (["Prestation", "Heures", "Taux horaire", "Montant"],
      {"description": "Prestation", "quantity": "Heures", "unit_price": "Taux horaire", "amount": "Montant"}),
-    # Tesseract reads the ü of "Stück" as "ii"
+    # Tesseract reads the ü of "Stück" as "ii" or "i"
     (["Stiick", "Beschreibung", "Stiickpreis", "Summe"],
      {"description": "Beschreibung", "quantity": "Stiick", "unit_price": "Stiickpreis", "amount": "Summe"}),
+    (["Pos.", "Artikel", "Stk.", "Stickpreis", "Gesamtpreis"],
+     {"description": "Artikel", "quantity": "Stk.", "unit_price": "Stickpreis", "amount": "Gesamtpreis"}),
 ])
 def test_common_item_table_headings_name_their_columns_in_the_wider_reading(cells, named):
     row, x = [], 40.0

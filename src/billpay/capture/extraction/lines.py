@@ -29,15 +29,15 @@ _HEADERS = {
 }
 _HEADER_RE = {k: re.compile(r"^(?:" + v + r")\b") for k, v in _HEADERS.items()}
 # Heading words in common use that the headings above leave out ("Stückpreis", "Gesamtpreis", "Unit cost",
-# "Hours", "Stukprijs"; Tesseract reads the u-umlaut of "Stück" as "ii"). A table found only through them, or
+# "Hours", "Stukprijs"; Tesseract reads the u-umlaut of "Stück" as "ii" or "i"). A table found only through them, or
 # read only with the wider column rules of ``_read_table(wide=True)``, is kept only where its lines add up to
 # the subtotal or total and the table read without them does not (``wider_lines``): on their own they gave
 # spurious lines on documents no rule was tuned on.
 _MORE_HEADERS = {
     "description": r"artikel(?:bezeichnung|beschreibung)|beschrijving|leistungsbeschreibung|services|text|dienst(?:en)?",
-    "unit_price": r"unit\s*cost|each|e-?\s*preis|ep|st(?:u|ii)ckpreis|stukprijs|eenheidsprijs|tarief|uurtarief|"
+    "unit_price": r"unit\s*cost|each|e-?\s*preis|ep|st(?:u|ii?)ckpreis|stukprijs|eenheidsprijs|tarief|uurtarief|"
                   r"stundensatz|taux\s*horaire",
-    "quantity": r"anz\.?|aant\.?|stuks|hours|hrs|st(?:u|ii)ck|uren|std\.?|stunden|heures",
+    "quantity": r"anz\.?|aant\.?|stuks|hours|hrs|st(?:u|ii?)ck|uren|std\.?|stunden|heures",
     "amount": r"gesamtpreis|gp|regeltotaal|extended",
 }
 # the price before the quantity: "Unit cost" is a price, where a lone "Unit(s)" is a quantity
