@@ -4,6 +4,7 @@ Each page here is the word boxes an OCR pass would give, so the rules are tested
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -467,6 +468,73 @@ def test_a_stray_quote_mark_before_the_vendors_name_is_not_part_of_it():
     assert got["vendor_name"] == "Summit Druck AG"
 
 
+@pytest.mark.parametrize("title", ["FATTURA", "DUPLICATE", "Kopie"])
+def test_a_document_title_alone_at_the_top_is_not_the_vendor(title):
+    got = fields(page([(20.0, title), (34.0, "Nr. 2024/00005"), (48.0, "05.07.2024"), (62.0, "Cantabria Muebles"),
+                       (76.0, "Calle Mayor 5"), (400.0, "Total", 460.0, "1.721,00 EUR")]))
+    assert got["vendor_name"] == "Cantabria Muebles"
+
+
+def test_the_customer_named_in_the_cell_after_a_to_label_is_not_the_vendor():
+    doc = _cells([
+        (30.0, [(40.0, "Tax Invoice")]),
+        (50.0, [(40.0, "Envato")]),
+        (64.0, [(40.0, "PO Box 16122, Collins Street West")]),
+        (90.0, [(40.0, "To:"), (80.0, "iViveLabs Ltd"), (400.0, "Order date: 28 Jan 15")]),
+        (104.0, [(80.0, "12 Harbour Road")]),
+        (120.0, [(40.0, "Invoice No. 12429647")]),
+        (200.0, [(40.0, "Invoice Total:"), (400.0, "$101.00")]),
+        (240.0, [(40.0, "Credits from this purchase will expire on 28 Jan 2016.")]),
+    ])
+    got = interpret(doc, None, None)
+    assert got.fields["vendor_name"].value == "Envato"
+    # no date is labelled an invoice date; the order date is likelier to be it than when the credits expire
+    assert got.fields["invoice_date"].value == dt.date(2015, 1, 28)
+
+
+def test_a_date_labelled_as_another_date_is_less_likely_the_issue_date_than_one_with_no_label():
+    doc = _cells([
+        (30.0, [(40.0, "Envato Pty Ltd")]),
+        (50.0, [(40.0, "Delivery date: 02 Feb 2015")]),
+        (64.0, [(40.0, "PO Box 16122, Collins Street West")]),
+        (120.0, [(40.0, "Invoice No. 12429647"), (400.0, "30 Jan 2015")]),
+        (200.0, [(40.0, "Invoice Total:"), (400.0, "$101.00")]),
+    ])
+    assert interpret(doc, None, None).fields["invoice_date"].value == dt.date(2015, 1, 30)
+
+
+def _exact_like(total_text: str, again: str) -> Document:
+    return _cells([
+        (30.0, [(40.0, "Exact Belgium II BVBA")]),
+        (80.0, [(40.0, "Factuur Nr. 16117778")]),
+        (120.0, [(40.0, "Omschrijving"), (300.0, "Aantal"), (380.0, "Prijs"), (470.0, "Totaalbedrag")]),
+        (136.0, [(40.0, "Exact voor Boekhouden"), (300.0, "1"), (380.0, "€ 31,00"), (470.0, "€ 31,00")]),
+        (170.0, [(300.0, "Totaal bedrag excl. BTW"), (470.0, "€ 31,00")]),
+        (184.0, [(40.0, "Vervaldatum"), (120.0, "Bedrag")]),
+        (198.0, [(40.0, "28-04-2016"), (120.0, again)]),
+        (212.0, [(300.0, "Totaal bedrag BTW"), (470.0, "€ 6,51")]),
+        (226.0, [(300.0, "Totaal bedrag incl. BTW"), (470.0, total_text)]),
+    ], "ocr")
+
+
+def test_a_total_ocr_garbled_is_the_subtotal_plus_tax_where_the_page_prints_that_sum_elsewhere():
+    # "37,51" read "72511" after its label; net plus VAT is 37,51, printed again as the direct debit's amount
+    got = interpret(_exact_like("€ 72511", "€ 37,51"), None, None).fields
+    assert got["total"].value == Decimal("37.51")
+    # a total read for sure is not second-guessed by a sum printed elsewhere
+    got = interpret(_exact_like("€ 40,00", "€ 37,51"), None, None).fields
+    assert got["total"].value == Decimal("40.00")
+
+
+def test_a_spanish_invoice_reads_its_balance_due_not_its_partial_total():
+    got = fields(page([(20.0, "FACTURA"), (34.0, "INV/2024/00005"), (52.0, "Cantabria Muebles"),
+                       (66.0, "Calle Mayor 5"), (80.0, "Términos de pago: vencimiento en 15 días"),
+                       (300.0, "Total parcial", 460.0, "1.419,00 EUR"), (314.0, "Total impuestos", 460.0, "302,00 EUR"),
+                       (328.0, "Saldo adeudado", 460.0, "1.721,00 EUR")]))
+    assert (got["vendor_name"], got["invoice_number"], got["total"]) == ("Cantabria Muebles", "INV/2024/00005", Decimal("1721.00"))
+    assert got["payment_terms"].startswith("vencimiento en 15")
+
+
 def test_a_tax_summary_under_the_lines_is_not_read_as_more_lines():
     # Its heading row has no amount, so it was taken for a description's continuation, and its rates and bases
     # (and the totals printed in a row of their own under "Total HT | Total TVA | Total TTC") became lines
@@ -582,6 +650,42 @@ def test_a_table_read_short_is_read_again_with_the_wider_rules_where_that_adds_u
         ("Reinigung", Decimal("9.50")), ("Einbauschrank Eiche", Decimal("12345.67"))]
     assert [ln.quantity.value for ln in got.lines] == [Decimal("1"), Decimal("1")]
     assert all(ln.amount.confidence >= 0.85 for ln in got.lines)
+
+
+def test_a_line_amount_misread_on_a_scan_is_vouched_for_by_its_quantity_times_its_price():
+    # "Stk." and "Stickpreis" name no columns without the wider headings; in the wider reading the last line's
+    # amount lost its leading digit ("86,11 €" for 586,11). Its quantity times its price gives the amount that
+    # makes the lines add up: that line's own figures vouch for the mend, where the sum alone would not.
+    def scan(last: str) -> Document:
+        return _cells([
+            (40.0, [(40.0, "Maple Systems GmbH")]),
+            (120.0, [(40.0, "Pos."), (80.0, "Artikel"), (300.0, "Stk."), (380.0, "Stickpreis"), (480.0, "Gesamtpreis")]),
+            (136.0, [(40.0, "1"), (80.0, "Design work"), (305.0, "3"), (380.0, "1.447,18 €"), (480.0, "4.341,54 €")]),
+            (150.0, [(40.0, "2"), (80.0, "Printer paper A4"), (305.0, "1"), (380.0, "586,11 €"), (490.0, last)]),
+            (186.0, [(300.0, "Nettobetrag"), (480.0, "4.927,65 €")]),
+            (200.0, [(300.0, "USt. 19 %"), (480.0, "936,25 €")]),
+            (214.0, [(300.0, "Rechnungsbetrag"), (480.0, "5.863,90 €")]),
+        ], "ocr")
+    got = interpret(scan("86,11 €"), None, None)
+    assert [(ln.description.value, ln.amount.value) for ln in got.lines] == [
+        ("Design work", Decimal("4341.54")), ("Printer paper A4", Decimal("586.11"))]
+    assert got.lines[1].amount.raw_text == "86,11 €"
+    # two digits wrong is no slip: 186,77 is not read for 586,11 however the sum asks for it
+    assert interpret(scan("186,77 €"), None, None).lines == []
+
+
+def test_a_line_amount_a_cent_off_its_quantity_times_its_price_is_rounding_and_stays_as_printed():
+    # 1.5 x 1,371.75 is 2,057.625, printed 2,057.63; the lines add up as read, and no product changes them
+    doc = _cells([
+        (40.0, [(40.0, "Nord Bakery N.V.")]),
+        (120.0, [(40.0, "Beschrijving"), (300.0, "Hoeveelheid"), (380.0, "Tarief"), (480.0, "Regeltotaal")]),
+        (136.0, [(40.0, "Shipping"), (305.0, "1,5"), (380.0, "1.371,75 €"), (480.0, "2.057,63 €")]),
+        (150.0, [(40.0, "Office chairs"), (305.0, "7,5"), (380.0, "833,39 €"), (480.0, "6.250,43 €")]),
+        (186.0, [(300.0, "Subtotaal"), (480.0, "8.308,06 €")]),
+        (200.0, [(300.0, "BTW 21%"), (480.0, "1.744,69 €")]),
+        (214.0, [(300.0, "Totaal"), (480.0, "10.052,75 €")]),
+    ], "ocr")
+    assert [ln.amount.value for ln in interpret(doc, None, None).lines] == [Decimal("2057.63"), Decimal("6250.43")]
 
 
 @pytest.mark.parametrize("cells, named", [

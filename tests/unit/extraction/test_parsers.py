@@ -108,6 +108,7 @@ def test_rightmost_amount_on_a_total_row():
     ("21.05.14", "2014-05-21"),
     ("20. März 2023", "2023-03-20"),
     ("3 décembre 2019", "2019-12-03"),
+    ("Order date: 28 Jan 15", "2015-01-28"),
 ])
 def test_date_formats(text, iso):
     assert parse_date(text) == dt.date.fromisoformat(iso)
@@ -278,6 +279,13 @@ def test_terms_give_a_due_date():
     # OCR drops or misreads the umlaut of "überweisen" on scans
     ("Bitte überweisen Sie bis zum", "due_date"), ("Bitte iberweisen Sie bis zum", "due_date"),
     ("Bitte berweisen Sie bis zum", "due_date"), ("issued at", "invoice_date"),
+    # Spanish
+    ("Factura", "invoice_number"), ("Saldo adeudado", "total"), ("Importe a pagar", "total"),
+    ("Total parcial", "subtotal"), ("Total impuestos", "tax"), ("Cuota IVA", "tax"), ("Tasa de impuesto", "other"),
+    ("Términos de pago:", "payment_terms"),
+    # Dutch: the VAT's total is no invoice total, and the totals with and without VAT say which they are
+    ("Totaal bedrag BTW", "tax"), ("Totaal bedrag incl. BTW", "total"), ("Totaal bedrag excl. BTW", "subtotal"),
+    ("Taxes:", "tax"), ("Credits will expire on", "other"), ("Valid until", "other"),
 ])
 def test_multilingual_labels(text, field):
     assert scan_labels(fold(text))[0].field == field

@@ -18,10 +18,11 @@ _MONTH_ALT = "|".join(sorted(MONTH_WORDS, key=len, reverse=True))
 
 _ISO = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
 _NUMERIC = re.compile(r"(?<![\d.,/-])(\d{1,2})\s?([./-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d])")
-# "19 april 2014", "7. Mai 2014", "1er juillet 2015", "31-Dec-2017", "14 juil. 2021"
+# "19 april 2014", "7. Mai 2014", "1er juillet 2015", "31-Dec-2017", "14 juil. 2021", "28 Jan 15" (a two-digit
+# year after a space, not a time of day or an amount: "28 Jan 15:30")
 _DAY_MONTH = re.compile(
     r"(?<![\d])(\d{1,2})(?:st|nd|rd|th|er|e)?(?:\.?\s*|-)(?:de\s+|of\s+)?(" + _MONTH_ALT + r")\b\.?"
-    r"(?:\s*,?\s*(?:de\s+)?(\d{4})|-('?\d{2}|\d{4}))(?![\d])")
+    r"(?:\s*,?\s*(?:de\s+)?(\d{4})|-('?\d{2}|\d{4})|\s+('?\d{2})(?![:.,]?\d))(?![\d])")
 # "August 3 , 2014", "Jan 1, 2022", "Dec 31st 2017"
 _MONTH_DAY = re.compile(
     r"\b(" + _MONTH_ALT + r")\.?\s*(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})(?![\d])")
@@ -156,7 +157,7 @@ def find_dates(text: str, *, fused: bool = False) -> list[DateHit]:
     for m in _ISO.finditer(norm):
         add(DateHit(m.start(), m.end(), text[m.start():m.end()], _mk(int(m[1]), int(m[3]), int(m[4])), None, "iso"))
     for m in _DAY_MONTH.finditer(norm):
-        d = _mk(_year(m[3] or m[4]), MONTH_WORDS[m[2]], int(m[1]))
+        d = _mk(_year(m[3] or m[4] or m[5]), MONTH_WORDS[m[2]], int(m[1]))
         add(DateHit(m.start(), m.end(), text[m.start():m.end()], d, None, "named"))
     for m in _MONTH_DAY.finditer(norm):
         d = _mk(int(m[3]), MONTH_WORDS[m[1]], int(m[2]))

@@ -119,6 +119,7 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
 
     sel.demote_summaries(doc, cands)
     sel.demote_column_heads(doc, cands)
+    cands.setdefault("total", []).extend(sel.printed_sum_total(doc, ctx, cands))
     amounts = [ln.amount.value for ln in table if ln.amount is not None]
     money = sel.pick_money(cands, sel.tendered_total(doc, ctx), sel.rounding_adjustment(doc, ctx),
                            sum(amounts, Decimal(0)) if len(amounts) >= 2 else None)

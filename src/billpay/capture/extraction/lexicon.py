@@ -40,7 +40,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"beleg\s*-?\s*(?:nummer|nr\.?)", 0.75), (r"gutschrift(?:s)?\s*-?\s*(?:nummer|nr\.?)", 0.9), (r"gutschrift", 0.5),
         (r"(?:facture|avoir)\s*" + _NO, 0.95), (r"num(?:ero)?\.?\s*(?:de\s+)?(?:la\s+)?facture", 0.95),
         (r"facture", 0.55), (r"avoir", 0.5), (r"factuur\s*-?\s*(?:nummer|nr\.?|no\.?|#)", 0.95), (r"factuur", 0.55),
-        (r"creditnota\s*(?:nummer|nr\.?)", 0.9), (r"factura\s*" + _NO, 0.95), (r"numero de factura", 0.95),
+        (r"creditnota\s*(?:nummer|nr\.?)", 0.9), (r"factura\s*" + _NO, 0.95), (r"numero de factura", 0.95), (r"factura", 0.55),
         (r"fattura\s*" + _NO, 0.95), (r"^#", 0.5),
         # Portuguese, Polish, Czech, Scandinavian, Finnish
         (r"fatura\s*" + _NO, 0.95), (r"numero\s*da\s*fatura", 0.95), (r"faktura\s*(?:vat\s*)?(?:nr\.?|no\.?|c\.|cislo)", 0.95),
@@ -82,12 +82,13 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"zu\s*zahlen(?:der\s*betrag)?", 0.8), (r"gesamt\s*brutto", 0.92), (r"gesamt", 0.55), (r"summe", 0.5),
         (r"total\s*ttc", 0.97), (r"montant\s*(?:total\s*)?ttc", 0.92), (r"total\s*(?:a|a\s*)payer", 0.85), (r"net\s*a\s*payer", 0.8),
         (r"montant\s*total", 0.85), (r"somme\s*a\s*payer", 0.8), (r"solde\s*a\s*payer", 0.68), (r"total\s*facture", 0.9), (r"total\s*general", 0.9),
-        (r"totaal\s*\(?\s*(?:incl\.?|inclusief)(?:\s*btw)?\.?\s*\)?", 0.95), (r"totaal\s*-?\s*bedrag", 0.92), (r"factuur\s*-?\s*totaal", 0.95),
+        (r"totaal\s*(?:bedrag\s*)?\(?\s*(?:incl\.?|inclusief)(?:\s*btw)?\.?\s*\)?", 0.95), (r"totaal\s*-?\s*bedrag", 0.92), (r"factuur\s*-?\s*totaal", 0.95),
         (r"totaal\s*te\s*betalen", 0.9), (r"te\s*betalen", 0.78), (r"eind\s*-?\s*totaal", 0.92), (r"totaal", 0.8),
         (r"total\s*sales\s*\(?\s*incl(?:usive|\.)?(?:\s*of)?\s*(?:gst|sst|tax)\s*\)?", 0.95),
         (r"(?:total\s*(?:after\s*)?round(?:ed|ing)(?:\s*adj(?:ustment)?)?|round(?:ed|ing)\s*total|total\s*after\s*adj(?:ustment)?)", 0.95),
         (r"jumlah(?:\s*besar)?", 0.8), (r"due", 0.5), (r"t[o0]ta\s?[l1i|]", 0.62), (r"total\s*\(?\s*rm\s*\)?", 0.8), (r"total\s*payable", 0.88),
-        (r"importe\s*total", 0.9), (r"total\s*factura", 0.9), (r"totale(?:\s*(?:fattura|documento|da\s*pagare))?", 0.85),
+        (r"importe\s*total", 0.9), (r"total\s*factura", 0.9), (r"importe\s*(?:adeudado|a\s*pagar)", 0.88),
+        (r"saldo\s*(?:adeudado|pendiente|a\s*pagar)", 0.8), (r"totale(?:\s*(?:fattura|documento|da\s*pagare))?", 0.85),
         (r"valor\s*total", 0.88), (r"total\s*a\s*pagar", 0.9), (r"do\s*zap[lł]aty", 0.92), (r"razem(?:\s*do\s*zap[lł]aty)?", 0.75),
         (r"celkem(?:\s*k\s*uhrade)?", 0.85), (r"celkem\s*s\s*dph", 0.92), (r"(?:summa\s*)?att\s*betala", 0.9),
         (r"(?:at|a)\s*betale", 0.88), (r"i\s*alt", 0.8), (r"yhteensa", 0.8), (r"maksettava(?:\s*yhteensa)?", 0.9),
@@ -98,24 +99,25 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"zwischen\s*-?\s*summe", 0.85), (r"netto\s*-?\s*betrag", 0.9), (r"summe\s*netto", 0.92), (r"gesamt\s*netto", 0.92),
         (r"netto\s*-?\s*summe", 0.9), (r"netto", 0.6),
         (r"total\s*ht", 0.95), (r"montant\s*(?:total\s*)?ht", 0.9), (r"sous\s*-?\s*total", 0.85), (r"total\s*hors\s*taxes?", 0.95),
-        (r"subtotaal", 0.85), (r"totaal\s*excl\.?(?:\s*btw)?", 0.92), (r"exclusief\s*btw", 0.85), (r"excl\.?\s*btw", 0.85),
+        (r"subtotaal", 0.85), (r"totaal\s*(?:bedrag\s*)?(?:excl\.?|exclusief)(?:\s*btw)?", 0.92), (r"exclusief\s*btw", 0.85), (r"excl\.?\s*btw", 0.85),
         (r"total\s*sales\s*\(?\s*excl(?:uding|\.)?(?:\s*of)?\s*(?:gst|sst|tax)\s*\)?", 0.92),
         (r"(?:total|amount)\s*(?:\(?\s*)?excl\.?(?:uding)?\s*(?:of\s*)?(?:gst|sst)\s*\)?", 0.9),
-        (r"base\s*imponible", 0.85), (r"imponibile", 0.85),
+        (r"base\s*imponible", 0.85), (r"imponibile", 0.85), (r"total\s*parcial", 0.88),
     ],
     "tax": [
         (r"total\s*tax(?:es)?", 0.95), (r"tax\s*total", 0.95), (r"tax\s*amount", 0.9), (r"vat\s*amount", 0.9), (r"sales\s*tax", 0.85),
-        (r"vat", 0.72), (r"tax", 0.68), (r"gst", 0.7), (r"total\s*(?:gst|sst)", 0.92), (r"(?:gst|sst)\s*amount", 0.9),
+        (r"vat", 0.72), (r"tax(?:es)?", 0.68), (r"gst", 0.7), (r"total\s*(?:gst|sst)", 0.92), (r"(?:gst|sst)\s*amount", 0.9),
         (r"ust\.?\s*gesamt", 0.95), (r"(?:zzgl\.?|zuz(?:u|ue)gl\.?|zuz(?:u|ue)glich)\s*(?:\d+\s*%\s*)?(?:ust|mwst|umsatzsteuer)\.?", 0.9),
         (r"umsatzsteuer", 0.78), (r"mehrwertsteuer", 0.78), (r"mwst\.?", 0.72), (r"ust\.?", 0.68), (r"steuer\s*-?\s*betrag", 0.8),
         (r"total\s*tva", 0.95), (r"total\s*taxes", 0.95), (r"montant\s*(?:de\s*la\s*)?tva", 0.9), (r"tva", 0.72),
-        (r"totaal\s*btw", 0.95), (r"btw\s*-?\s*bedrag", 0.9), (r"btw", 0.72), (r"iva", 0.72),
+        (r"totaal\s*(?:bedrag\s*)?btw", 0.95), (r"btw\s*-?\s*bedrag", 0.9), (r"btw", 0.72), (r"iva", 0.72),
+        (r"total\s*(?:de\s*)?(?:impuestos?|iva)", 0.95), (r"cuota\s*(?:de\s*)?iva", 0.9), (r"impuestos?", 0.68),
     ],
     "payment_terms": [
         (r"payment\s*terms?", 0.95), (r"terms\s*of\s*payment", 0.95), (r"terms", 0.6),
         (r"zahlungs\s*-?\s*bedingungen?", 0.95), (r"zahlungs\s*-?\s*konditionen", 0.9),
         (r"conditions\s*de\s*(?:paiement|reglement)", 0.95), (r"modalites\s*de\s*(?:paiement|reglement)", 0.9),
-        (r"betalings\s*-?\s*(?:voorwaarden|termijn|condities)", 0.95), (r"condiciones\s*de\s*pago", 0.95), (r"termini\s*di\s*pagamento", 0.95),
+        (r"betalings\s*-?\s*(?:voorwaarden|termijn|condities)", 0.95), (r"condiciones\s*de\s*pago", 0.95), (r"terminos\s*(?:y\s*condiciones\s*)?de\s*pago", 0.95), (r"termini\s*di\s*pagamento", 0.95),
     ],
     "iban": [(r"iban(?:\s*(?:no\.?|nr\.?|number|code))?", 1.0)],
     "bic": [(r"bic\s*/\s*swift(?:\s*code)?", 1.0), (r"swift\s*/\s*bic", 1.0), (r"swift(?:\s*code)?", 0.95), (r"bic(?:\s*-?\s*code)?", 1.0)],
@@ -154,6 +156,10 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"(?:uw|ihre|votre|your)\s*(?:btw|ust|tva|vat)[\w\s.-]{0,12}", 1.0), (r"(?:n°|no)?\s*tva\s*client", 1.0),
         (r"payment\s*(?:mode|method)", 1.0), (r"zahlungs\s*-?\s*(?:form|art)", 1.0), (r"mode\s*de\s*(?:paiement|reglement)", 1.0),
         (r"unit\s*price", 1.0), (r"quantity", 1.0),
+        # when a voucher or credit runs out, not when the invoice was issued or is due
+        (r"(?:expir(?:y|es|ation)|will\s*expire|valid\s*(?:until|through|thru|till))(?:\s*(?:date|on))?", 1.0),
+        # a tax rate is no tax amount ("Tasa de impuesto 15,00 %")
+        (r"(?:tasa|tipo)\s*(?:de\s*)?(?:impuestos?|iva)", 1.0),
         # the number and date of another invoice that this one corrects, credits or follows ("Corrected invoice"
         # and "Korrigierte Rechnung" are not among them: as a title they name the document itself)
         (r"(?:(?:date|" + _NO + r")\s*(?:de\s*(?:la\s*)?)?)?facture\s*(?:associee|d'origine|initiale|precedente|rectifiee)", 1.0),
@@ -171,7 +177,8 @@ BUYER_LABELS = re.compile(
     r"^(?:bill(?:ed)?\s*to|invoice\s*to|sold\s*to|ship(?:ped)?\s*to|deliver(?:ed)?\s*to|delivery\s*address|billing\s*address"
     r"|shipping\s*address|customer|client|buyer|recipient|consignee|attn|guest\s*name|rechnungs\s*-?\s*(?:adresse|empf(?:a|ae)nger)"
     r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empf(?:a|ae)nger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*4?a|livr[ee]\s*4?a"
-    r"|destinataire|factuur\s*-?\s*adres|aflever\s*-?\s*adres|lever\s*-?\s*adres|klant|nom\s*de\s*l'abonne)\b"
+    r"|destinataire|factuur\s*-?\s*adres|aflever\s*-?\s*adres|lever\s*-?\s*adres|klant|nom\s*de\s*l'abonne"
+    r"|cliente|facturar\s*a|cobrar\s*a|envi(?:ar|e)\s*a|direccion\s*de\s*(?:facturacion|envio)|to(?=\s*:))\b"
 )
 
 # Phrases that name the seller right after them.

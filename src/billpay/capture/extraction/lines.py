@@ -111,7 +111,8 @@ def wider_lines(doc: Document, ctx: Context, lines: list[ExtractedLine], subtota
     """The item table read again with the wider headings and column rules, where the lines read without them
     do not add up to the subtotal or total: the new reading is taken only if its lines, each with a
     description, add up to one of them as read (``settle_lines`` then confirms them); a line amount mended to
-    make them add up does not vouch for them. None where they do not, so that the lines stay as read: on their
+    make them add up does not vouch for them, unless the line's own quantity times its price gives the mended
+    amount (``_price_vouched``). None where they do not, so that the lines stay as read: on their
     own the wider rules gave spurious lines."""
     targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
     if not targets or (lines and _adds_up(_sum(lines), targets)):
@@ -119,7 +120,23 @@ def wider_lines(doc: Document, ctx: Context, lines: list[ExtractedLine], subtota
     wide = read_lines(doc, ctx, wide=True)
     if not wide or any(ln.description is None or not _wordy(ln.description.value) for ln in wide):
         return None
-    return settle_lines(wide, subtotal, total) if _adds_up(_sum(wide), targets) else None
+    if not _adds_up(_sum(wide), targets):
+        priced = [_price_vouched(ln) for ln in wide]
+        if not _adds_up(sum(priced, Decimal(0)), targets):
+            return None
+        for ln, value in zip(wide, priced):
+            ln.amount.value = value  # the text OCR read stays the amount's raw text
+    return settle_lines(wide, subtotal, total)
+
+
+def _price_vouched(line: ExtractedLine) -> Decimal:
+    """A line's amount as read, or its quantity times its unit price where OCR could have misread that product
+    as the amount read ("86,11" for 1 x 586,11): the line's own figures vouch for that mend, as no sum can."""
+    read, priced = line.amount.value, _priced(line)
+    # a cent apart is the rounding of a half cent (1.5 x 1,371.75 is printed 2,057.63), no misreading
+    if priced is None or abs(priced - read) <= _CENT or not _ocred(line) or not _misread(read, priced, slips=2):
+        return read
+    return priced
 
 
 def _sum(lines: list[ExtractedLine]) -> Decimal:

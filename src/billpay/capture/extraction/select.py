@@ -112,15 +112,19 @@ def _pick_date(cands: list[Candidate], order: str | None, order_conf: float) -> 
 
 
 def free_dates(doc: Document, ctx: Context) -> list[Candidate]:
-    """Every date on the first page, the top ones likelier to be the issue date."""
+    """Every date on the first page, the top ones likelier to be the issue date, and a date labelled as another
+    one (an order, delivery or expiry date) half as likely as a date with no label."""
     out = []
     page = doc.pages[0]
     for seg in page.segments:
+        others = [lab.end for lab in ctx.labels_of(seg) if lab.field == "other"]
         for h in find_dates(seg.text, fused=ctx.ocr):
             if h.kind == "fused":
                 continue  # four bare digits and a year, with no label: too weak
             pos = 1.0 - min(seg.y0 / max(page.height, 1.0), 1.0)
             score = (0.12 + 0.2 * pos) * (0.8 if h.kind == "repaired" else 1.0)
+            if any(end <= h.start and len(seg.text[end:h.start].strip(" :.-")) <= 24 for end in others):
+                score *= 0.5
             out.append(Candidate("invoice_date", h, score, page, seg, h.start, h.end, "free"))
     return out
 
@@ -221,6 +225,31 @@ def demote_column_heads(doc: Document, cands: dict[str, list[Candidate]]) -> Non
         for c in cands.get(name, []):
             if c.relation.startswith("below") and c.extra.get("label_row") == heads.get(c.page.index, -1):
                 c.score *= 0.2
+
+
+def printed_sum_total(doc: Document, ctx: Context, cands: dict[str, list[Candidate]]) -> list[Candidate]:
+    """The subtotal plus the tax as a total candidate, where no total read is sure, the subtotal and tax are, and
+    the page prints their sum: a total whose figures OCR garbled ("72511" for 37,51) is printed again elsewhere
+    (the amount of a payment schedule or a direct debit). Where a total is sure, it is not second-guessed: an
+    amount due may differ from net plus tax (shipping, a deposit paid)."""
+    totals = best_by_value(cands.get("total", []))
+    subs, taxes = best_by_value(cands.get("subtotal", [])), best_by_value(cands.get("tax", []))
+    if not subs or not taxes or min(subs[0][1], taxes[0][1]) < 0.6:
+        return []
+    net = subs[0][0]
+    # sure: read after its label at some strength, and between the net amount and five times it (a total below
+    # the net, or "72511" for 37,51, is no total the net and tax could belong to)
+    if any(score >= 0.35 and net <= value <= 5 * net for value, score, _ in totals):
+        return []
+    want = net + taxes[0][0]
+    if taxes[0][0] <= 0 or want <= 0 or any(t[0] == want for t in totals):
+        return []
+    for page in doc.pages:
+        for seg in page.segments:
+            for a in find_amounts(seg.text, ctx.decimal_hint):
+                if a.value == want and a.decimals == 2:
+                    return [Candidate("total", want, 0.3, page, seg, a.start, a.end, "sum", None)]
+    return []
 
 
 def pick_money(cands: dict[str, list[Candidate]], tendered: tuple[Decimal, float] | None = None,

@@ -102,12 +102,17 @@ def buyer_segments(doc: Document) -> set[int]:
     for page in doc.pages:
         for r, row in enumerate(page.rows):
             for seg in row:
-                if not BUYER_LABELS.match(seg.norm):
+                m = BUYER_LABELS.match(seg.norm)
+                if not m:
                     continue
                 out.add(id(seg))
                 x0 = seg.x0 - seg.h
-                nxt = [s.x0 for s in row if s.x0 > seg.x1]
-                x1 = min(nxt) - seg.h / 2 if nxt else page.width
+                nxt = sorted((s for s in row if s.x0 > seg.x1), key=lambda s: s.x0)
+                if nxt and not seg.norm[m.end():].strip(" :.-"):
+                    # the label alone in its cell ("To: | iViveLabs Ltd"): the customer's block starts in the next
+                    out.add(id(nxt[0]))
+                    nxt = nxt[1:]
+                x1 = nxt[0].x0 - seg.h / 2 if nxt else page.width
                 last_y = seg.y1
                 for below in page.rows[r + 1:r + 8]:
                     hit = [s for s in below if s.x0 >= x0 and s.x0 < x1]
@@ -183,7 +188,7 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                       if any(re.search(r"[A-Za-z]{2}", o.text) for o in row)), [])
         if any(_OWNER.search(o.text) for o in above + pg.rows[seg.row]):
             score *= 0.45  # "Owned by X Sdn Bhd": the owner, not the shop the receipt names
-        if score > 0 and _plausible(name) and not BUYER_LABELS.match(fold(name)):
+        if score > 0 and _plausible(name) and not BUYER_LABELS.match(fold(name)) and not _TITLE_WORDS.fullmatch(name):
             votes.append(NameVote(name, score, seg, [why]))
 
     first = doc.pages[0]
