@@ -526,6 +526,23 @@ def test_a_total_ocr_garbled_is_the_subtotal_plus_tax_where_the_page_prints_that
     assert got["total"].value == Decimal("40.00")
 
 
+@pytest.mark.parametrize("cells", [
+    [(40.0, "From:"), (90.0, "Nordlicht Design")],
+    [(40.0, "From: Nordlicht Design")],
+    [(40.0, "Bill from"), (110.0, "Nordlicht Design")],
+])
+def test_the_name_after_a_from_label_is_the_vendor(cells):
+    doc = _cells([
+        (30.0, [(40.0, "INVOICE")]),
+        (60.0, cells + [(330.0, "To:"), (370.0, "Harbour Logistics Ltd")]),
+        (74.0, [(90.0, "12 Elm Street, Leeds"), (370.0, "4 Quay Road, Hull")]),
+        (120.0, [(40.0, "Invoice No. 2024-0042"), (330.0, "Date: 03/04/2024")]),
+        (200.0, [(40.0, "Web design work, as agreed from the brief")]),
+        (240.0, [(40.0, "Total due"), (400.0, "£1,250.00")]),
+    ])
+    assert interpret(doc, None, None).fields["vendor_name"].value == "Nordlicht Design"
+
+
 def test_a_spanish_invoice_reads_its_balance_due_not_its_partial_total():
     got = fields(page([(20.0, "FACTURA"), (34.0, "INV/2024/00005"), (52.0, "Cantabria Muebles"),
                        (66.0, "Calle Mayor 5"), (80.0, "Términos de pago: vencimiento en 15 días"),

@@ -186,7 +186,9 @@ SELLER_LABELS = re.compile(
     r"(?:sold\s*by|seller|vendor|supplier|service\s*provider|issued\s*by|payee|pay\s*to|remit\s*to|make\s*(?:checks|cheques)\s*payable\s*to"
     r"|payable\s*to|beneficiary|account\s*(?:holder|name)|payment\s*received\s*by|verk(?:a|ae)ufer|lieferant|rechnungs\s*-?\s*steller"
     r"|kontoinhaber|vendeur|fournisseur|emetteur|titulaire\s*du\s*compte|beneficiaire|leverancier|verkoper|begunstigde"
-    r"|ten\s*name\s*van|t\.?\s*n\.?\s*v\.?)\s*[:.]?\s*"
+    r"|ten\s*name\s*van|t\.?\s*n\.?\s*v\.?"
+    # "Bill from", "Invoice from", and "From:" with its colon (a bare "from" is any sentence's)
+    r"|(?:bill(?:ed)?|invoice)\s*from|(?<!\w)from(?=\s*:))\s*[:.]?\s*"
 )
 
 

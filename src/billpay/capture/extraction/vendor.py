@@ -204,8 +204,11 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                 m = SELLER_LABELS.search(seg.norm)
                 if m:
                     rest = seg.text[m.end():].strip()
+                    right = [s for s in row if s.x0 > seg.x1 and s.x0 - seg.x1 < 4 * seg.h]
                     if rest:
                         vote(rest, 0.8, seg, "seller label")
+                    elif right and not re.match(r"[\d(]", right[0].text) and not label_starts.get(id(right[0])):
+                        vote(right[0].text, 0.8, right[0], "seller label")  # "From: | Nordlicht Design"
                     else:
                         for nxt in page.rows[r + 1:r + 3]:
                             cand = [s for s in nxt if abs(s.x0 - seg.x0) < 3 * seg.h and not s.text.startswith("(")]
@@ -231,7 +234,8 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                 if top and r < 6 and _TRADE_WORDS.search(seg.text) and not re.search(r"\d", seg.text):
                     vote(seg.text, 0.5, seg, "trade name")
                 # letterhead: a name in big type at the very top, not a label, not an address
-                if top and r < 8 and not label_starts.get(id(seg)) and not re.search(r"\d", seg.text):
+                if (top and r < 8 and not label_starts.get(id(seg)) and not re.search(r"\d", seg.text)
+                        and not (m and not seg.text[m.end():].strip())):  # a seller label alone is not a name
                     vote(seg.text, _letterhead_score(seg, r, body_h), seg, "letterhead")
             # "UNIHAKKA INTERNATIONAL" / "SDN BHD": a legal form that starts its line completes the name above it
             # (alone, or a footer's first cell wrapped: "Nord Logistik | Street" over "AG | 50667 Köln | VAT ...")
