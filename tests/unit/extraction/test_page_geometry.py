@@ -543,6 +543,21 @@ def test_the_name_after_a_from_label_is_the_vendor(cells):
     assert interpret(doc, None, None).fields["vendor_name"].value == "Nordlicht Design"
 
 
+def test_a_customer_label_and_its_value_cell_do_not_take_the_vendors_block_beside_them():
+    # "Bill to: | Harbour Logistics Ltd", and under it, far right, the vendor's own block. The value cell beside
+    # the label is the customer's (it was read as the vendor, by its legal form), and so are the lines under it,
+    # up to a little past its end: the vendor's block further right is not (a first version let the customer's
+    # block run to the page's edge, and the vendor was lost)
+    doc = _cells([
+        (30.0, [(40.0, "INVOICE 2024-0042")]),
+        (60.0, [(40.0, "Bill to:"), (110.0, "Harbour Logistics Ltd")]),
+        (74.0, [(110.0, "4 Quay Road, Hull"), (380.0, "Nordlicht Design GmbH")]),
+        (88.0, [(110.0, "HU1 2AB"), (380.0, "Elbchaussee 12, 22763 Hamburg")]),
+        (240.0, [(40.0, "Total due"), (400.0, "£1,250.00")]),
+    ])
+    assert interpret(doc, None, None).fields["vendor_name"].value == "Nordlicht Design GmbH"
+
+
 def test_a_spanish_invoice_reads_its_balance_due_not_its_partial_total():
     got = fields(page([(20.0, "FACTURA"), (34.0, "INV/2024/00005"), (52.0, "Cantabria Muebles"),
                        (66.0, "Calle Mayor 5"), (80.0, "Términos de pago: vencimiento en 15 días"),

@@ -108,11 +108,14 @@ def buyer_segments(doc: Document) -> set[int]:
                 out.add(id(seg))
                 x0 = seg.x0 - seg.h
                 nxt = sorted((s for s in row if s.x0 > seg.x1), key=lambda s: s.x0)
-                if nxt and not seg.norm[m.end():].strip(" :.-"):
-                    # the label alone in its cell ("To: | iViveLabs Ltd"): the customer's block starts in the next
-                    out.add(id(nxt[0]))
-                    nxt = nxt[1:]
                 x1 = nxt[0].x0 - seg.h / 2 if nxt else page.width
+                if nxt and not seg.norm[m.end():].strip(" :.-") and nxt[0].x0 - seg.x1 < 4 * seg.h:
+                    # the label alone in its cell, its value beside it ("Bill to: | Harbour Logistics Ltd"): that cell
+                    # is the customer's, and so are the lines under it, up to a little past its end (a vendor's
+                    # block further right on those rows is not)
+                    value = nxt[0]
+                    out.add(id(value))
+                    x1 = min(nxt[1].x0 - seg.h / 2 if len(nxt) > 1 else page.width, value.x1 + 4 * seg.h)
                 last_y = seg.y1
                 for below in page.rows[r + 1:r + 8]:
                     hit = [s for s in below if s.x0 >= x0 and s.x0 < x1]
