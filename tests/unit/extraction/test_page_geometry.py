@@ -529,7 +529,7 @@ def test_a_total_ocr_garbled_is_the_subtotal_plus_tax_where_the_page_prints_that
 @pytest.mark.parametrize("cells", [
     [(40.0, "From:"), (90.0, "Nordlicht Design")],
     [(40.0, "From: Nordlicht Design")],
-    [(40.0, "Bill from"), (110.0, "Nordlicht Design")],
+    [(40.0, "Bill from:"), (110.0, "Nordlicht Design")],
 ])
 def test_the_name_after_a_from_label_is_the_vendor(cells):
     doc = _cells([
@@ -556,6 +556,19 @@ def test_a_customer_label_and_its_value_cell_do_not_take_the_vendors_block_besid
         (240.0, [(40.0, "Total due"), (400.0, "£1,250.00")]),
     ])
     assert interpret(doc, None, None).fields["vendor_name"].value == "Nordlicht Design GmbH"
+
+
+@pytest.mark.parametrize("seller, buyer", [("Lieferant", "Kunde"), ("Verkäufer", "Käufer"), ("Vendeur", "Acheteur"),
+                                           ("Seller", "Buyer")])
+def test_a_seller_column_heading_names_the_vendor_below_it_not_the_heading_beside_it(seller, buyer):
+    # an e-invoice rendering heads seller and buyer columns side by side; the names stand below the headings
+    doc = _cells([
+        (30.0, [(40.0, "Rechnung 471102")]),
+        (60.0, [(40.0, seller), (110.0, buyer)]),
+        (74.0, [(40.0, "Nordlicht Design"), (300.0, "Harbour Logistics")]),
+        (240.0, [(40.0, "Gesamtbetrag"), (400.0, "1.250,00 EUR")]),
+    ])
+    assert interpret(doc, None, None).fields["vendor_name"].value == "Nordlicht Design"
 
 
 def test_a_spanish_invoice_reads_its_balance_due_not_its_partial_total():

@@ -178,7 +178,8 @@ BUYER_LABELS = re.compile(
     r"|shipping\s*address|customer|client|buyer|recipient|consignee|attn|guest\s*name|rechnungs\s*-?\s*(?:adresse|empf(?:a|ae)nger)"
     r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empf(?:a|ae)nger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*4?a|livr[ee]\s*4?a"
     r"|destinataire|factuur\s*-?\s*adres|aflever\s*-?\s*adres|lever\s*-?\s*adres|klant|nom\s*de\s*l'abonne"
-    r"|cliente|facturar\s*a|cobrar\s*a|envi(?:ar|e)\s*a|direccion\s*de\s*(?:facturacion|envio)|to(?=\s*:))\b"
+    r"|cliente|facturar\s*a|cobrar\s*a|envi(?:ar|e)\s*a|direccion\s*de\s*(?:facturacion|envio)|to(?=\s*:)"
+    r"|k(?:a|ae)ufer|acheteur|koper|comprador)\b"
 )
 
 # Phrases that name the seller right after them.

@@ -207,11 +207,15 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                 m = SELLER_LABELS.search(seg.norm)
                 if m:
                     rest = seg.text[m.end():].strip()
+                    # "From: | Nordlicht Design": a label with its colon has its value beside it; a column heading
+                    # ("Lieferant | Kunde", "Seller | Buyer") has it below
                     right = [s for s in row if s.x0 > seg.x1 and s.x0 - seg.x1 < 4 * seg.h]
+                    beside = (right and seg.text.rstrip().endswith(":") and not re.match(r"[\d(]", right[0].text)
+                              and not label_starts.get(id(right[0])) and not BUYER_LABELS.match(right[0].norm))
                     if rest:
                         vote(rest, 0.8, seg, "seller label")
-                    elif right and not re.match(r"[\d(]", right[0].text) and not label_starts.get(id(right[0])):
-                        vote(right[0].text, 0.8, right[0], "seller label")  # "From: | Nordlicht Design"
+                    elif beside:
+                        vote(right[0].text, 0.8, right[0], "seller label")
                     else:
                         for nxt in page.rows[r + 1:r + 3]:
                             cand = [s for s in nxt if abs(s.x0 - seg.x0) < 3 * seg.h and not s.text.startswith("(")]
