@@ -259,7 +259,7 @@ def mend_misread(lines: list[ExtractedLine], targets: list[Decimal]) -> list[Ext
     for t in targets:
         wanted = [(i, (a + t - total).quantize(_CENT)) for i, a in enumerate(amounts)
                   if a + t - total > 0 and _ocred(lines[i])]
-        by_price = [(i, w) for i, w in wanted if priced[i] == w and _misread(amounts[i], w, slips=2)]
+        by_price = [(i, w) for i, w in wanted if _price_vouched(lines[i]) == w]
         fits = by_price or [(i, w) for i, w in wanted if priced[i] is None and _misread(amounts[i], w)]
         if len(fits) == 1:
             lines[fits[0][0]].amount.value = fits[0][1]

@@ -96,6 +96,13 @@ def _plausible(name: str) -> bool:
     return len(name.split()) <= 8
 
 
+def _cell_beside(seg: Segment, row: list[Segment]) -> Segment | None:
+    """The next cell right of a label on its row, where it starts within four word heights of it: the label's
+    value (a customer or seller label alone in its cell)."""
+    near = min((s for s in row if s.x0 > seg.x1), key=lambda s: s.x0, default=None)
+    return near if near is not None and near.x0 - seg.x1 < 4 * seg.h else None
+
+
 def buyer_segments(doc: Document) -> set[int]:
     """ids of segments that belong to the customer's address blocks."""
     out: set[int] = set()
@@ -109,11 +116,11 @@ def buyer_segments(doc: Document) -> set[int]:
                 x0 = seg.x0 - seg.h
                 nxt = sorted((s for s in row if s.x0 > seg.x1), key=lambda s: s.x0)
                 x1 = nxt[0].x0 - seg.h / 2 if nxt else page.width
-                if nxt and not seg.norm[m.end():].strip(" :.-") and nxt[0].x0 - seg.x1 < 4 * seg.h:
+                value = _cell_beside(seg, row)
+                if value is not None and not seg.norm[m.end():].strip(" :.-"):
                     # the label alone in its cell, its value beside it ("Bill to: | Harbour Logistics Ltd"): that cell
                     # is the customer's, and so are the lines under it, up to a little past its end (a vendor's
                     # block further right on those rows is not)
-                    value = nxt[0]
                     out.add(id(value))
                     x1 = min(nxt[1].x0 - seg.h / 2 if len(nxt) > 1 else page.width, value.x1 + 4 * seg.h)
                 last_y = seg.y1
@@ -209,13 +216,13 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
                     rest = seg.text[m.end():].strip()
                     # "From: | Nordlicht Design": a label with its colon has its value beside it; a column heading
                     # ("Lieferant | Kunde", "Seller | Buyer") has it below
-                    right = [s for s in row if s.x0 > seg.x1 and s.x0 - seg.x1 < 4 * seg.h]
-                    beside = (right and seg.text.rstrip().endswith(":") and not re.match(r"[\d(]", right[0].text)
-                              and not label_starts.get(id(right[0])) and not BUYER_LABELS.match(right[0].norm))
+                    value = _cell_beside(seg, row)
+                    beside = (value is not None and seg.text.rstrip().endswith(":") and not re.match(r"[\d(]", value.text)
+                              and not label_starts.get(id(value)) and not BUYER_LABELS.match(value.norm))
                     if rest:
                         vote(rest, 0.8, seg, "seller label")
                     elif beside:
-                        vote(right[0].text, 0.8, right[0], "seller label")
+                        vote(value.text, 0.8, value, "seller label")
                     else:
                         for nxt in page.rows[r + 1:r + 3]:
                             cand = [s for s in nxt if abs(s.x0 - seg.x0) < 3 * seg.h and not s.text.startswith("(")]
