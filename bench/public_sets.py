@@ -22,6 +22,13 @@ The real tuning invoices (``bench/public_tuning_truth.json``, ``--tuning``) are
 built the same way: they come from other packages and issuers than every
 evaluated set (a test checks the vendors), and they are tuning data.
 
+The Debian samples (``bench/debian_truth.json``, ``--debian``) are the example
+invoices of LaTeX invoice templates, shipped in pinned Debian (bookworm)
+documentation packages, fetched from the Debian archive (``DEBIAN_MIRROR``,
+deb.debian.org by default), checked against their SHA-256 and unpacked with
+``dpkg-deb``; each PDF gets the same degraded scans. The set is split by
+template: each entry's group is tuned or only evaluated.
+
 The public receipts (``bench/public_receipts_truth.json``, ``--receipts``) are
 phone photos of till receipts and bills shipped in pinned source distributions
 (MIT, Apache-2.0), fetched the same way and kept as they are: they are photos
@@ -48,6 +55,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "bench" / "public_truth.json"
 RECEIPT_TRUTH = ROOT / "bench" / "public_receipts_truth.json"
 TUNING_TRUTH = ROOT / "bench" / "public_tuning_truth.json"
+DEBIAN_TRUTH = ROOT / "bench" / "debian_truth.json"
+DEBIAN_VERSION = 1
 VERSION = 2  # 2: page 1's image of a multi-page invoice has no line truth
 TUNING_VERSION = 1
 RECEIPTS_VERSION = 2
@@ -68,6 +77,10 @@ def receipts_dir() -> Path:
 
 def tuning_dir() -> Path:
     return default_dir().parent / f"public-tuning-v{TUNING_VERSION}"
+
+
+def debian_dir() -> Path:
+    return default_dir().parent / f"debian-v{DEBIAN_VERSION}"
 
 
 def belegradar_dir() -> Path:
@@ -205,6 +218,62 @@ def build_tuning(out: Path) -> Path:
     return out
 
 
+def _fetch_deb(pool: str, sha256: str, into: Path) -> Path:
+    """A pinned Debian package from the archive's pool, checked against its SHA-256."""
+    import urllib.request
+
+    mirror = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian").rstrip("/")
+    path = into / Path(pool).name
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(f"{mirror}/{pool}", timeout=60) as resp, path.open("wb") as fh:
+        while chunk := resp.read(1 << 20):
+            digest.update(chunk)
+            fh.write(chunk)
+    if digest.hexdigest() != sha256:
+        raise SystemExit(f"{path.name}: SHA-256 {digest.hexdigest()} is not the pinned {sha256}")
+    return path
+
+
+def _deb_members(deb: Path, paths: set[str]) -> dict[str, bytes]:
+    """The files ``paths`` of a Debian package, read from its data archive (``dpkg-deb --fsys-tarfile``)."""
+    import tarfile
+
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+    out: dict[str, bytes] = {}
+    with tarfile.open(fileobj=proc.stdout, mode="r|") as t:
+        for member in t:
+            name = member.name.removeprefix("./")
+            if name in paths and member.isfile():
+                out[name] = t.extractfile(member).read()
+    proc.stdout.close()
+    if proc.wait() != 0:
+        raise SystemExit(f"dpkg-deb could not read {deb.name}")
+    missing = paths - out.keys()
+    if missing:
+        raise SystemExit(f"{deb.name} has no {sorted(missing)}")
+    return out
+
+
+def build_debian(out: Path) -> Path:
+    """The Debian samples (``debian_truth.json``): each PDF and its degraded scans, with the role of its group."""
+    spec = json.loads(DEBIAN_TRUTH.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    truth = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, meta in spec["packages"].items():
+            wanted = [e for e in spec["entries"] if e["package"] == name]
+            deb = _fetch_deb(meta["pool"], meta["sha256"], Path(tmp))
+            files = _deb_members(deb, {e["path"] for e in wanted})
+            deb.unlink()  # hundreds of MB of documentation: only the samples are kept
+            for e in wanted:
+                base = {"source": f"Debian {name} {meta['version']}: {e['path']}", "license": e["license"],
+                        "group": e["group"], "role": spec["groups"][e["group"]],
+                        "fields": e["fields"], "lines": e["lines"], "notes": e["notes"]}
+                truth += _pdf_and_scans(out, e["file"], files[e["path"]], base)
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 def _embedded_pdf(xml: bytes) -> bytes:
     """The PDF a UBL invoice carries base64-encoded (``cbc:EmbeddedDocumentBinaryObject``, mimeCode
     application/pdf)."""
@@ -317,6 +386,13 @@ def ensure_tuning(out: Path | None = None) -> Path:
     return out
 
 
+def ensure_debian(out: Path | None = None) -> Path:
+    out = out or debian_dir()
+    if not (out / "truth.json").exists():
+        build_debian(out)
+    return out
+
+
 def ensure_belegradar(out: Path | None = None) -> Path:
     out = out or belegradar_dir()
     if not (out / "truth.json").exists():
@@ -330,8 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--receipts", action="store_true", help="build the public receipt photos instead of the invoices")
     ap.add_argument("--belegradar", action="store_true", help="build belegradar's made-up invoices (tuning data)")
     ap.add_argument("--tuning", action="store_true", help="build the real invoices kept for tuning")
+    ap.add_argument("--debian", action="store_true", help="build the Debian packages' sample invoices")
     args = ap.parse_args(argv)
-    if args.tuning:
+    if args.debian:
+        print(build_debian(args.out or debian_dir()))
+    elif args.tuning:
         print(build_tuning(args.out or tuning_dir()))
     elif args.receipts:
         print(build_receipts(args.out or receipts_dir()))

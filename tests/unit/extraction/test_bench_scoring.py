@@ -106,3 +106,36 @@ def test_the_real_tuning_invoices_share_no_vendor_and_no_package_with_an_evaluat
         assert mine, e["file"]
         # "Free" and "Free Mobile" are one issuer: a name inside the other's is a clash
         assert not [k for k in kept if k and (k <= mine or mine <= k)], e["file"]
+
+
+def test_the_debian_samples_are_split_by_template_as_drawn_and_share_no_vendor_across_the_split():
+    """``debian`` is tuned on for some templates and only evaluated on the others: the split is the one its
+    truth says was drawn (the parity of the SHA-1 of the group name), no vendor stands on both sides, and no
+    vendor of its tuned part is in an evaluated set, nor one of its evaluated part in the real tuning set."""
+    import hashlib
+    import json
+
+    from bench import public_sets
+    from bench.extraction import SETS_FILE
+
+    sc = scorer()
+    tokens = lambda v: frozenset(sc.vendor_tokens(v))  # noqa: E731
+    spec = json.loads(public_sets.DEBIAN_TRUTH.read_text(encoding="utf-8"))
+    for group, role in spec["groups"].items():
+        assert role == ("tuned" if int(hashlib.sha1(group.encode()).hexdigest(), 16) % 2 == 0 else "evaluated")
+    assert set(spec["groups"].values()) == {"tuned", "evaluated"}
+    side = {"tuned": set(), "evaluated": set()}
+    for e in spec["entries"]:
+        assert e["package"] in spec["packages"] and e["group"] in spec["groups"], e["file"]
+        side[spec["groups"][e["group"]]].add(tokens(e["fields"]["vendor_name"]))
+    clash = lambda a, b: [x for x in a for y in b if x and y and (x <= y or y <= x)]  # noqa: E731
+    assert not clash(side["tuned"], side["evaluated"])
+    sets = json.loads(SETS_FILE.read_text(encoding="utf-8"))["sets"]
+    evaluated = [frozenset(v.split()) for v in sets["invoices-dev"]["eval_vendors"] + sets["receipts-dev"]["eval_vendors"]]
+    for path in (public_sets.TRUTH, public_sets.RECEIPT_TRUTH):
+        evaluated += [tokens(e["fields"]["vendor_name"]) for e in json.loads(path.read_text(encoding="utf-8"))["entries"]]
+    assert not clash(side["tuned"], evaluated)
+    tuning = json.loads(public_sets.TUNING_TRUTH.read_text(encoding="utf-8"))["entries"]
+    tuned = [tokens(e["fields"]["vendor_name"]) for e in tuning]
+    tuned += [frozenset(v.split()) for v in sets["invoices-dev"]["tune_vendors"]]
+    assert not clash(side["evaluated"], tuned)
