@@ -148,3 +148,15 @@ def test_sideways_scan_is_turned_upright(rotate):
     assert r.fields["invoice_number"].value == "RE-2024-0042"
     assert r.fields["total"].value == Decimal("1190.00")
     assert r.fields["invoice_date"].value == dt.date(2024, 3, 14)
+
+
+def test_spacing_accents_of_older_tex_fonts_are_composed_into_their_letters():
+    # TeX's OT1 fonts draw the accent as a glyph of its own before the letter: "L´azaro", "M ´onica"
+    from billpay.capture.extraction.layout import Word
+    from billpay.capture.extraction.pdf import _with_accents_composed
+
+    words = [Word("L\u00b4azaro", 10, 10, 40, 20), Word("Santa", 50, 10, 75, 20), Word("M", 80, 10, 86, 20),
+             Word("\u00b4onica", 87, 10, 110, 20), Word("r\u00e9sum\u00e9", 120, 10, 150, 20),
+             Word("\u00b4quoted", 10, 40, 40, 50)]
+    got = [w.text for w in _with_accents_composed(words)]
+    assert got == ["L\u00e1zaro", "Santa", "M\u00f3nica", "r\u00e9sum\u00e9", "\u00b4quoted"]

@@ -774,3 +774,58 @@ def test_common_item_table_headings_name_their_columns_in_the_wider_reading(cell
     got = {k: s.text for k, s in found[1].items() if k != "tax"}
     # a cell of several heading words ("Item description") may be cut at each of them
     assert got.keys() == named.keys() and all(got[k] in named[k] for k in named), got
+
+
+def _prefactura(heading_x: float) -> Document:
+    return _cells([
+        (30.0, [(180.0, "Lazaro de la Vega y San Roman")]),
+        (46.0, [(60.0, "Av. Garcilaso 12, Caracas 1010, Venezuela.")]),
+        (60.0, [(120.0, "Telefono: +58 123 456 78 90 / email: lazaro@sanrom.ve")]),
+        (90.0, [(40.0, "FACTURA Nº 000001"), (400.0, "Fecha de emision: 02-07-2022")]),
+        (120.0, [(heading_x, "Datos del cliente")]),
+        (134.0, [(40.0, "Razon social: Ayala San Vicente Usureros"), (420.0, "R.I.F.: Y-12.345.678-9")]),
+        (148.0, [(40.0, "Persona de contacto: Jacinto de Ayala")]),
+        (162.0, [(40.0, "Telefono: +58 987 654 32 10 E-mail: jacinto@ayala.sv")]),
+        (300.0, [(380.0, "TOTAL"), (470.0, "Bs. 1.836,80")]),
+    ])
+
+
+def test_the_block_under_a_centred_customer_heading_spans_the_page_and_is_not_the_vendor():
+    got = interpret(_prefactura(250.0), None, None).fields
+    assert got["vendor_name"].value == "Lazaro de la Vega y San Roman"
+    assert got["total"].value == Decimal("1836.80") and got["currency"].value == "VES"
+
+
+def test_a_three_letter_word_that_only_starts_the_domain_is_no_brand():
+    # the vendor's domain is "sanrom": "San" (of San Roman, San Vicente) is no brand name for it
+    votes = vendor_votes(_prefactura(250.0), {})
+    assert not [v for v in votes if v.display == "San"]
+
+
+@pytest.mark.parametrize("title", ["Faktura", "Devis", "Prefactura"])
+def test_more_document_titles_alone_at_the_top_are_not_the_vendor(title):
+    got = fields(page([(20.0, title), (34.0, "Nr. 2024/00005"), (48.0, "05.07.2024"), (62.0, "Navn Navnesen"),
+                       (76.0, "Langtvekkveien 13b"), (400.0, "Total", 460.0, "1.721,00 EUR")]))
+    assert got["vendor_name"] == "Navn Navnesen"
+
+
+@pytest.mark.parametrize("heads", [
+    ["Description", "Item price", "VAT", "Sum"],
+    ["Beskrivelse", "Enhetspris", "MVA", "Sum"],
+])
+def test_a_table_headed_sum_and_item_price_is_read_where_its_lines_add_up(heads):
+    doc = _cells([
+        (30.0, [(40.0, "Navn Navnesen")]),
+        (60.0, [(40.0, "Invoice number: 38")]),
+        (120.0, [(40.0, heads[0]), (300.0, heads[1]), (380.0, heads[2]), (470.0, heads[3])]),
+        (136.0, [(40.0, "Flere"), (300.0, "5 000.00 kr"), (380.0, "20 %"), (470.0, "6 000.00 kr")]),
+        (150.0, [(40.0, "Ulike"), (300.0, "8 000.00 kr"), (380.0, "20 %"), (470.0, "9 600.00 kr")]),
+        (180.0, [(380.0, "MVA:"), (470.0, "2 600.00 kr")]),
+        (194.0, [(380.0, "Total:"), (470.0, "15 600.00 kr")]),
+    ])
+    got = interpret(doc, None, None)
+    assert [ln.amount.value for ln in got.lines] == [Decimal("6000.00"), Decimal("9600.00")]
+    assert got.fields["total"].value == Decimal("15600.00")
+    assert got.fields["invoice_number"].value == "38"
+    # "Item price" is the price column, not a second description
+    assert header_row(doc.pages[0], wide=True)[1]["unit_price"].text.endswith(heads[1].split()[-1])

@@ -47,6 +47,10 @@ from billpay.capture.extraction.terms import parse_terms
     ("1,900,89 €", "1900.89", "EUR"),
     ("1.900.89", "1900.89", None),
     ("12,345,678,90", "12345678.90", None),
+    # a point for the decimals and spaces for the thousands: fixed spaces, or a plain one before a currency
+    ("27 600.00 kr", "27600.00", None),
+    ("12\u00a0000.00", "12000.00", None),
+    ("Bs. 1.836,80", "1836.80", "VES"),
 ])
 def test_amount_formats(text, value, currency):
     hits = find_amounts(text)
@@ -59,6 +63,25 @@ def test_amount_formats(text, value, currency):
                                   "12.03.24"])
 def test_not_amounts(text):
     assert find_amounts(text) == []
+
+
+def test_a_point_decimal_after_plain_space_groups_with_no_currency_stays_two_numbers():
+    # "2 250.00" in a row may be a quantity and a price
+    assert [h.value for h in find_amounts("2 250.00")] == [Decimal("2"), Decimal("250.00")]
+
+
+@pytest.mark.parametrize("text,code", [
+    ("Fakturanummer: 38 Forfallsdato: 16. november 2017 MVA: 4 600.00 kr Å betale: 27 600.00 kr", "NOK"),
+    ("Fakturadatum 2024-01-05 Förfallodatum 2024-02-04 Moms 25,00 kr Att betala 125,00 kr Bankgiro 123-4567", "SEK"),
+    ("Fakturadato 05.01.2024 Forfaldsdato 04.02.2024 Moms 25,00 kr At betale 125,00 kr CVR 12345678", "DKK"),
+])
+def test_kr_is_the_krone_of_the_country_whose_words_the_page_uses(text, code):
+    votes = currency_votes(text)
+    assert max(votes, key=votes.get) == code
+
+
+def test_kr_alone_names_no_currency():
+    assert currency_votes("Sum 100 kr") == {}
 
 
 def test_ambiguous_thousands_follow_the_document():
@@ -245,6 +268,34 @@ def test_invoice_number_tokens():
     assert id_token("Date") is None
 
 
+@pytest.mark.parametrize("after,value", [(": 42", "42"), (":  7", "7"), (": RE-2024-17", "RE-2024-17")])
+def test_a_one_or_two_digit_invoice_number_is_read_right_after_the_labels_colon(after, value):
+    from billpay.capture.extraction.candidates import find_id
+
+    assert find_id(after, Context())[0][0] == value
+
+
+@pytest.mark.parametrize("after", [" Nº 000001", " N® 000001", " N° 000001"])
+def test_the_number_sign_as_printed_and_as_ocr_reads_it_is_no_part_of_the_number(after):
+    from billpay.capture.extraction.candidates import find_id
+
+    assert find_id(after, Context(ocr=True))[0][0] == "000001"
+
+
+def test_a_number_sign_ocr_read_as_n2_is_no_part_of_the_number_in_ocr_text_only():
+    from billpay.capture.extraction.candidates import find_id
+
+    assert find_id(" N2 000001", Context(ocr=True))[0][0] == "000001"
+    assert [f[0] for f in find_id(" N2 000001", Context())] != ["000001"]
+
+
+@pytest.mark.parametrize("after", [" 42", ": 42 of 50", ": 0", ": 12.03.24"])
+def test_a_short_number_not_alone_after_a_colon_is_no_invoice_number(after):
+    from billpay.capture.extraction.candidates import find_id
+
+    assert find_id(after, Context()) == []
+
+
 @pytest.mark.parametrize("text,days,pct,receipt", [
     ("Net 30", 30, None, False),
     ("2/10 Net 30", 30, "2", False),
@@ -286,6 +337,7 @@ def test_terms_give_a_due_date():
     # Dutch: the VAT's total is no invoice total, and the totals with and without VAT say which they are
     ("Totaal bedrag BTW", "tax"), ("Totaal bedrag incl. BTW", "total"), ("Totaal bedrag excl. BTW", "subtotal"),
     ("Taxes:", "tax"), ("Credits will expire on", "other"), ("Valid until", "other"),
+    ("Deadline:", "due_date"), ("Payment deadline", "due_date"), ("Forfallsdato:", "due_date"),
 ])
 def test_multilingual_labels(text, field):
     assert scan_labels(fold(text))[0].field == field

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 ISO_CODES = (
     "EUR USD GBP CHF INR JPY CNY CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN ZAR BRL MXN SGD HKD "
-    "AED SAR TRY ILS KRW THB MYR IDR PHP"
+    "AED SAR TRY ILS KRW THB MYR IDR PHP VES"
 ).split()
 
 # Symbols and local abbreviations. "$" alone is USD unless a code says otherwise.
@@ -20,17 +20,20 @@ SYMBOLS = {
     "€": "EUR", "$": "USD", "US$": "USD", "USD$": "USD", "£": "GBP", "₹": "INR", "Rs.": "INR", "Rs": "INR",
     "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "S$": "SGD", "HK$": "HKD", "R$": "BRL",
     "Fr.": "CHF", "SFr.": "CHF", "zł": "PLN", "Kč": "CZK", "¥": "JPY", "₩": "KRW", "₺": "TRY", "₪": "ILS",
-    "RM": "MYR",
+    "RM": "MYR", "Bs.": "VES", "Bs.S": "VES", "Bs.S.": "VES",
 }
 
-_CUR = (r"(?:US\$|USD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|R\$|SFr\.|Fr\.|[€$£₹¥₩₺₪]|Rs\.?|zł|Kč|RM|"
-        + "|".join(ISO_CODES) + r")")
+_CUR = (r"(?:US\$|USD\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|R\$|SFr\.|Fr\.|[€$£₹¥₩₺₪]|Rs\.?|zł|Kč|RM|Bs\.(?:S\.?)?|"
+        + "|".join(ISO_CODES) + r"|kr\.?(?![\w.]))")
 
 _NUM = (
     r"[1-9]\d{0,2}(?P<gsep>[.,])\d{3}(?:(?P=gsep)\d{3})*(?P=gsep)\d{2}(?!\d)"  # 1,900,89 / 1.900.89: OCR read one mark for the other
     r"|\d{1,3}(?:,\d{3})+(?:\.\d{1,3})?"          # 1,234,567.89
     r"|\d{1,3}(?:\.\d{3})+(?:,\d{1,3})?"          # 1.234.567,89
-    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{1,3}"  # 1 234 567,89 (space groups only with a decimal comma)
+    r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{1,3}"  # 1 234 567,89 (space groups only with a decimal comma,
+    r"|\d{1,3}(?:[\u00a0\u202f]\d{3})+\.\d{2}"    # or with a point after fixed spaces,
+    r"|\d{1,3}(?: \d{3})+\.\d{2}(?=\s?" + _CUR + r")"  # or before a currency: "27 600.00 kr"; "2 250.00" alone
+    #                                                 may be a quantity and a price)
     r"|\d{1,3}(?:['’]\d{3})+(?:[.,]\d{1,3})?"     # 1'234.50
     r"|\d+[.,]\d{1,3}"
     r"|\d+"
@@ -177,6 +180,27 @@ COUNTRY_HINTS = {
 }
 
 
+#: "kr" is the Norwegian, Swedish and Danish krone alike: the language and places of the page say which
+_KRONE = re.compile(r"(?<![A-Za-z])kr\.?(?=\s?-?\d)|(?<=\d)\s?kr\b\.?", re.I)
+_KRONE_COUNTRY = {
+    "NOK": re.compile(r"\b(?:mva|forfallsdato|fakturadato|fakturanummer|å betale|kontonummer|beløp|enhetspris|norge|oslo"
+                      r"|bergen|trondheim|foretaksregisteret|org\.?\s?nr)\b", re.I),
+    "SEK": re.compile(r"\b(?:moms|förfallodatum|fakturadatum|att betala|belopp|bankgiro|plusgiro|sverige|stockholm"
+                      r"|göteborg|malmö|org\.?\s?nr|momsreg)\b", re.I),
+    "DKK": re.compile(r"\b(?:moms|forfaldsdato|fakturadato|at betale|beløb|enhedspris|cvr|danmark|københavn|aarhus"
+                      r"|odense)\b", re.I),
+}
+
+
+def krone(text: str) -> str | None:
+    """The krone "kr" stands for on this page: the country whose words the page uses most (at least two)."""
+    counts = {code: len(rx.findall(text)) for code, rx in _KRONE_COUNTRY.items()}
+    best = max(counts, key=counts.get)
+    if counts[best] < 2 or sorted(counts.values())[-2] == counts[best]:
+        return None
+    return best
+
+
 def local_currency(text: str) -> str | None:
     """The currency of the country the text places itself in (``COUNTRY_HINTS``), if any."""
     for code, rx in COUNTRY_HINTS.items():
@@ -211,6 +235,10 @@ def currency_votes(text: str) -> dict[str, float]:
             code, w = "MYR", 1.0
         if code:
             votes[code] = votes.get(code, 0.0) + w
+    kr = len(_KRONE.findall(text))
+    code = krone(text) if kr else None
+    if code:
+        votes[code] = votes.get(code, 0.0) + min(kr, 3)
     low = text.lower()
     for word, code in _CURRENCY_WORDS.items():
         n = len(re.findall(r"\b" + word + r"\b", low))

@@ -126,14 +126,22 @@ def find_date_values(text: str, ctx: Context) -> list[Found]:
     return [(d, d.start, d.end, 0.9 if d.kind in ("fused", "repaired") else 1.0) for d in _date_spans(text, ctx.ocr)]
 
 
-_ID_PREFIX = re.compile(r"^[\s:.\-=]*(?:(?:n\s?o|no|nr|num(?:ber|ero)?|#|n°|№)\.?\s*[:.]?\s*)?[#:]?\s*", re.I)
+_ID_PREFIX = re.compile(r"^[\s:.\-=]*(?:(?:n\s?o|no|nr|num(?:ber|ero)?|#|n\s?[°º®]|№)\.?\s*[:.]?\s*)?[#:]?\s*", re.I)
+
+
+# "Invoice number: 42": a number of one or two digits is an id only right after the label's colon, alone
+_SHORT_ID = re.compile(r"\s*[:#]\s*([1-9]\d?)\s*$")
 
 
 _OCR_SPLIT = re.compile(r"([A-Za-z0-9]+[-/][A-Za-z0-9\-/]*\d) (\d[\d\-/]*\d)(?![\w])")
 
 
+#: OCR reads the raised o of "Nº" as a 2: "FACTURA N2 000001"
+_OCR_NUMBER_SIGN = re.compile(r"^\s*N2\s+(?=\d)")
+
+
 def find_id(text: str, ctx: Context) -> list[Found]:
-    m = _ID_PREFIX.match(text)
+    m = (_OCR_NUMBER_SIGN.match(text) if ctx.ocr else None) or _ID_PREFIX.match(text)
     off = m.end() if m else 0
     if ctx.ocr:
         # OCR splits long numbers at a narrow gap: "FA-20 17-0010" is one token
@@ -144,7 +152,8 @@ def find_id(text: str, ctx: Context) -> list[Found]:
                 return [(value, off, off + j.end(), 0.9)]
     tok = id_token(text[off:])
     if not tok:
-        return []
+        short = _SHORT_ID.match(text)
+        return [(short[1], short.start(1), short.end(1), 0.7)] if short else []
     value, s, e = tok
     if find_dates(value):
         return []

@@ -29,7 +29,7 @@ _MONTHS = {
 }
 MONTH_WORDS = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
 
-_NO = r"(?:n\.?\s?o\.?|no\.?|nr\.?|num(?:ber|ero|mer)?\.?|#|id)"
+_NO = r"(?:n\.?\s?o\.?|n\s?[°º®]\.?|no\.?|nr\.?|num(?:ber|ero|mer)?\.?|#|id)"  # OCR reads "Nº" as "N®"
 
 LABELS: dict[str, list[tuple[str, float]]] = {
     "invoice_number": [
@@ -62,7 +62,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"due\s*date", 0.95), (r"date\s*due", 0.9), (r"payment\s*due(?:\s*date)?", 0.9), (r"due\s*by", 0.9), (r"due\s*on", 0.8), (r"due", 0.6),
         (r"(?:please\s*)?pay(?:able)?\s*by", 0.85), (r"pay\s*before", 0.85),
         (r"(?:please\s*)?(?:remit|pay(?:able)?|to\s*be\s*paid)\s*(?:payment\s*)?(?:until|no\s*later\s*than|on\s*or\s*before|before|by)", 0.85),
-        (r"due\s*(?:until|before)", 0.85),
+        (r"due\s*(?:until|before)", 0.85), (r"payment\s*deadline", 0.9), (r"deadline", 0.8),
         (r"f(?:a|ae)lligkeits\s*-?\s*datum", 0.95), (r"f(?:a|ae)llig\s*(?:am|bis|zum)?", 0.85), (r"zahlbar\s*bis(?:\s*(?:zum|sp(?:a|ae)testens))?", 0.9),
         (r"zahlungs\s*-?\s*ziel", 0.8), (r"zahlungs\s*-?\s*termin", 0.8), (r"(?:(?:[ui]|ue)?berweisen|zahlen)\s*sie\s*(?:den\s*betrag\s*)?bis\s*(?:zum)?", 0.85),
         (r"date\s*d'echeance", 0.95), (r"echeance", 0.88), (r"date\s*limite\s*de\s*(?:paiement|reglement)(?:\s*le)?", 0.95),
@@ -178,7 +178,7 @@ BUYER_LABELS = re.compile(
     r"|shipping\s*address|customer|client|buyer|recipient|consignee|attn|guest\s*name|rechnungs\s*-?\s*(?:adresse|empf(?:a|ae)nger)"
     r"|liefer\s*-?\s*(?:adresse|anschrift)|kunde|empf(?:a|ae)nger|adresse\s*de\s*(?:facturation|livraison)|factur[ee]\s*4?a|livr[ee]\s*4?a"
     r"|destinataire|factuur\s*-?\s*adres|aflever\s*-?\s*adres|lever\s*-?\s*adres|klant|nom\s*de\s*l'abonne"
-    r"|cliente|facturar\s*a|cobrar\s*a|envi(?:ar|e)\s*a|direccion\s*de\s*(?:facturacion|envio)|to(?=\s*:)"
+    r"|cliente|datos\s*(?:del\s*)?cliente|facturar\s*a|cobrar\s*a|envi(?:ar|e)\s*a|direccion\s*de\s*(?:facturacion|envio)|to(?=\s*:)"
     r"|k(?:a|ae)ufer|acheteur|koper|comprador)\b"
 )
 

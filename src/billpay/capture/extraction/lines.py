@@ -17,7 +17,7 @@ from .lexicon import scan_labels
 from .model import ExtractedField, ExtractedLine
 
 _HEADERS = {
-    "description": r"description|designation|libelle|item|article|artikel|omschrijving|beschreibung|bezeichnung|produkt|product|"
+    "description": r"description|designation|libelle|item(?!\s*price)|article|artikel|omschrijving|beschreibung|bezeichnung|produkt|product|"
                    r"leistung|service|prestation|descripcion|descrizione|title|produit|details?",
     "quantity": r"qty|quantity|menge|anzahl|aantal|quantite|nombre|hoeveelheid|units?|cantidad|quantita|qte|stk|pcs",
     "unit_price": r"unit\s*price|price|rate|prix(?:\s*unitaire)?|p\.?\s*u\.?(?:\s*ht)?|einzelpreis|preis|prijs(?:\s*per\s*stuk)?|"
@@ -25,20 +25,21 @@ _HEADERS = {
     "amount": r"amount|total|line\s*total|montant(?:\s*ht)?|betrag|gesamtbetrag|gesamt|summe|bedrag|zeilenbetrag|prix\s*ht|"
               r"importe|importo|net|netto|totaal",
     # recognised only so that their column is not taken for the description
-    "tax": r"ust\.?|mwst\.?|vat|tax(?:\s*\(?%\)?)?|btw|tva|iva|disc\.?|rabatt|rem\.?|korting|pos\.?|nr\.?",
+    "tax": r"ust\.?|mwst\.?|vat|tax(?:\s*\(?%\)?)?|btw|tva|iva|mva|moms|disc\.?|rabatt|rem\.?|korting|pos\.?|nr\.?",
 }
 _HEADER_RE = {k: re.compile(r"^(?:" + v + r")\b") for k, v in _HEADERS.items()}
 # Heading words in common use that the headings above leave out ("Stückpreis", "Gesamtpreis", "Unit cost",
-# "Hours", "Stukprijs"; Tesseract reads the u-umlaut of "Stück" as "ii" or "i"). A table found only through them, or
+# "Hours", "Stukprijs", the Scandinavian "Beskrivelse | Enhetspris | Sum"; Tesseract reads the u-umlaut of "Stück" as "ii" or "i"). A table found only through them, or
 # read only with the wider column rules of ``_read_table(wide=True)``, is kept only where its lines add up to
 # the subtotal or total and the table read without them does not (``wider_lines``): on their own they gave
 # spurious lines on documents no rule was tuned on.
 _MORE_HEADERS = {
-    "description": r"artikel(?:bezeichnung|beschreibung)|beschrijving|leistungsbeschreibung|services|text|dienst(?:en)?",
-    "unit_price": r"unit\s*cost|each|e-?\s*preis|ep|st(?:u|ii?)ckpreis|stukprijs|eenheidsprijs|tarief|uurtarief|"
+    "description": r"artikel(?:bezeichnung|beschreibung)|beschrijving|leistungsbeschreibung|services|text|dienst(?:en)?|"
+                   r"beskrivelse|beskrivning",
+    "unit_price": r"unit\s*cost|item\s*price|enhetspris|enhedspris|styckpris|each|e-?\s*preis|ep|st(?:u|ii?)ckpreis|stukprijs|eenheidsprijs|tarief|uurtarief|"
                   r"stundensatz|taux\s*horaire",
-    "quantity": r"anz\.?|aant\.?|stuks|hours|hrs|st(?:u|ii?)ck|uren|std\.?|stunden|heures",
-    "amount": r"gesamtpreis|gp|regeltotaal|extended",
+    "quantity": r"anz\.?|aant\.?|antall|antal|stuks|hours|hrs|st(?:u|ii?)ck|uren|std\.?|stunden|heures",
+    "amount": r"gesamtpreis|gp|regeltotaal|extended|sum|summa|bel(?:o|ø)p|beløb",
 }
 # the price before the quantity: "Unit cost" is a price, where a lone "Unit(s)" is a quantity
 _WIDE_RE = {k: re.compile(r"^(?:" + _HEADERS[k] + ("|" + _MORE_HEADERS[k] if k in _MORE_HEADERS else "") + r")\b")

@@ -121,6 +121,37 @@ def read_text_page(pdf: pdfium.PdfDocument, index: int) -> tuple[Page, TextStats
     return Page(index=index, width=width, height=height, layer="text", words=words), stats
 
 
+#: spacing accents that TeX's older font encoding draws as glyphs of their own before the letter ("L´azaro")
+_SPACING_ACCENT = {"\u00b4": "\u0301", "`": "\u0300", "\u00a8": "\u0308", "\u02c6": "\u0302",
+                   "\u02dc": "\u0303", "\u00b8": "\u0327", "\u02c7": "\u030c"}
+_ACCENT_THEN_LETTER = re.compile("([" + re.escape("".join(_SPACING_ACCENT)) + "])([A-Za-z])")
+
+
+def _compose(text: str) -> str:
+    """Each spacing accent before a letter that has an accented form (``á``, ``ñ``, ``ç``) made that letter."""
+    def one(m: re.Match) -> str:
+        letter = unicodedata.normalize("NFC", m[2] + _SPACING_ACCENT[m[1]])
+        return letter if len(letter) == 1 else m[0]
+    return _ACCENT_THEN_LETTER.sub(one, text)
+
+
+def _with_accents_composed(words: list[Word]) -> list[Word]:
+    """Words with a spacing accent before a letter composed into the accented letter ("L´azaro" -> "Lázaro"),
+    and a word that starts with one joined to the word it is drawn against ("M ´onica" -> "Mónica")."""
+    out: list[Word] = []
+    for w in words:
+        if not _ACCENT_THEN_LETTER.search(w.text):
+            out.append(w)
+            continue
+        prev = out[-1] if out else None
+        if (prev is not None and _ACCENT_THEN_LETTER.match(w.text) and prev.text[-1:].isalpha()
+                and abs(prev.y0 - w.y0) < 0.5 * prev.h and -0.1 * prev.h <= w.x0 - prev.x1 < 0.6 * prev.h):
+            out[-1] = Word(_compose(prev.text + w.text), prev.x0, min(prev.y0, w.y0), w.x1, max(prev.y1, w.y1))
+        else:
+            out.append(Word(_compose(w.text), w.x0, w.y0, w.x1, w.y1))
+    return out
+
+
 def _words(textpage: pdfium.PdfTextPage, tx) -> tuple[list[Word], TextStats]:
     n = textpage.count_chars()
     rect = raw.FS_RECTF()
@@ -175,6 +206,7 @@ def _words(textpage: pdfium.PdfTextPage, tx) -> tuple[list[Word], TextStats]:
             box = [x0, y0, x1, y1]
         last_x1, last_cy, last_h = x1, cy, h
     flush()
+    words = _with_accents_composed(words)
     good = sum(1 for w in words if _is_good(w.text))
     stats = TextStats(chars=total, printable_share=(printable / total) if total else 0.0, words=len(words), good_words=good)
     return words, stats

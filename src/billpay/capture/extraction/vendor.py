@@ -45,7 +45,7 @@ _LEGAL_ALONE = re.compile(r"^(?:" + _LEGAL + r")[\s.,]*(?:\(?\s*\d{4,8}\s*-\s*[A
 _LEGAL_WORDS = re.compile(r"\b(?:" + _LEGAL + r")(?![\w])", re.I)
 _TITLE_WORDS = re.compile(
     r"\b(?:tax\s+)?(?:invoice|receipt|bill|statement|credit note|rechnung|gutschrift|quittung|facture|avoir|re[cç]u|factuur|"
-    r"creditnota|kopie|copy|duplicate|original|factura|fattura|payment)\b\.?", re.I)
+    r"creditnota|kopie|copy|duplicate|original|factura|prefactura|fattura|faktura|fatura|devis|quote|payment)\b\.?", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 _WEB = re.compile(r"(?:https?://|www\.)([\w-]+(?:\.[\w-]+)+)", re.I)
 _GENERIC_DOMAINS = {"gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "gmx", "web", "example", "localhost", "fake",
@@ -123,6 +123,9 @@ def buyer_segments(doc: Document) -> set[int]:
                     # block further right on those rows is not)
                     out.add(id(value))
                     x1 = min(nxt[1].x0 - seg.h / 2 if len(nxt) > 1 else page.width, value.x1 + 4 * seg.h)
+                if len(row) == 1 and abs((seg.x0 + seg.x1) / 2 - page.width / 2) < page.width / 6:
+                    # a centred section heading alone on its row ("Datos del cliente"): its block spans the page
+                    x0, x1 = 0.0, page.width
                 last_y = seg.y1
                 for below in page.rows[r + 1:r + 8]:
                     hit = [s for s in below if s.x0 >= x0 and s.x0 < x1]
@@ -285,7 +288,9 @@ def vendor_votes(doc: Document, label_starts: dict[int, bool]) -> list[NameVote]
         if id(seg) in buyer:
             continue
         for word in re.findall(r"\b[A-Z][\w-]{1,30}\b", seg.text):
-            if _domain_match(word, domains) and word.lower() not in ("www", "http", "https"):
+            # a word of three letters that only starts the domain is too weak a brand ("San" of "sanrom")
+            if (_domain_match(word, domains) and word.lower() not in ("www", "http", "https")
+                    and (len(word) >= 4 or name_key(word) in domains)):
                 votes.append(NameVote(word, 0.3, seg, ["domain brand"]))
     return votes
 
