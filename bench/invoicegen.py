@@ -373,7 +373,28 @@ def render_pdf(inv: dict, rng: random.Random) -> bytes:
         text(cols[3], ty, L["amount"], bold, right=True)
         c.line(50, ty - 4, W - 50, ty - 4)
         y = ty - 18
+        long = inv.get("long") or {}
+        carried = Decimal(0)
         for ln in inv["lines"]:
+            if long and y < 110:  # a long invoice: the table runs onto the next page
+                if long["carried"]:
+                    text(cols[2], y, CARRIED[loc[:2]], bold, right=True)
+                    text(cols[3], y, amount(carried), bold, right=True)
+                text(W / 2, 40, long["page"].format(p=1), size=8)
+                c.showPage()
+                y = H - 60
+                text(50, y, f"{L['title']} {inv['number']}", bold, 10)
+                y -= 30
+                if long["repeat_header"]:
+                    for x, key in zip(cols, ("desc", "qty", "price", "amount")):
+                        text(x, y, L[key], bold, right=key != "desc")
+                    c.line(50, y - 4, W - 50, y - 4)
+                    y -= 18
+                if long["carried"]:
+                    text(cols[2], y, CARRIED[loc[:2]], bold, right=True)
+                    text(cols[3], y, amount(carried), bold, right=True)
+                    y -= 14
+            carried += ln["amount"]
             text(cols[0], y, ln["description"])
             text(cols[1], y, str(ln["quantity"]), right=True)
             text(cols[2], y, amount(ln["unit_price"]), right=True)
@@ -474,6 +495,44 @@ def generate(out: Path, count: int = 300, seed: int = 7) -> Path:
     return out
 
 
+#: the running sum at the foot of a page and the head of the next, by language
+CARRIED = {"en": "Carried forward", "de": "Übertrag", "fr": "Report", "nl": "Transport"}
+#: the page mark of a long invoice's first page
+PAGE_MARK = {"en": "Page {p} of 2", "de": "Seite {p} von 2", "fr": "Page {p} sur 2", "nl": "Pagina {p} van 2"}
+#: the ``genlong`` set of the bench: its seed and size
+LONG_SEED, LONG_COUNT = 13, 16
+
+
+def generate_long(out: Path, count: int = LONG_COUNT, seed: int = LONG_SEED) -> Path:
+    """The ``genlong`` set: ``count`` invoices whose item table runs onto a second page (34-48 lines), the header
+    printed again on it or not, the running sum carried over or not; each as its digital PDF and as a degraded
+    two-page scan (``public_sets._scans``, as the public set's scans are made), every line in its truth."""
+    from bench import public_sets
+
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    truth = []
+    for n in range(count):
+        inv = make_invoice(rng, n)
+        lines = []
+        for _ in range(rng.randint(34, 48)):
+            qty = Decimal(rng.choice([1, 1, 2, 3, 5, 10, 12]))
+            price = Decimal(rng.randint(100, 250000)) / 100
+            lines.append({"description": rng.choice(ITEMS), "quantity": qty, "unit_price": price,
+                          "amount": (qty * price).quantize(CENT)})
+        inv.update(lines=lines, **_totals(lines, inv["country"]), layout=rng.choice([0, 1, 2, 3, 4]),
+                   long={"repeat_header": n % 2 == 0, "carried": n % 4 in (0, 3), "page": PAGE_MARK[inv["locale"][:2]]})
+        pdf = render_pdf(inv, rng)
+        stem = f"long{n:04d}"
+        (out / f"{stem}.pdf").write_bytes(pdf)
+        truth.append(truth_of(inv, f"{stem}.pdf", "pdf-text"))
+        scan = public_sets._scans(pdf, stem)[f"{stem}.scan.pdf"]
+        (out / f"{stem}.scan.pdf").write_bytes(scan)
+        truth.append(truth_of(inv, f"{stem}.scan.pdf", "pdf-scan"))
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 #: the ``gentables`` set of the bench: its seed and size
 TABLES_SEED, TABLES_COUNT = 11, 40
 
@@ -506,6 +565,10 @@ def default_dir(seed: int, count: int) -> Path:
 
 def tables_dir(seed: int = TABLES_SEED, count: int = TABLES_COUNT) -> Path:
     return default_dir(seed, count).with_name(f"invoicegen-tables-v2-{seed}-{count}")
+
+
+def long_dir(seed: int = LONG_SEED, count: int = LONG_COUNT) -> Path:
+    return default_dir(seed, count).with_name(f"invoicegen-long-v1-{seed}-{count}")
 
 
 def main(argv: list[str] | None = None) -> int:
