@@ -829,3 +829,55 @@ def test_a_table_headed_sum_and_item_price_is_read_where_its_lines_add_up(heads)
     assert got.fields["invoice_number"].value == "38"
     # "Item price" is the price column, not a second description
     assert header_row(doc.pages[0], wide=True)[1]["unit_price"].text.endswith(heads[1].split()[-1])
+
+
+def _pages(*pages: list[tuple[float, list[tuple[float, str]]]]) -> Document:
+    out = []
+    for i, rows in enumerate(pages):
+        words: list[Word] = []
+        for y, cells in rows:
+            for x, text in cells:
+                words += [Word(w.text, w.x0, w.y0, w.x1, w.y1, w.conf) for w in _words(text, x, y, 0.0, 0.95, space=2.0)]
+        out.append(Page(i, 600.0, 800.0, "text", words))
+    return Document(out, "text")
+
+
+def _long_invoice(page2_head: list, carried: bool, totals: list) -> Document:
+    first = [(40.0, [(40.0, "Schreiner & Sohn GmbH")]), (80.0, [(40.0, "Rechnungsnummer: RE-2026-0101")]),
+             (120.0, [(40.0, "Beschreibung"), (300.0, "Menge"), (380.0, "Einzelpreis"), (470.0, "Gesamt")])]
+    first += [(136.0 + 14 * i, [(40.0, f"Montage Position {i + 1}"), (300.0, "1"), (380.0, "100,00"), (470.0, "100,00")])
+              for i in range(4)]
+    if carried:
+        first.append((700.0, [(300.0, "Übertrag"), (470.0, "400,00")]))
+    first.append((760.0, [(40.0, "Seite 1 von 2")]))
+    second = [(40.0, [(40.0, "Rechnung RE-2026-0101, Seite 2")])] + page2_head
+    if carried:
+        second.append((100.0, [(300.0, "Übertrag"), (470.0, "400,00")]))
+    second += [(130.0 + 14 * i, [(40.0, f"Material Position {i + 5}"), (300.0, "2"), (380.0, "25,00"), (470.0, "50,00")])
+               for i in range(2)]
+    return _pages(first, second + totals)
+
+
+TOTALS_2 = [(200.0, [(300.0, "Nettobetrag"), (470.0, "500,00")]), (214.0, [(300.0, "USt. 19 %"), (470.0, "95,00")]),
+            (228.0, [(300.0, "Gesamtbetrag"), (470.0, "595,00")])]
+
+
+@pytest.mark.parametrize("carried", [False, True])
+def test_a_table_that_runs_onto_a_page_with_no_header_is_read_on_with_the_first_pages_columns(carried):
+    got = interpret(_long_invoice([], carried, TOTALS_2), None, None)
+    assert [ln.amount.value for ln in got.lines] == [Decimal("100.00")] * 4 + [Decimal("50.00")] * 2
+    assert got.lines[-1].description.value == "Material Position 6"
+
+
+def test_a_repeated_header_with_the_carried_sum_under_it_gives_no_line_for_the_carried_sum():
+    head = [(114.0, [(40.0, "Beschreibung"), (300.0, "Menge"), (380.0, "Einzelpreis"), (470.0, "Gesamt")])]
+    got = interpret(_long_invoice(head, True, TOTALS_2), None, None)
+    assert [ln.amount.value for ln in got.lines] == [Decimal("100.00")] * 4 + [Decimal("50.00")] * 2
+
+
+def test_a_next_page_is_no_continuation_where_the_lines_would_not_add_up():
+    # page 2 is a payment slip under the same columns; the four lines of page 1 are the invoice's
+    totals = [(200.0, [(300.0, "Gesamtbetrag"), (470.0, "400,00")])]
+    got = interpret(_long_invoice([], False, totals), None, None)
+    assert [ln.amount.value for ln in got.lines] == [Decimal("100.00")] * 4
+

@@ -15,7 +15,7 @@ from .dates import find_dates
 from .einvoice import EInvoice
 from .ids import id_shape, repair_bic, valid_iban
 from .layout import Document, fold
-from .lines import lines_context, listed_lines, read_lines, settle_lines, wider_lines
+from .lines import continued_lines, lines_context, listed_lines, read_lines, settle_lines, wider_lines
 from .model import ExtractedField, ExtractedLine, Source
 from .profile import VendorProfile, profile_applies, profile_candidates
 from .select import Choice
@@ -55,7 +55,8 @@ def interpret(doc: Document | None, einv: EInvoice | None, profile: VendorProfil
         choices = _from_page(doc, profile, out.warnings, table)
         out.profiled = profile is not None and profile_applies(profile, doc.text())
         if table:
-            out.lines = settle_lines(table, choices.get("subtotal"), choices.get("total"))
+            out.lines = (continued_lines(doc, lines_ctx, table, choices.get("subtotal"), choices.get("total"))
+                         or settle_lines(table, choices.get("subtotal"), choices.get("total")))
         else:  # found by their sum, so the sum does not vouch for them: they keep their medium confidence
             out.lines = listed_lines(doc, lines_ctx, choices.get("subtotal"), choices.get("total"))
         # the table read again with the wider headings and column rules, taken only where its lines add up (and

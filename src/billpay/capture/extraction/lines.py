@@ -47,6 +47,9 @@ _WIDE_RE = {k: re.compile(r"^(?:" + _HEADERS[k] + ("|" + _MORE_HEADERS[k] if k i
 _STOP = re.compile(r"^(?:sub\s*-?\s*total|total|totaal|subtotaal|gesamt|summe|zwischensumme|netto|nettobetrag|sous-total|montant|"
                    r"tax|vat|tva|btw|mwst|ust|exclusief|balance|amount due|grand total|zuzugl|zzgl)\b")
 _TOTALS = {"total", "subtotal", "tax"}
+# the running sum printed at a page's foot and again at the next page's head
+_CARRIED = re.compile(r"^(?:(?:u|ue|ii?)bertrag|carried\s*(?:forward|over)|brought\s*forward|balance\s*(?:carried|brought)\s*forward"
+                      r"|a\s*reporter|report|transport|suma\s*y\s*sigue|saldo\s*anterior)\b")
 # the headings of a tax summary under the lines ("Taux | Base TVA | Montant TVA", "USt.-Satz | Netto | USt.-Betrag",
 # "VAT rate | Net | VAT"): its rows are rates and bases, not lines
 _TAX_RATE_HEAD = re.compile(r"(?:^|\W)(?:taux|rate|satz|steuersatz|tarief|aliquota)\b")
@@ -128,6 +131,36 @@ def wider_lines(doc: Document, ctx: Context, lines: list[ExtractedLine], subtota
         for ln, value in zip(wide, priced):
             ln.amount.value = value  # the text OCR read stays the amount's raw text
     return settle_lines(wide, subtotal, total)
+
+
+def continued_lines(doc: Document, ctx: Context, lines: list[ExtractedLine], subtotal=None,
+                    total=None) -> list[ExtractedLine] | None:
+    """The item table read on across pages: where the lines read do not add up to the subtotal or total, a
+    page with no header row of its own, after a page whose table ran to its foot (no totals under it), is read
+    as that table's continuation with the same columns (a long invoice prints its header once). Taken only if
+    the continued lines then add up to one of them, as read or mended by ``settle_lines``; None otherwise."""
+    targets = [c.value for c in (subtotal, total) if c is not None and c.value > 0]
+    if not targets or not lines or len(doc.pages) < 2 or _adds_up(_sum(lines), targets):
+        return None
+    out: list[ExtractedLine] = []
+    carry: dict[str, Segment] | None = None
+    more = False
+    for page in doc.pages:
+        found = header_row(page)
+        if found:
+            got, ended = _table_rows(page, found[0], found[1], ctx)
+            carry = None if ended else found[1]
+        elif carry is not None:
+            got, ended = _table_rows(page, None, carry, ctx)
+            more = more or bool(got)
+            carry = None if ended else carry
+        else:
+            continue
+        out.extend(got)
+    if not more:
+        return None
+    settled = settle_lines(out, subtotal, total)  # a misread line amount mended where the sum says which
+    return settled if _adds_up(_sum(settled), targets) else None
 
 
 def _price_vouched(line: ExtractedLine) -> Decimal:
@@ -301,8 +334,17 @@ def _digits(value: Decimal) -> str:
 
 
 def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context, wide: bool = False) -> list[ExtractedLine]:
+    return _table_rows(page, r0, cols, ctx, wide)[0]
+
+
+def _table_rows(page: Page, r0: int | None, cols: dict[str, Segment], ctx: Context,
+                wide: bool = False) -> tuple[list[ExtractedLine], bool]:
+    """The lines of a table under its header row ``r0``, and whether the table ended on the page (at its totals
+    or a tax summary). ``r0`` None: a page that continues the table of the page before, read with that page's
+    columns (``cols``) from its top; its rows before the first line (the page's own heading) are passed over."""
     out: list[ExtractedLine] = []
-    h = page.rows[r0][0].h
+    started = r0 is not None
+    h = page.rows[r0][0].h if r0 is not None else min(sg.h for sg in cols.values())
     # the description column runs from its header to the next header (or from the page edge)
     heads = sorted(cols.items(), key=lambda kv: kv[1].x0)
     if "description" in cols:
@@ -313,10 +355,12 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context, wid
         d_x0, d_x1 = 0.0, heads[0][1].x0 - h
     qty_seg = cols.get("quantity")
     numeric_heads = [(k, sg) for k, sg in heads if k in ("quantity", "unit_price", "amount")]
-    last_y = page.rows[r0][0].y1
-    for row in page.rows[r0 + 1:]:
-        if row[0].y0 - last_y > 6 * h:
+    last_y = page.rows[r0][0].y1 if r0 is not None else 0.0
+    for row in page.rows[r0 + 1 if r0 is not None else 0:]:
+        if started and row[0].y0 - last_y > 6 * h:
             break
+        if _CARRIED.match(row[0].norm):
+            continue  # "Übertrag 1.234,56": the sum so far, carried to the next page, no line
         # wide: a figure that reaches into the next heading's column is that column's (a right-aligned line amount
         # under a short "Net" starts left of it, where the description column would end)
         in_desc = [s for s in row if d_x0 - h <= s.x0 < d_x1
@@ -342,10 +386,10 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context, wid
             for a in find_amounts(seg.text, ctx.decimal_hint):
                 amounts.append((a, seg))
         if (amounts or any(find_amounts(sg.text, ctx.decimal_hint) for sg in in_desc)) and _totals_row(row, ctx):
-            break  # the totals block under the table
+            return out, True  # the totals block under the table
         desc_text = " ".join(s.text for s in in_desc).strip()
         if not amounts and out and _tax_summary_head(row):
-            break
+            return out, True
         if not amounts:
             last_y = row[0].y1
             if out and desc_text and out[-1].description is not None and len(out[-1].description.value) < 200:
@@ -388,7 +432,8 @@ def _read_table(page: Page, r0: int, cols: dict[str, Segment], ctx: Context, wid
                     break
         out.append(line)
         last_y = row[0].y1
-    return out
+        started = True
+    return out, False
 
 
 def _wordy(text: str) -> bool:
