@@ -881,3 +881,46 @@ def test_a_next_page_is_no_continuation_where_the_lines_would_not_add_up():
     got = interpret(_long_invoice([], False, totals), None, None)
     assert [ln.amount.value for ln in got.lines] == [Decimal("100.00")] * 4
 
+
+def _scheduled(rows: list) -> Document:
+    return _cells([
+        (30.0, [(40.0, "Saber")]), (44.0, [(40.0, "Westlake Village, CA")]),
+        (90.0, [(40.0, "Invoice N°: INV-0007")]), (104.0, [(40.0, "Date: 06/28/2023")]),
+        (140.0, [(40.0, "Description"), (250.0, "Quantity"), (330.0, "Unit Price"), (470.0, "Amount")]),
+        (154.0, [(40.0, "Paper"), (250.0, "40"), (330.0, "$ 5.00"), (470.0, "$ 200.00")]),
+        (184.0, [(330.0, "Total (excl. taxes):"), (470.0, "$ 200.00")]),
+        (198.0, [(330.0, "Taxes:"), (470.0, "$ 40.00")]),
+        (212.0, [(330.0, "Total:"), (470.0, "$ 240.00")]),
+        (240.0, [(330.0, "Payment Term")]),
+        (254.0, [(330.0, "Date"), (470.0, "Amount")]),
+    ] + rows)
+
+
+def test_the_one_date_of_a_payment_schedule_for_the_whole_total_is_the_due_date():
+    got = interpret(_scheduled([(268.0, [(300.0, "07/28/2023"), (470.0, "$ 240.00")])]), None, None).fields
+    assert got["due_date"].value == dt.date(2023, 7, 28)
+    assert got["invoice_date"].value == dt.date(2023, 6, 28)
+    # as a scan reads it: the table's rules become bars beside the heading
+    doc = _scheduled([(268.0, [(300.0, "07/28/2023"), (470.0, "S$ 240.00")])])
+    page = doc.pages[0]
+    page.words += [Word("|", 420.0, 240.0, 422.0, 250.0, 0.4), Word("|", 560.0, 240.0, 562.0, 250.0, 0.4)]
+    got = interpret(Document([Page(0, page.width, page.height, "ocr", page.words)], "ocr"), None, None).fields
+    assert got["due_date"].value == dt.date(2023, 7, 28)
+
+
+def test_a_schedule_of_several_instalments_names_no_due_date():
+    got = interpret(_scheduled([(268.0, [(300.0, "07/28/2023"), (470.0, "$ 120.00")]),
+                                (282.0, [(300.0, "08/28/2023"), (470.0, "$ 120.00")])]), None, None).fields
+    assert "due_date" not in got
+
+
+def test_payment_terms_heading_a_column_of_a_row_of_values_is_no_schedule():
+    doc = _cells([
+        (30.0, [(40.0, "Saber")]), (44.0, [(40.0, "Westlake Village, CA")]),
+        (90.0, [(40.0, "Invoice N°: INV-0007")]),
+        (120.0, [(40.0, "Invoice Date"), (200.0, "Payment Terms"), (330.0, "Balance")]),
+        (134.0, [(40.0, "06/28/2023"), (200.0, "Net 30"), (330.0, "$ 240.00")]),
+        (212.0, [(330.0, "Total:"), (470.0, "$ 240.00")]),
+    ])
+    got = interpret(doc, None, None).fields
+    assert got["due_date"].value == dt.date(2023, 7, 28)  # from the terms, not the invoice date beside them

@@ -156,6 +156,7 @@ def _from_page(doc: Document, profile: VendorProfile | None, warnings: list[str]
     if terms:
         choices["payment_terms"] = terms
     prior = profile.date_order if profile and profile.date_order else ("MDY" if currency and currency.value == "USD" else "DMY")
+    cands.setdefault("due_date", []).extend(sel.scheduled_due(doc, ctx, money.get("total")))
     inv, due, _order = sel.resolve_dates(doc, cands, prior, sel.terms_days(terms))
     if due is None and terms is not None:
         due = sel.due_from_terms(inv, terms)

@@ -111,6 +111,40 @@ def _pick_date(cands: list[Candidate], order: str | None, order_conf: float) -> 
     return Choice(value, conf, cand)
 
 
+#: the heading of a payment schedule: "Payment Term | Date | Amount" rows under it (Tryton, Odoo print one)
+_SCHEDULE_HEAD = re.compile(r"(?:payment\s*(?:terms?|schedule)|instal?l?ments?|due\s*dates|f(?:a|ae)lligkeiten|zahlungsplan"
+                            r"|echeancier|echeances|vencimientos|plazos\s*de\s*pago)\s*:?")
+
+
+def scheduled_due(doc: Document, ctx: Context, total: Any) -> list[Candidate]:
+    """The due date of a payment schedule printed under its heading ("Payment Term", then "Date | Amount" and
+    one row per instalment): the date of its one row whose amount is the total. Several instalments, or none
+    for the whole total, give none (which of them is "the" due date is a person's call)."""
+    if total is None:
+        return []
+    out = []
+    for page in doc.pages:
+        for r, row in enumerate(page.rows):
+            # alone on its row (but for the bars OCR makes of a table's rules): "Invoice Date | Payment Terms |
+            # Due Date" heads the columns of one row of values
+            cells = [s for s in row if any(c.isalnum() for c in s.text)]
+            head = cells[0] if len(cells) == 1 and _SCHEDULE_HEAD.fullmatch(cells[0].norm) else None
+            if head is None:
+                continue
+            rows = []  # (segment, date) and the row's last amount with cents, per instalment row
+            for below in page.rows[r + 1:r + 6]:
+                if below[0].y0 - head.y1 > 8 * head.h:
+                    break
+                days = [(s, h) for s in below for h in find_dates(s.text, fused=ctx.ocr) if h.kind != "fused"]
+                money = [a.value for s in below for a in find_amounts(s.text, ctx.decimal_hint) if a.decimals == 2]
+                if days and money:
+                    rows.append((days[0], money[-1]))
+            if len(rows) == 1 and within_rounding(rows[0][1], total.value):
+                (seg, hit), _ = rows[0]
+                out.append(Candidate("due_date", hit, 0.85, page, seg, hit.start, hit.end, "schedule"))
+    return out
+
+
 def free_dates(doc: Document, ctx: Context) -> list[Candidate]:
     """Every date on the first page, the top ones likelier to be the issue date, and a date labelled as another
     one (an order, delivery or expiry date) half as likely as a date with no label."""
